@@ -1,0 +1,317 @@
+"""The training loop, run as a background job that the CLI and the UI drive alike.
+
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="mnist"), {"lr": "1e-4"})
+    job = TrainingJob(run, steps=2000)
+    job.start(); ...; job.snapshot()  # a consistent copy, any time, from any thread
+
+The loop is `x, y = sampler.next(); losses = model.train_step(x, y)`. Loss tensors stay on the
+device and are read once every `log_every` steps (one sync), which is also where a NaN or an
+infinity stops the job, naming the first bad step. Readers never touch the model while it
+trains: they take `job.exclusive()` (held by the loop for one step at a time) or read snapshots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torchvision.utils as vutils
+
+from gan_playground.config import RunConfig, build_config
+from gan_playground.data import Dataset, Sampler, load_dataset, to_uint8
+from gan_playground.errors import ConfigError, UserError
+from gan_playground.models import GANModel, create_model, model_class
+
+STATES = ("ready", "running", "paused", "stopped", "finished", "diverged", "failed")
+FINAL_STATES = ("stopped", "finished", "diverged", "failed")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` picks CUDA, then Apple's MPS, then the CPU; an explicit choice must exist."""
+    has_mps = hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("Device 'cuda' was asked for, but no CUDA GPU is available here. Use --device auto or cpu.")
+    if name == "mps" and not has_mps:
+        raise ConfigError("Device 'mps' was asked for, but Apple's MPS is not available here. Use --device auto or cpu.")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"Unknown device {name!r}. Valid devices: auto, cpu, cuda, mps.")
+    return torch.device(name)
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return device.type
+
+
+@dataclass
+class Run:
+    """Everything a job needs: validated settings, the data, the model on its device, a sampler."""
+
+    run: RunConfig
+    model: GANModel
+    dataset: Dataset
+    sampler: Sampler
+    device: torch.device
+
+
+def prepare_run(run: RunConfig, overrides: dict[str, Any] | None = None, *, model_config: Any = None) -> Run:
+    """Validate everything first, then load the data and build the model; nothing half-made escapes."""
+    run = build_config(RunConfig, {}, base=run)
+    cls = model_class(run.model)
+    config = build_config(cls.Config, overrides, base=model_config)
+    device = resolve_device(run.device)
+    dataset = load_dataset(run.dataset, image_size=cls.image_size_for(config, run.dataset))
+    torch.manual_seed(run.seed)  # weights and every torch.randn in the loop: repeatable runs on the CPU
+    model = create_model(run.model, dataset.spec, config=config).to(device)
+    sampler = Sampler(dataset, batch_size=run.batch_size, device=device, seed=run.seed)
+    return Run(run, model, dataset, sampler, device)
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a job's progress, for readers on other threads."""
+
+    state: str
+    step: int
+    steps: int
+    images_per_s: float
+    elapsed_s: float
+    eta_s: float | None
+    history_steps: list[int]
+    history: dict[str, list[float]]
+    score_steps: list[int] = field(default_factory=list)
+    scores: dict[str, list[float]] = field(default_factory=dict)
+    preview: np.ndarray | None = None  # (H, W, C) uint8 grid, or (N, 2) float points
+    preview_step: int = 0
+    message: str = ""
+    version: int = 0  # grows on every change: lets a reader skip an unchanged redraw
+
+
+class TrainingJob:
+    """Trains `run.model` for `steps` steps in a daemon thread: start, pause, resume, stop."""
+
+    def __init__(self, run: Run, *, steps: int | None = None, start_step: int = 0, log_every: int = 10,
+                 preview_every: int = 100, max_history: int = 1000,
+                 evaluate: Callable[[GANModel], dict[str, float]] | None = None, eval_every: int = 500,
+                 autosave: Callable[["TrainingJob"], None] | None = None, autosave_every_s: float = 300.0):
+        self.run = run
+        self.model = run.model
+        self.steps = steps or run.run.steps
+        self.step = start_step
+        self.log_every = log_every
+        self.preview_every = preview_every
+        self.max_history = max_history
+        self.evaluate, self.eval_every = evaluate, eval_every
+        self.autosave, self.autosave_every_s = autosave, autosave_every_s
+        self.images_per_step = run.sampler.batch_size * self.model.batches_per_step
+
+        self._lock = threading.Lock()  # guards the fields a snapshot copies
+        self._model_lock = threading.RLock()  # held by the loop for one step; by readers of the model
+        self._resume = threading.Event()
+        self._resume.set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state = "ready"
+        self._message = ""
+        self._version = 0
+        self._elapsed = 0.0
+        self._rate = 0.0
+        self._history_steps: list[int] = []
+        self._history: dict[str, list[float]] = {}
+        self._score_steps: list[int] = []
+        self._scores: dict[str, list[float]] = {}
+        self._preview: np.ndarray | None = None
+        self._preview_step = 0
+        gen = torch.Generator(device=run.device).manual_seed(run.run.seed + 1)
+        real_x, real_y = _fixed_real_batch(run.dataset, 64, run.device)
+        self.preview_inputs = self.model.preview_inputs(real_x, real_y, gen)
+
+    # -- control --------------------------------------------------------------------------------
+    def start(self) -> "TrainingJob":
+        if self._thread is not None:
+            raise RuntimeError("a job starts once")
+        self._set(state="running")
+        self._thread = threading.Thread(target=self._loop, name=f"train-{self.model.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        if self.state == "running":
+            self._resume.clear()
+            self._set(state="paused")
+
+    def resume(self) -> None:
+        if self.state == "paused":
+            self._set(state="running")
+            self._resume.set()
+
+    def stop(self) -> None:
+        """Ask the loop to stop; it does within one training step."""
+        self._stop.set()
+        self._resume.set()
+        if self._thread is None and self.state == "ready":
+            self._set(state="stopped")
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def done(self) -> bool:
+        return self._state in FINAL_STATES
+
+    @contextlib.contextmanager
+    def exclusive(self):
+        """Hold the model between two training steps (for sampling, saving, exploring)."""
+        with self._model_lock:
+            yield self.model
+
+    # -- reading --------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            remaining = self.steps - self.step
+            eta = remaining * self.images_per_step / self._rate if self._rate > 0 and not self.done else None
+            return Snapshot(
+                state=self._state, step=self.step, steps=self.steps, images_per_s=self._rate,
+                elapsed_s=self._elapsed, eta_s=eta, history_steps=list(self._history_steps),
+                history={k: list(v) for k, v in self._history.items()},
+                score_steps=list(self._score_steps), scores={k: list(v) for k, v in self._scores.items()},
+                preview=self._preview, preview_step=self._preview_step, message=self._message,
+                version=self._version)
+
+    # -- the loop -------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        try:
+            self._train()
+        except UserError as err:
+            self._set(state="failed", message=str(err))
+        except Exception as err:  # a bug or a device error: keep the app alive, tell the user
+            traceback.print_exc(file=sys.stderr)
+            self._set(state="failed", message=f"Training failed at step {self.step}: {type(err).__name__}: {err}")
+
+    def _train(self) -> None:
+        model, sampler = self.model, self.run.sampler
+        model.train()
+        self._render_preview()
+        pending: list[torch.Tensor] = []  # one stacked loss vector per step since the last read
+        names: list[str] = []
+        t_last, images_since = time.perf_counter(), 0
+        last_preview_t = last_save_t = time.monotonic()
+        while self.step < self.steps and not self._stop.is_set():
+            if not self._resume.is_set():
+                self._add_elapsed(t_last)
+                self._resume.wait()
+                t_last, images_since = time.perf_counter(), 0
+                continue
+            x, y = sampler.next(model.batches_per_step)
+            with self._model_lock:
+                losses = model.train_step(x, y)
+            names = list(losses)
+            pending.append(torch.stack([losses[k].float() for k in names]))
+            self.step += 1
+            images_since += self.images_per_step
+
+            if self.step % self.log_every == 0 or self.step == self.steps:
+                rows = torch.stack(pending).tolist()  # the one sync every log_every steps
+                first_step = self.step - len(rows) + 1
+                pending.clear()
+                now = time.perf_counter()
+                bad = next((i for i, r in enumerate(rows) if not all(map(math.isfinite, r))), None)
+                if bad is not None:
+                    self._add_elapsed(t_last)
+                    self._set(state="diverged", message=(
+                        f"Diverged at step {first_step + bad}: a loss became NaN or infinite. "
+                        f"Resume from the last checkpoint with a lower learning rate."))
+                    return
+                self._record(names, rows, now - t_last, images_since)
+                t_last, images_since = now, 0
+            if self.step % self.preview_every == 0 or time.monotonic() - last_preview_t > 5.0:
+                self._render_preview()
+                last_preview_t = time.monotonic()
+            if self.evaluate is not None and self.step % self.eval_every == 0:
+                self._score()
+            if self.autosave is not None and time.monotonic() - last_save_t > self.autosave_every_s:
+                self.autosave(self)
+                last_save_t = time.monotonic()
+
+        if pending:
+            self._record(names, torch.stack(pending).tolist(), time.perf_counter() - t_last, images_since)
+        self._render_preview()
+        if self.evaluate is not None and (not self._score_steps or self._score_steps[-1] != self.step):
+            self._score()
+        self._set(state="stopped" if self._stop.is_set() and self.step < self.steps else "finished")
+
+    def _record(self, names: list[str], rows: list[list[float]], seconds: float, images: int) -> None:
+        means = np.mean(np.asarray(rows), axis=0)
+        rate = images / seconds if seconds > 0 else 0.0
+        with self._lock:
+            self._elapsed += seconds
+            self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
+            self._history_steps.append(self.step)
+            for k, v in zip(names, means):
+                self._history.setdefault(k, []).append(float(v))
+            if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
+                self._history_steps = self._history_steps[1::2]
+                self._history = {k: v[1::2] for k, v in self._history.items()}
+            self._version += 1
+
+    def _add_elapsed(self, since: float) -> None:
+        """Count the time since the last loss read (at a pause or a divergence)."""
+        with self._lock:
+            self._elapsed += max(0.0, time.perf_counter() - since)
+
+    def _render_preview(self) -> None:
+        with self._model_lock:
+            out, nrow = self.model.preview(self.preview_inputs)
+        if nrow == 0:  # points
+            picture = out.detach().float().cpu().numpy()
+        else:
+            grid = vutils.make_grid(to_uint8(out).cpu(), nrow=nrow, padding=2, pad_value=0)
+            picture = grid.permute(1, 2, 0).numpy()
+        with self._lock:
+            self._preview, self._preview_step = picture, self.step
+            self._version += 1
+
+    def _score(self) -> None:
+        with self._model_lock:
+            scores = self.evaluate(self.model)
+        with self._lock:
+            self._score_steps.append(self.step)
+            for k, v in scores.items():
+                self._scores.setdefault(k, []).append(float(v))
+            self._version += 1
+
+    def _set(self, *, state: str | None = None, message: str | None = None) -> None:
+        with self._lock:
+            if state is not None:
+                self._state = state
+            if message is not None:
+                self._message = message
+            self._version += 1
+
+
+def _fixed_real_batch(dataset: Dataset, n: int, device: torch.device):
+    """The first `n` test examples: the same inputs in every run, for reconstructions."""
+    x = dataset.test[:n]
+    x = x.to(device) if x.dtype.is_floating_point else x.to(device).float().div(127.5).sub(1)
+    y = None if dataset.test_labels is None else dataset.test_labels[:n].to(device)
+    return x, y

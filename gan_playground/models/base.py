@@ -1,0 +1,130 @@
+"""What every model ("recipe") offers the engine, the checkpoints and the explorer.
+
+A model is an `nn.Module` that owns its networks (as submodules, so `state_dict()` holds all
+of them) and its optimizers (in `self.optimizers`). The engine only calls `train_step`; the
+explorer only calls `sample`, `random_latents`, `preview` and, for autoencoders, `encode`,
+`decode` and `classify`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from gan_playground.data import DataSpec
+from gan_playground.errors import ConfigError
+
+
+class GANModel(nn.Module):
+    name: ClassVar[str]  # registry name, e.g. "wgan-gp"
+    family: ClassVar[str]  # "wgan" | "acgan" | "aae": the UI tab
+    Config: ClassVar[type]  # the dataclass of this model's settings
+    needs_labels: ClassVar[bool] = False  # refuses data without labels
+    supports_points: ClassVar[bool] = False  # can train on the 2-D toy sets
+    is_autoencoder: ClassVar[bool] = False  # offers encode / decode
+
+    def __init__(self, *, config: Any, data: DataSpec):
+        super().__init__()
+        if data.kind == "points" and not self.supports_points:
+            raise ConfigError(f"{self.name} trains on images; the 2-D toy sets are for the WGAN family.")
+        if self.needs_labels and data.num_classes < 2:
+            raise ConfigError(f"{self.name} needs labelled data (mnist, fashion-mnist, cifar10, "
+                              f"or folder:PATH with one subfolder per class).")
+        self.config = config
+        self.data = data
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    @classmethod
+    def description(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0]
+
+    @classmethod
+    def image_size_for(cls, config: Any, dataset: str) -> int | None:
+        """The image size this model needs for `dataset` (None: the data's own size)."""
+        return None
+
+    # -- training -------------------------------------------------------------------------------
+    @property
+    def batches_per_step(self) -> int:
+        """How many batches one `train_step` consumes (a WGAN step holds n_critic critic updates)."""
+        return 1
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """One step of the algorithm on `batches_per_step` batches stacked along dim 0.
+
+        Returns detached 0-dim tensors on the device; reading them is the caller's choice,
+        so that training never waits for the GPU.
+        """
+        raise NotImplementedError
+
+    # -- sampling -------------------------------------------------------------------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def num_conditions(self) -> int:
+        """Number of classes (or clusters) that `sample` can be conditioned on; 0 if none."""
+        return 0
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def random_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Latents from the prior the generator (or decoder) was trained on: N(0, I) by default."""
+        return torch.randn(n, self.latent_dim, generator=generator, device=_gen_device(generator, self.device))
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [-1, 1] (N, C, H, W), or points (N, 2), from latents `z` (and classes `y`)."""
+        with eval_mode(self):
+            return self.generate(z.to(self.device), None if y is None else y.to(self.device))
+
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- the live grid ---------------------------------------------------------------------------
+    def preview_inputs(self, real_x: torch.Tensor, real_y: torch.Tensor | None,
+                       generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """Fixed inputs for the live grid, made once per run so that grids are comparable.
+
+        Default: 64 latents; conditional models: one row per class, each column one z.
+        """
+        k = self.num_conditions
+        if k:
+            cols = 10 if k <= 16 else 4
+            z = self.random_latents(cols, generator).repeat(k, 1)  # (k*cols, latent): column j keeps z_j
+            y = torch.arange(k, device=z.device).repeat_interleave(cols)
+            return {"z": z, "y": y, "nrow": torch.tensor(cols)}
+        n = 512 if self.data.kind == "points" else 64
+        return {"z": self.random_latents(n, generator), "nrow": torch.tensor(8)}
+
+    @torch.no_grad()
+    def preview(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+        """The live grid's content: (images in [-1, 1], images per row) or (points, 0)."""
+        out = self.sample(inputs["z"], inputs.get("y"))
+        return out, int(inputs["nrow"])
+
+
+def _gen_device(generator: torch.Generator | None, fallback: torch.device) -> torch.device:
+    return generator.device if generator is not None else fallback
+
+
+class eval_mode:
+    """Context: put a module in eval mode, then restore the modes it had (batch-norm statistics)."""
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def __enter__(self):
+        self.modes = [(m, m.training) for m in self.module.modules()]
+        self.module.eval()
+        return self.module
+
+    def __exit__(self, *exc):
+        for m, mode in self.modes:
+            m.training = mode
+        return False

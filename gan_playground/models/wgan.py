@@ -1,0 +1,230 @@
+"""The Wasserstein GAN family: one critic loss, four ways to keep the critic Lipschitz.
+
+The critic D estimates the Wasserstein-1 distance between data and generator,
+    W(P_r, P_g) = sup_{|D|_L <= 1}  E_{x~P_r}[D(x)] - E_{x~P_g}[D(x)],
+and the generator G descends it. The variants differ only in how |D|_L <= 1 is enforced:
+
+| name      | constraint                                   | paper                         |
+|-----------|----------------------------------------------|-------------------------------|
+| wgan      | clip every weight to [-c, c]                 | Arjovsky et al. 2017          |
+| wgan-gp   | lambda * E[(|grad D(x_hat)| - 1)^2]          | Gulrajani et al. 2017         |
+| wgan-div  | k * E[|grad D(x)|^p] at real and fake points | Wu et al. 2018                |
+| wgan-lp   | lambda * E[max(0, |grad D(x_hat)| - 1)^2]    | Petzka et al. 2018            |
+
+Gradient norms are taken per sample over the flattened input (a common bug takes them over
+one image dimension only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from gan_playground import nets
+from gan_playground.config import param
+from gan_playground.data import DataSpec
+from gan_playground.errors import ConfigError
+from gan_playground.models.base import GANModel
+
+
+# ----------------------------------------------------------------------------------------------
+# Penalties: small pure functions of a critic and two batches.
+
+def _input_grad_norm(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """|grad_x D(x)|_2 per sample, over the flattened input, kept in the graph. (B,)"""
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return grad.flatten(1).norm(2, dim=1)
+
+
+def _interpolates(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """x_hat = eps * x + (1 - eps) * G(z), eps ~ U[0, 1] per sample."""
+    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    return eps * real + (1 - eps) * fake
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Gulrajani et al. 2017, eq. 3: E_{x_hat}[(|grad D(x_hat)|_2 - 1)^2] on random interpolates."""
+    return (_input_grad_norm(critic, _interpolates(real, fake)) - 1).pow(2).mean()
+
+
+def lipschitz_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Petzka et al. 2018, eq. 8: E_{x_hat}[max(0, |grad D(x_hat)|_2 - 1)^2].
+
+    One-sided: gradients below 1 are allowed, which is all a 1-Lipschitz critic needs.
+    """
+    return torch.relu(_input_grad_norm(critic, _interpolates(real, fake)) - 1).pow(2).mean()
+
+
+def divergence_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *, p: float) -> torch.Tensor:
+    """Wu et al. 2018 (WGAN-div), eq. 13 without k: E[|grad D(x)|_2^p] at real and at fake points.
+
+    The paper allows any distribution for the penalized points; its experiments found the mix
+    of real and fake samples best (better FID than interpolates), so we average the two.
+    """
+    return 0.5 * (_input_grad_norm(critic, real).pow(p).mean() + _input_grad_norm(critic, fake).pow(p).mean())
+
+
+# ----------------------------------------------------------------------------------------------
+# Settings
+
+@dataclass(frozen=True)
+class WGANConfig:
+    arch: Literal["mlp", "dcgan"] = param("mlp", "mlp: PyTorch-GAN's MLP (a 3x512 ReLU MLP on 2-D data); "
+                                                 "dcgan: a small conv net (images only)")
+    latent_dim: int = param(100, "size of the noise vector z", low=1, high=1024)
+    lr: float = param(1e-4, "learning rate of both networks", low=1e-7, high=1.0)
+    betas: tuple[float, float] = param((0.0, 0.9), "Adam's beta1, beta2", low=0.0, high=0.9999)
+    n_critic: int = param(5, "critic updates per generator update", low=1, high=100)
+    width: int = param(64, "channels of the dcgan arch's first layer", low=4, high=512, ui=False)
+
+
+@dataclass(frozen=True)
+class WGANClipConfig(WGANConfig):
+    lr: float = param(5e-5, "learning rate of both networks (RMSprop)", low=1e-7, high=1.0)
+    clip: float = param(0.01, "weights of the critic are clipped to [-clip, clip]", low=1e-5, high=10.0)
+
+
+@dataclass(frozen=True)
+class WGANGPConfig(WGANConfig):
+    lambda_gp: float = param(10.0, "weight of the gradient penalty", low=0.0, high=1e4)
+
+
+@dataclass(frozen=True)
+class WGANDivConfig(WGANConfig):
+    lr: float = param(2e-4, "learning rate of both networks", low=1e-7, high=1.0)
+    betas: tuple[float, float] = param((0.5, 0.999), "Adam's beta1, beta2", low=0.0, high=0.9999)
+    k: float = param(2.0, "weight of the divergence penalty", low=0.0, high=1e4)
+    p: float = param(6.0, "power of the gradient norm in the penalty", low=1.0, high=20.0)
+
+
+@dataclass(frozen=True)
+class WGANLPConfig(WGANConfig):
+    lambda_lp: float = param(10.0, "weight of the one-sided Lipschitz penalty", low=0.0, high=1e4)
+
+
+# ----------------------------------------------------------------------------------------------
+# The algorithm
+
+class WGAN(GANModel):
+    """WGAN with weight clipping (Arjovsky et al. 2017): RMSprop, critic weights in [-c, c]."""
+
+    name = "wgan"
+    family = "wgan"
+    Config = WGANClipConfig
+    supports_points = True
+    loss_names = ("loss_d", "loss_g", "wasserstein", "penalty")
+
+    def __init__(self, *, config: WGANConfig, data: DataSpec):
+        super().__init__(config=config, data=data)
+        c = config
+        if data.kind == "points":
+            if c.arch != "mlp":
+                raise ConfigError("On 2-D toy data the WGAN family uses arch=mlp (the WGAN-GP authors' toy MLP).")
+            self.generator, self.critic = nets.toy_generator(c.latent_dim), nets.toy_critic()
+        elif c.arch == "mlp":
+            self.generator = nets.mlp_generator(c.latent_dim, data.shape)
+            self.critic = nets.mlp_critic(data.shape)
+        else:
+            if data.shape[-1] not in (28, 32):
+                raise ConfigError(f"arch=dcgan needs 28x28 or 32x32 images, got {data.shape[-1]}x{data.shape[-1]}.")
+            self.generator = nets.conv_generator(c.latent_dim, data.shape, width=c.width)
+            self.critic = nets.conv_critic(data.shape, width=c.width, norm="none")
+        self.optimizers = self.make_optimizers()
+
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Arjovsky et al. use momentum-free RMSprop: with Adam, clipped critics trained unstably."""
+        return {"g": torch.optim.RMSprop(self.generator.parameters(), lr=self.config.lr),
+                "d": torch.optim.RMSprop(self.critic.parameters(), lr=self.config.lr)}
+
+    @property
+    def batches_per_step(self) -> int:
+        return self.config.n_critic
+
+    def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """The Lipschitz term added to the critic's loss (weight clipping adds none)."""
+        return real.new_zeros(())
+
+    def after_critic_update(self) -> None:
+        """Weight clipping: project the critic's weights back into [-c, c] after each update."""
+        with torch.no_grad():
+            for w in self.critic.parameters():
+                w.clamp_(-self.config.clip, self.config.clip)
+
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.generator(z)
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
+        reals = x.chunk(self.config.n_critic)  # n_critic batches of (B, ...)
+        batch = reals[0].shape[0]
+
+        # (1) Update the critic n_critic times: maximize E[D(x)] - E[D(G(z))] - penalty,
+        #     i.e. minimize loss_d = E[D(G(z))] - E[D(x)] + penalty.
+        self.critic.requires_grad_(True)
+        for real in reals:
+            with torch.no_grad():
+                fake = self.generator(torch.randn(batch, self.latent_dim, device=x.device))
+            wasserstein = self.critic(real).mean() - self.critic(fake).mean()
+            penalty = self.penalty(real, fake)
+            loss_d = -wasserstein + penalty
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            self.after_critic_update()
+
+        # (2) Update the generator: minimize loss_g = -E[D(G(z))].
+        self.critic.requires_grad_(False)  # no weight gradients for D here: they would be thrown away
+        loss_g = -self.critic(self.generator(torch.randn(batch, self.latent_dim, device=x.device))).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        self.critic.requires_grad_(True)
+
+        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
+                "wasserstein": wasserstein.detach(), "penalty": penalty.detach()}
+
+
+class PenalizedWGAN(WGAN):
+    """Base of the penalty variants: Adam, no clipping; subclasses say which penalty."""
+
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        return {"g": torch.optim.Adam(self.generator.parameters(), lr=c.lr, betas=c.betas),
+                "d": torch.optim.Adam(self.critic.parameters(), lr=c.lr, betas=c.betas)}
+
+    def after_critic_update(self) -> None:
+        pass
+
+
+class WGANGP(PenalizedWGAN):
+    """WGAN-GP (Gulrajani et al. 2017): a gradient penalty on random interpolates, Adam."""
+
+    name = "wgan-gp"
+    Config = WGANGPConfig
+
+    def penalty(self, real, fake):
+        return self.config.lambda_gp * gradient_penalty(self.critic, real, fake)
+
+
+class WGANDiv(PenalizedWGAN):
+    """WGAN-div (Wu et al. 2018): k * E[|grad D|^p] at real and fake points, k=2, p=6."""
+
+    name = "wgan-div"
+    Config = WGANDivConfig
+
+    def penalty(self, real, fake):
+        return self.config.k * divergence_penalty(self.critic, real, fake, p=self.config.p)
+
+
+class WGANLP(PenalizedWGAN):
+    """WGAN-LP (Petzka et al. 2018): the one-sided penalty max(0, |grad D| - 1)^2, Adam."""
+
+    name = "wgan-lp"
+    Config = WGANLPConfig
+
+    def penalty(self, real, fake):
+        return self.config.lambda_lp * lipschitz_penalty(self.critic, real, fake)
