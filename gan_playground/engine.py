@@ -76,6 +76,7 @@ def prepare_run(run: RunConfig, overrides: dict[str, Any] | None = None, *, mode
     dataset = load_dataset(run.dataset, image_size=cls.image_size_for(config, run.dataset))
     torch.manual_seed(run.seed)  # weights and every torch.randn in the loop: repeatable runs on the CPU
     model = create_model(run.model, dataset.spec, config=config).to(device)
+    model.attach_data(dataset, run.seed)
     sampler = Sampler(dataset, batch_size=run.batch_size, device=device, seed=run.seed)
     return Run(run, model, dataset, sampler, device)
 

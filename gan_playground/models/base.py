@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from gan_playground.data import DataSpec
+from gan_playground.data import Dataset, DataSpec
 from gan_playground.errors import ConfigError
 
 
@@ -44,6 +44,13 @@ class GANModel(nn.Module):
     def image_size_for(cls, config: Any, dataset: str) -> int | None:
         """The image size this model needs for `dataset` (None: the data's own size)."""
         return None
+
+    def attach_data(self, dataset: Dataset, seed: int) -> None:
+        """Called once after the model is on its device, before training (also on resume).
+
+        For models that need more of the data than random batches, e.g. the semi-supervised
+        AAE's fixed labelled subset. Anything to keep across a resume goes in a buffer.
+        """
 
     # -- training -------------------------------------------------------------------------------
     @property
