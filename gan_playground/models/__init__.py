@@ -8,9 +8,12 @@ from gan_playground.config import build_config
 from gan_playground.data import DataSpec
 from gan_playground.errors import ConfigError
 from gan_playground.models.base import GANModel
+from gan_playground.models.aae import AAE, ClusterAAE, SemiSupervisedAAE, SupervisedAAE
+from gan_playground.models.acgan import ACGAN
 from gan_playground.models.wgan import WGAN, WGANDiv, WGANGP, WGANLP
 
-MODELS: dict[str, type[GANModel]] = {cls.name: cls for cls in (WGAN, WGANGP, WGANDiv, WGANLP)}
+MODELS: dict[str, type[GANModel]] = {cls.name: cls for cls in (
+    ACGAN, AAE, SupervisedAAE, SemiSupervisedAAE, ClusterAAE, WGAN, WGANGP, WGANDiv, WGANLP)}
 
 
 def model_class(name: str) -> type[GANModel]:

@@ -1,0 +1,549 @@
+"""Adversarial autoencoders (Makhzani et al. 2015, "Adversarial Autoencoders", arXiv:1511.05644).
+
+An autoencoder whose code is held to a prior by a GAN played in latent space: the encoder
+q(z|x) is the GAN's generator, and a discriminator D tells codes z ~ q(z) from samples of the
+prior p(z). Each mini-batch runs the paper's phases (section 2):
+
+    reconstruction:  update encoder and decoder to minimize |x - dec(enc(x))|^2
+    regularization:  update D to tell p(z) (real) from q(z) (fake), then the encoder to fool D
+    (semi-supervised only) supervised: update q(y|x) by cross entropy on a labelled mini-batch
+
+| name               | what the code holds                           | paper          |
+|--------------------|-----------------------------------------------|----------------|
+| aae                | z ~ gaussian, mixture of 10 gaussians, roll   | sections 2, 2.1|
+| aae-supervised     | z = style; the one-hot label goes to the decoder | section 4   |
+| aae-semisupervised | y ~ Cat(K) (softmax), z ~ N(0, I); N labels   | section 5      |
+| aae-cluster        | y ~ Cat(K clusters), z ~ N(0, I); no labels   | section 6      |
+
+Networks are the paper's MNIST nets (appendix): MLPs with two hidden layers of 1000 ReLU units
+for the encoder, the decoder and every discriminator; the encoder is deterministic (section
+2.1, the option the paper uses for its MNIST results). We train with Adam instead of the
+paper's SGD with momentum and decaying rates: in the few thousand steps a CPU allows, Adam gets
+much further. Images are in [-1, 1], so the decoder ends in tanh rather than a sigmoid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_playground import nets
+from gan_playground.config import param
+from gan_playground.data import Dataset, DataSpec, normalize
+from gan_playground.errors import ConfigError
+from gan_playground.models.base import GANModel, _gen_device, eval_mode
+
+PRIORS = ("gaussian", "mixture-10", "swiss-roll")
+
+
+# ----------------------------------------------------------------------------------------------
+# Priors p(z): the paper's 2-D figures (Figures 2 and 4). Beyond 2 dimensions the extra
+# coordinates of the mixture and the roll are N(0, 1).
+
+def sample_prior(prior: str, n: int, dim: int, *, generator: torch.Generator | None = None,
+                 device: torch.device | str = "cpu") -> torch.Tensor:
+    """n samples (n, dim) of `prior`: "gaussian" N(0, I), "mixture-10" or "swiss-roll"."""
+    if generator is not None:
+        device = generator.device
+    z = torch.randn(n, dim, generator=generator, device=device)
+    if prior == "gaussian" or dim < 2:
+        return z
+    if prior == "mixture-10":
+        # 10 elongated gaussians on a circle of radius 4: std 1 along the radius, 0.25 across it.
+        k = torch.randint(0, 10, (n,), generator=generator, device=device)
+        angle = k.float() * (2 * math.pi / 10)
+        radial, tangent = 4.0 + z[:, 0], 0.25 * z[:, 1]
+        xy = torch.stack([radial * angle.cos() - tangent * angle.sin(),
+                          radial * angle.sin() + tangent * angle.cos()], dim=1)
+    elif prior == "swiss-roll":
+        # A spiral of 1.5 turns, uniform along its length, radius 0..4, a little noise.
+        u = torch.rand(n, generator=generator, device=device)
+        t = 3 * math.pi * u.sqrt()
+        r = 4.0 * t / (3 * math.pi)
+        xy = torch.stack([r * t.cos(), r * t.sin()], dim=1) + 0.05 * z[:, :2]
+    else:
+        raise ConfigError(f"Unknown prior {prior!r}. Valid priors: {', '.join(PRIORS)}.")
+    return torch.cat([xy, z[:, 2:]], dim=1)
+
+
+def sample_categorical(n: int, k: int, *, device: torch.device | str = "cpu") -> torch.Tensor:
+    """One-hot samples (n, k) of the uniform categorical prior Cat(k) (section 5)."""
+    return F.one_hot(torch.randint(0, k, (n,), device=device), k).float()
+
+
+# ----------------------------------------------------------------------------------------------
+# Losses: small pure functions.
+
+def reconstruction_loss(x_rec: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The reconstruction phase (section 2): mean squared error per pixel."""
+    return F.mse_loss(x_rec, x)
+
+
+def discriminator_loss(d_prior: torch.Tensor, d_code: torch.Tensor) -> torch.Tensor:
+    """Regularization phase, D's half (section 2, eq. 1): -log D(z_prior) - log(1 - D(q(z|x)))."""
+    return (F.binary_cross_entropy_with_logits(d_prior, torch.ones_like(d_prior))
+            + F.binary_cross_entropy_with_logits(d_code, torch.zeros_like(d_code)))
+
+
+def encoder_adversarial_loss(d_code: torch.Tensor) -> torch.Tensor:
+    """Regularization phase, the encoder's half: -log D(q(z|x)) (the non-saturating form)."""
+    return F.binary_cross_entropy_with_logits(d_code, torch.ones_like(d_code))
+
+
+def supervised_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The semi-supervised phase (section 5): cross entropy of q(y|x) on labelled examples."""
+    return F.cross_entropy(class_logits, labels)
+
+
+# ----------------------------------------------------------------------------------------------
+# Scores, shared with metrics.py: plain functions of predictions and labels.
+
+def classification_error(predicted: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of wrong predictions (Table 2 of the paper reports it in percent)."""
+    return (predicted.cpu() != labels.cpu()).float().mean().item()
+
+
+def majority_mapping(clusters: torch.Tensor, labels: torch.Tensor, k: int, num_classes: int) -> torch.Tensor:
+    """Each cluster's majority label (k,); a cluster with no members gets label 0."""
+    counts = torch.zeros(k, num_classes, dtype=torch.long)
+    counts.index_put_((clusters.cpu().long(), labels.cpu().long()), torch.ones(len(labels), dtype=torch.long),
+                      accumulate=True)
+    return counts.argmax(1)
+
+
+def cluster_accuracy(clusters: torch.Tensor, labels: torch.Tensor, k: int, num_classes: int, *,
+                     mapping: torch.Tensor | None = None) -> float:
+    """Accuracy when each cluster takes one label: `mapping` (k,), else its members' majority.
+
+    Section 6 evaluates clusterings this way (it labels each cluster by its most confident
+    validation example; the majority of the members is the common, steadier variant).
+    """
+    if mapping is None:
+        mapping = majority_mapping(clusters, labels, k, num_classes)
+    return (mapping.cpu()[clusters.cpu().long()] == labels.cpu()).float().mean().item()
+
+
+@torch.no_grad()
+def predict(model: "CategoricalAAE", images: torch.Tensor, *, batch: int = 2000) -> torch.Tensor:
+    """model.classify over a whole set (uint8 or [-1, 1] images), in chunks: (N,) on the CPU."""
+    out = []
+    for chunk in images.split(batch):
+        chunk = chunk.to(model.device)
+        out.append(model.classify(chunk if chunk.dtype.is_floating_point else normalize(chunk)).cpu())
+    return torch.cat(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Settings
+
+@dataclass(frozen=True)
+class AAEConfig:
+    latent_dim: int = param(2, "size of the code z (2 lets the explorer draw it)", low=1, high=256)
+    prior: Literal["gaussian", "mixture-10", "swiss-roll"] = param(
+        "gaussian", "the prior p(z) the code is held to (the paper's figures 2 and 4)")
+    hidden: int = param(1000, "units of each of the two hidden layers of every net (paper: 1000)",
+                        low=8, high=8192, ui=False)
+    lr_recon: float = param(1e-3, "learning rate of the reconstruction phase (Adam)", low=1e-7, high=1.0)
+    lr_reg: float = param(2e-4, "learning rate of the regularization phase, D and encoder (Adam)",
+                          low=1e-7, high=1.0)
+    betas: tuple[float, float] = param((0.5, 0.999), "Adam's beta1, beta2", low=0.0, high=0.9999)
+    recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
+    reg_weight: float = param(1.0, "weight of the encoder's adversarial loss", low=0.0, high=1e4)
+
+
+@dataclass(frozen=True)
+class SupervisedAAEConfig(AAEConfig):
+    latent_dim: int = param(8, "size of the style code z", low=1, high=256)
+
+
+@dataclass(frozen=True)
+class SemiSupervisedAAEConfig:
+    latent_dim: int = param(10, "size of the style code z (the class y is apart)", low=1, high=256)
+    labels: Literal["100", "1000", "all"] = param(
+        "100", "labelled training examples, balanced over the classes and fixed by the seed")
+    hidden: int = param(1000, "units of each of the two hidden layers of every net (paper: 1000)",
+                        low=8, high=8192, ui=False)
+    lr_recon: float = param(1e-3, "learning rate of the reconstruction phase (Adam)", low=1e-7, high=1.0)
+    lr_reg: float = param(2e-4, "learning rate of the regularization phase, Ds and encoder (Adam)",
+                          low=1e-7, high=1.0)
+    lr_sup: float = param(1e-3, "learning rate of the supervised phase (Adam)", low=1e-7, high=1.0)
+    betas: tuple[float, float] = param((0.5, 0.999), "Adam's beta1, beta2", low=0.0, high=0.9999)
+    recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
+    reg_weight: float = param(1.0, "weight of the encoder's adversarial losses", low=0.0, high=1e4)
+    sup_weight: float = param(1.0, "weight of the supervised cross entropy", low=0.0, high=1e4)
+
+
+@dataclass(frozen=True)
+class ClusterAAEConfig:
+    clusters: int = param(16, "number of clusters K (the categorical prior's size)", low=2, high=256)
+    latent_dim: int = param(10, "size of the style code z (the cluster y is apart)", low=1, high=256)
+    hidden: int = param(1000, "units of each of the two hidden layers of every net (paper: 1000)",
+                        low=8, high=8192, ui=False)
+    lr_recon: float = param(1e-3, "learning rate of the reconstruction phase (Adam)", low=1e-7, high=1.0)
+    lr_reg: float = param(2e-4, "learning rate of the regularization phase, Ds and encoder (Adam)",
+                          low=1e-7, high=1.0)
+    betas: tuple[float, float] = param((0.5, 0.999), "Adam's beta1, beta2", low=0.0, high=0.9999)
+    recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
+    reg_weight: float = param(1.0, "weight of the encoder's adversarial losses", low=0.0, high=1e4)
+
+
+# ----------------------------------------------------------------------------------------------
+# The algorithms
+
+def _mlp(n_in: int, hidden: int, n_out: int, out_act: str | None = None) -> nn.Sequential:
+    """The paper's nets: n_in -> hidden -> hidden -> n_out, ReLU."""
+    return nets.mlp([n_in, hidden, hidden, n_out], act="relu", out_act=out_act)
+
+
+class AAE(GANModel):
+    """Adversarial autoencoder (Makhzani et al. 2015): a GAN on the code holds q(z) to a prior."""
+
+    name = "aae"
+    family = "aae"
+    Config = AAEConfig
+    is_autoencoder = True
+    loss_names = ("loss_recon", "loss_d_z", "loss_g_z")
+
+    def __init__(self, *, config: AAEConfig, data: DataSpec):
+        super().__init__(config=config, data=data)
+        self.build_networks()
+        self.optimizers = self.make_optimizers()
+
+    def build_networks(self) -> None:
+        c, pixels = self.config, math.prod(self.data.shape)
+        self.encoder = nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.latent_dim))  # (B, latent)
+        self.decoder = nn.Sequential(_mlp(c.latent_dim + self.condition_dim, c.hidden, pixels, "tanh"),
+                                     nets.Reshape(*self.data.shape))  # (B, C, H, W)
+        self.disc_z = _mlp(c.latent_dim, c.hidden, 1)  # a logit: z came from the prior
+
+    @property
+    def condition_dim(self) -> int:
+        """Size of what the decoder gets beside z (the one-hot label of the supervised AAE)."""
+        return 0
+
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        return {"ae": torch.optim.Adam([*self.encoder.parameters(), *self.decoder.parameters()],
+                                       lr=c.lr_recon, betas=c.betas),
+                "d": torch.optim.Adam(self.disc_z.parameters(), lr=c.lr_reg, betas=c.betas),
+                "g": torch.optim.Adam(self.encoder.parameters(), lr=c.lr_reg, betas=c.betas)}
+
+    def random_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return sample_prior(self.config.prior, n, self.latent_dim, generator=generator,
+                            device=_gen_device(generator, self.device))
+
+    def decoder_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """What the decoder gets beside z, from class indices (B,) or class weights (B, K)."""
+        return None
+
+    def _decode(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        return self.decoder(z if cond is None else torch.cat([z, cond], dim=1))
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        c, opts = self.config, self.optimizers
+        cond = self.decoder_condition(y, x.shape[0])
+
+        # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(enc(x))|^2.
+        loss_recon = reconstruction_loss(self._decode(self.encoder(x), cond), x)
+        opts["ae"].zero_grad(set_to_none=True)
+        (c.recon_weight * loss_recon).backward()
+        opts["ae"].step()
+
+        # (2a) Regularization phase, D: maximize log D(z_prior) + log(1 - D(enc(x))).
+        z_fake = self.encoder(x)  # (B, latent)
+        z_real = sample_prior(c.prior, x.shape[0], self.latent_dim, device=x.device)
+        loss_d_z = discriminator_loss(self.disc_z(z_real), self.disc_z(z_fake.detach()))
+        opts["d"].zero_grad(set_to_none=True)
+        loss_d_z.backward()
+        opts["d"].step()
+
+        # (2b) Regularization phase, encoder as generator: maximize log D(enc(x)).
+        self.disc_z.requires_grad_(False)
+        loss_g_z = encoder_adversarial_loss(self.disc_z(z_fake))
+        opts["g"].zero_grad(set_to_none=True)
+        (c.reg_weight * loss_g_z).backward()
+        opts["g"].step()
+        self.disc_z.requires_grad_(True)
+
+        return {"loss_recon": loss_recon.detach(), "loss_d_z": loss_d_z.detach(), "loss_g_z": loss_g_z.detach()}
+
+    # -- what the explorer uses ---------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """Codes z (N, latent) of images in [-1, 1]."""
+        with eval_mode(self):
+            return self.encoder(images.to(self.device))
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [-1, 1] from codes (and, for conditional models, classes or class weights)."""
+        with eval_mode(self):
+            latents = latents.to(self.device)
+            y = None if y is None else y.to(self.device)
+            return self._decode(latents, self.decoder_condition(y, latents.shape[0]))
+
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self._decode(z, self.decoder_condition(y, z.shape[0]))
+
+    @torch.no_grad()
+    def reconstruct(self, images: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """dec(enc(x)) for images in [-1, 1] (the supervised AAE also needs their labels)."""
+        return self.decode(self.encode(images), y)
+
+    # -- the live grid: inputs beside their reconstructions -------------------------------------
+    def preview_inputs(self, real_x: torch.Tensor, real_y: torch.Tensor | None,
+                       generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """The fixed real test batch (the first 64 test images), kept for every grid of the run."""
+        inputs = {"x": real_x[:64], "nrow": torch.tensor(16)}
+        if real_y is not None:
+            inputs["y"] = real_y[:64]
+        return inputs
+
+    @torch.no_grad()
+    def preview(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+        """Input, reconstruction, input, reconstruction...: 8 pairs per row of 16 images."""
+        x = inputs["x"].to(self.device)
+        rec = self.reconstruct(x, inputs.get("y"))
+        return torch.stack([x, rec], dim=1).flatten(0, 1), int(inputs["nrow"])
+
+
+class SupervisedAAE(AAE):
+    """Supervised AAE (Makhzani et al. 2015, section 4): labels go to the decoder, z learns style."""
+
+    name = "aae-supervised"
+    Config = SupervisedAAEConfig
+    needs_labels = True
+
+    @property
+    def condition_dim(self) -> int:
+        return self.data.num_classes
+
+    @property
+    def num_conditions(self) -> int:
+        return self.data.num_classes
+
+    def decoder_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor:
+        if y is None:
+            raise ValueError(f"{self.name} decodes a code for a chosen class: pass y "
+                             f"(class indices (N,) or class weights (N, {self.condition_dim})).")
+        return _one_hot(y, self.condition_dim)
+
+
+def _one_hot(y: torch.Tensor, k: int) -> torch.Tensor:
+    """Class indices (N,) -> one-hot (N, k); class weights (N, k) pass as they are."""
+    if y.dim() == 2 and y.dtype.is_floating_point:
+        return y
+    return F.one_hot(y.long(), k).float()
+
+
+class CategoricalAAE(AAE):
+    """Base of the semi-supervised and clustering AAEs (sections 5 and 6).
+
+    The encoder has two heads on one trunk: a class y = softmax(logits) held to a categorical
+    prior by D_y, and a style z held to N(0, I) by D_z. The decoder sees [z, y].
+    """
+
+    loss_names = ("loss_recon", "loss_d_z", "loss_d_y", "loss_g_z", "loss_g_y")
+
+    def build_networks(self) -> None:
+        c, pixels, k = self.config, math.prod(self.data.shape), self.num_conditions
+        self.encoder_trunk = nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))  # (B, hidden)
+        self.to_style = nn.Linear(c.hidden, c.latent_dim)  # z: (B, latent)
+        self.to_class = nn.Linear(c.hidden, k)  # logits of q(y|x): (B, K)
+        self.decoder = nn.Sequential(_mlp(c.latent_dim + k, c.hidden, pixels, "tanh"),
+                                     nets.Reshape(*self.data.shape))  # (B, C, H, W)
+        self.disc_z = _mlp(c.latent_dim, c.hidden, 1)  # a logit: z came from N(0, I)
+        self.disc_y = _mlp(k, c.hidden, 1)  # a logit: y is a one-hot sample of Cat(K)
+
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        encoder = [*self.encoder_trunk.parameters(), *self.to_style.parameters(), *self.to_class.parameters()]
+        return {"ae": torch.optim.Adam([*encoder, *self.decoder.parameters()], lr=c.lr_recon, betas=c.betas),
+                "d": torch.optim.Adam([*self.disc_z.parameters(), *self.disc_y.parameters()],
+                                      lr=c.lr_reg, betas=c.betas),
+                "g": torch.optim.Adam(encoder, lr=c.lr_reg, betas=c.betas)}
+
+    def random_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return sample_prior("gaussian", n, self.latent_dim, generator=generator,
+                            device=_gen_device(generator, self.device))
+
+    def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.encoder_trunk(x)
+        return self.to_style(h), self.to_class(h)  # z (B, latent), class logits (B, K)
+
+    def decoder_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor:
+        if y is None:
+            raise ValueError(f"{self.name} decodes a style for a chosen class or cluster: pass y "
+                             f"(indices (N,) or weights (N, {self.num_conditions})).")
+        return _one_hot(y, self.num_conditions)
+
+    def adversarial_phases(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Phases (1) and (2) of sections 5 and 6 on an unlabelled batch x."""
+        c, opts, k = self.config, self.optimizers, self.num_conditions
+
+        # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(z, y)|^2,
+        #     with z, logits = enc(x) and y = softmax(logits).
+        z, logits = self._encode(x)
+        loss_recon = reconstruction_loss(self._decode(z, logits.softmax(1)), x)
+        opts["ae"].zero_grad(set_to_none=True)
+        (c.recon_weight * loss_recon).backward()
+        opts["ae"].step()
+
+        # (2a) Regularization phase, the two discriminators: D_z tells N(0, I) from q(z|x),
+        #      D_y tells one-hot samples of Cat(K) from the softmax q(y|x).
+        z_fake, logits = self._encode(x)
+        y_fake = logits.softmax(1)
+        z_real = torch.randn_like(z_fake)
+        y_real = sample_categorical(x.shape[0], k, device=x.device)
+        loss_d_z = discriminator_loss(self.disc_z(z_real), self.disc_z(z_fake.detach()))
+        loss_d_y = discriminator_loss(self.disc_y(y_real), self.disc_y(y_fake.detach()))
+        opts["d"].zero_grad(set_to_none=True)
+        (loss_d_z + loss_d_y).backward()
+        opts["d"].step()
+
+        # (2b) Regularization phase, the encoder as generator of both: maximize log D_z(z) + log D_y(y).
+        self.disc_z.requires_grad_(False)
+        self.disc_y.requires_grad_(False)
+        loss_g_z = encoder_adversarial_loss(self.disc_z(z_fake))
+        loss_g_y = encoder_adversarial_loss(self.disc_y(y_fake))
+        opts["g"].zero_grad(set_to_none=True)
+        (c.reg_weight * (loss_g_z + loss_g_y)).backward()
+        opts["g"].step()
+        self.disc_z.requires_grad_(True)
+        self.disc_y.requires_grad_(True)
+
+        return {"loss_recon": loss_recon.detach(), "loss_d_z": loss_d_z.detach(), "loss_d_y": loss_d_y.detach(),
+                "loss_g_z": loss_g_z.detach(), "loss_g_y": loss_g_y.detach()}
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        return self.adversarial_phases(x)  # the clustering AAE never looks at y
+
+    # -- what the explorer uses ---------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """The style z (N, latent) of images in [-1, 1]; `classify` gives their class."""
+        with eval_mode(self):
+            return self._encode(images.to(self.device))[0]
+
+    @torch.no_grad()
+    def class_probs(self, images: torch.Tensor) -> torch.Tensor:
+        """q(y|x) (N, K) for images in [-1, 1]."""
+        with eval_mode(self):
+            return self._encode(images.to(self.device))[1].softmax(1)
+
+    @torch.no_grad()
+    def classify(self, images: torch.Tensor) -> torch.Tensor:
+        """Predicted class (or cluster) indices (N,), a LongTensor."""
+        return self.class_probs(images).argmax(1)
+
+    @torch.no_grad()
+    def reconstruct(self, images: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """dec(z, q(y|x)): the encoder's own class weights, whatever `y` says."""
+        with eval_mode(self):
+            z, logits = self._encode(images.to(self.device))
+            return self._decode(z, logits.softmax(1))
+
+    @property
+    def num_conditions(self) -> int:
+        raise NotImplementedError
+
+
+class SemiSupervisedAAE(CategoricalAAE):
+    """Semi-supervised AAE (Makhzani et al. 2015, section 5): class y and style z; N labels."""
+
+    name = "aae-semisupervised"
+    Config = SemiSupervisedAAEConfig
+    needs_labels = True
+    loss_names = (*CategoricalAAE.loss_names, "loss_supervised")
+
+    def __init__(self, *, config: SemiSupervisedAAEConfig, data: DataSpec):
+        super().__init__(config=config, data=data)
+        self.optimizers["sup"] = torch.optim.Adam(
+            [*self.encoder_trunk.parameters(), *self.to_class.parameters()], lr=config.lr_sup, betas=config.betas)
+        n = 0 if config.labels == "all" else int(config.labels)
+        # The labelled subset's indices into the training set, -1 until `attach_data` picks them.
+        # A buffer, so a checkpoint keeps the subset; empty for labels=all.
+        self.register_buffer("labelled_index", torch.full((n,), -1, dtype=torch.long))
+        self._train_x: torch.Tensor | None = None  # the training set on the device (not saved)
+        self._train_y: torch.Tensor | None = None
+
+    @property
+    def num_conditions(self) -> int:
+        return self.data.num_classes
+
+    def attach_data(self, dataset: Dataset, seed: int) -> None:
+        """Keep the training set on the device; pick the labelled subset unless a checkpoint did."""
+        if dataset.train_labels is None:
+            raise ConfigError(f"{self.name} needs labelled data.")
+        n = self.labelled_index.numel()
+        if n and bool((self.labelled_index < 0).all()):
+            picked = balanced_subset(dataset.train_labels, n, self.num_conditions, seed)
+            self.labelled_index.copy_(picked.to(self.labelled_index.device))
+        self._train_x = dataset.train.to(self.device)
+        self._train_y = dataset.train_labels.to(self.device)
+
+    def labelled_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """n random examples of the labelled subset (with replacement), normalized, on the device."""
+        if self._train_x is None:
+            raise RuntimeError(f"{self.name} needs attach_data(dataset, seed) before training.")
+        size = self.labelled_index.numel() or self._train_x.shape[0]
+        pick = torch.randint(0, size, (n,), device=self._train_x.device)
+        idx = self.labelled_index[pick] if self.labelled_index.numel() else pick
+        x = self._train_x[idx]
+        return (x if x.dtype.is_floating_point else normalize(x)), self._train_y[idx]
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        losses = self.adversarial_phases(x)  # phases (1) and (2); the batch's own labels are unused
+
+        # (3) Semi-supervised classification phase: update q(y|x) to minimize the cross entropy
+        #     -log q(y_n | x_n) on a mini-batch of the labelled subset.
+        x_l, y_l = self.labelled_batch(x.shape[0])
+        loss_supervised = supervised_loss(self._encode(x_l)[1], y_l)
+        self.optimizers["sup"].zero_grad(set_to_none=True)
+        (self.config.sup_weight * loss_supervised).backward()
+        self.optimizers["sup"].step()
+
+        return {**losses, "loss_supervised": loss_supervised.detach()}
+
+    def scores(self, dataset: Dataset) -> dict[str, float]:
+        """Test classification error (Table 2 of the paper), a fraction."""
+        return {"test_error": classification_error(predict(self, dataset.test), dataset.test_labels)}
+
+
+class ClusterAAE(CategoricalAAE):
+    """Clustering AAE (Makhzani et al. 2015, section 6): K clusters and a style, no labels."""
+
+    name = "aae-cluster"
+    Config = ClusterAAEConfig
+
+    @property
+    def num_conditions(self) -> int:
+        return self.config.clusters
+
+    def scores(self, dataset: Dataset) -> dict[str, float]:
+        """Test accuracy when each cluster takes the majority label of its training members."""
+        if dataset.test_labels is None or dataset.train_labels is None:
+            return {}
+        mapping = majority_mapping(predict(self, dataset.train), dataset.train_labels,
+                                   self.num_conditions, len(dataset.classes))
+        return {"cluster_accuracy": cluster_accuracy(predict(self, dataset.test), dataset.test_labels,
+                                                     self.num_conditions, len(dataset.classes), mapping=mapping)}
+
+
+def balanced_subset(labels: torch.Tensor, n: int, num_classes: int, seed: int) -> torch.Tensor:
+    """n indices with (about) n / K of each class, drawn at random with `seed`; sorted. (n,)"""
+    gen = torch.Generator().manual_seed(seed)
+    labels = labels.cpu()
+    picked = []
+    for c in range(num_classes):
+        want = n // num_classes + (1 if c < n % num_classes else 0)
+        members = (labels == c).nonzero().squeeze(1)
+        if len(members) < want:
+            raise ConfigError(f"labels={n} needs {want} examples of class {c}; the data set has {len(members)}.")
+        picked.append(members[torch.randperm(len(members), generator=gen)[:want]])
+    return torch.cat(picked).sort().values
