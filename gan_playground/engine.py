@@ -23,10 +23,10 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-import torchvision.utils as vutils
 
 from gan_playground.config import RunConfig, build_config
-from gan_playground.data import Dataset, Sampler, load_dataset, to_uint8
+from gan_playground.data import Dataset, Sampler, load_dataset
+from gan_playground.explore import preview_picture
 from gan_playground.errors import ConfigError, UserError
 from gan_playground.models import GANModel, create_model, model_class
 
@@ -137,7 +137,7 @@ class TrainingJob:
         self._preview: np.ndarray | None = None
         self._preview_step = 0
         gen = torch.Generator(device=run.device).manual_seed(run.run.seed + 1)
-        real_x, real_y = _fixed_real_batch(run.dataset, 64, run.device)
+        real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
         self.preview_inputs = self.model.preview_inputs(real_x, real_y, gen)
 
     # -- control --------------------------------------------------------------------------------
@@ -282,12 +282,7 @@ class TrainingJob:
 
     def _render_preview(self) -> None:
         with self._model_lock:
-            out, nrow = self.model.preview(self.preview_inputs)
-        if nrow == 0:  # points
-            picture = out.detach().float().cpu().numpy()
-        else:
-            grid = vutils.make_grid(to_uint8(out).cpu(), nrow=nrow, padding=2, pad_value=0)
-            picture = grid.permute(1, 2, 0).numpy()
+            picture = preview_picture(self.model, self.preview_inputs)
         with self._lock:
             self._preview, self._preview_step = picture, self.step
             self._version += 1
@@ -310,7 +305,7 @@ class TrainingJob:
             self._version += 1
 
 
-def _fixed_real_batch(dataset: Dataset, n: int, device: torch.device):
+def fixed_real_batch(dataset: Dataset, n: int, device: torch.device):
     """The first `n` test examples: the same inputs in every run, for reconstructions."""
     x = dataset.test[:n]
     x = x.to(device) if x.dtype.is_floating_point else x.to(device).float().div(127.5).sub(1)

@@ -106,8 +106,9 @@ class GANModel(nn.Module):
             z = self.random_latents(cols, generator).repeat(k, 1)  # (k*cols, latent): column j keeps z_j
             y = torch.arange(k, device=z.device).repeat_interleave(cols)
             return {"z": z, "y": y, "nrow": torch.tensor(cols)}
-        n = 512 if self.data.kind == "points" else 64
-        return {"z": self.random_latents(n, generator), "nrow": torch.tensor(8)}
+        if self.data.kind == "points":
+            return {"z": self.random_latents(512, generator), "nrow": torch.tensor(0)}  # 0: points, no grid
+        return {"z": self.random_latents(64, generator), "nrow": torch.tensor(8)}
 
     @torch.no_grad()
     def preview(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:

@@ -1,0 +1,374 @@
+"""Checkpoint folders: atomic saving, safe loading, resuming.
+
+A checkpoint is a folder in the Hugging Face Hub's conventions:
+
+    config.json                  model, data, every setting, step, seed, version, scores
+    model.safetensors            every network (and batch-norm statistics)
+    training_state.safetensors   optimizers, RNG states and step, for resuming
+    README.md                    a model card with YAML metadata
+    samples.png, history.csv     the sample grid and the loss history
+
+Only JSON and safetensors are ever read. Pickles (`.pt`, `.pth`, `.bin`, `.ckpt`, `.pkl`) are
+refused, never unpickled: unpickling runs arbitrary code from whoever wrote the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from gan_playground import __version__
+from gan_playground.config import RunConfig, build_config, config_to_dict
+from gan_playground.data import DataSpec
+from gan_playground.errors import CheckpointError, UserError
+from gan_playground.models import GANModel, create_model, model_class
+
+if TYPE_CHECKING:
+    from gan_playground.engine import Run, Snapshot
+
+FORMAT_VERSION = 1
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
+MAX_JSON_BYTES = 1 << 20  # a config is a few kB; a huge one is hostile or broken
+MAX_WEIGHTS_BYTES = 2 << 30
+
+
+# ----------------------------------------------------------------------------------------------
+# Saving
+
+def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snapshot | None" = None,
+                    scores: dict[str, float] | None = None, command: str | None = None,
+                    half: bool = False, training_state: bool = True) -> Path:
+    """Write a checkpoint folder atomically: a killed save leaves the previous one whole.
+
+    `half` stores float weights as float16 (half the size; they load back as float32).
+    The caller holds the model still (e.g. inside `job.exclusive()`).
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        model = run.model
+        config = checkpoint_config(run, step=step, scores=scores, command=command)
+        weights = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
+        if half:
+            weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+        save_file(weights, tmp / "model.safetensors", metadata={"format": "pt"})
+        if training_state:
+            tensors, meta = _training_state(run, step)
+            save_file(tensors, tmp / "training_state.safetensors", metadata=meta)
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        picture = _samples_picture(run, snapshot)
+        if picture is not None:
+            from PIL import Image
+            Image.fromarray(picture).save(tmp / "samples.png")
+        if snapshot is not None:
+            write_history_csv(tmp / "history.csv", snapshot)
+        (tmp / "README.md").write_text(model_card(config, has_samples=picture is not None))
+        _fsync_dir(tmp)
+        _swap_in(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _swap_in(tmp: Path, final: Path) -> None:
+    """Replace `final` by `tmp` with renames only. Between the two renames the old folder sits
+    at `.old-NAME`, which `load_checkpoint` falls back to, so some whole checkpoint always exists."""
+    old = final.parent / f".old-{final.name}"
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.rename(final, old)
+    os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    for f in folder.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def checkpoint_config(run: "Run", *, step: int, scores: dict[str, float] | None = None,
+                      command: str | None = None) -> dict[str, Any]:
+    model, spec = run.model, run.model.data
+    return {
+        "format": FORMAT_VERSION,
+        "library": "gan-playground",
+        "version": __version__,
+        "model": model.name,
+        "family": model.family,
+        "dataset": run.run.dataset,
+        "data": {"shape": list(spec.shape), "num_classes": spec.num_classes, "kind": spec.kind,
+                 "classes": list(run.dataset.classes)},
+        "config": config_to_dict(model.config),
+        "run": config_to_dict(run.run),
+        "step": int(step),
+        "seed": run.run.seed,
+        "scores": {k: float(v) for k, v in (scores or {}).items()},
+        "command": command or reproduce_command(run, step),
+    }
+
+
+def reproduce_command(run: "Run", step: int) -> str:
+    sets = " ".join(f"--set {k}={_format_value(v)}" for k, v in config_to_dict(run.model.config).items())
+    return (f"python -m gan_playground train {run.run.model} --dataset {run.run.dataset} --steps {step} "
+            f"--batch-size {run.run.batch_size} --seed {run.run.seed} {sets}").strip()
+
+
+def _format_value(v: Any) -> str:
+    return ",".join(f"{x:g}" for x in v) if isinstance(v, (list, tuple)) else (f"{v:g}" if isinstance(v, float) else str(v))
+
+
+def _training_state(run: "Run", step: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Optimizer tensors and RNG states as flat tensors; the rest (param groups) as JSON metadata."""
+    tensors: dict[str, torch.Tensor] = {}
+    groups: dict[str, Any] = {}
+    for name, opt in run.model.optimizers.items():
+        state = opt.state_dict()
+        groups[name] = state["param_groups"]
+        for idx, per_param in state["state"].items():
+            for key, value in per_param.items():
+                t = value if torch.is_tensor(value) else torch.tensor(value)
+                tensors[f"optim.{name}.{idx}.{key}"] = t.detach().to("cpu").contiguous()
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.sampler"] = run.sampler.generator.get_state().to("cpu")
+    if run.device.type == "cuda":
+        tensors["rng.cuda"] = torch.cuda.get_rng_state(run.device)
+    tensors["step"] = torch.tensor(step, dtype=torch.int64)
+    return tensors, {"param_groups": json.dumps(groups), "step": str(step)}
+
+
+def _samples_picture(run: "Run", snapshot: "Snapshot | None") -> np.ndarray | None:
+    from gan_playground.explore import points_picture, preview_picture
+
+    if snapshot is not None and snapshot.preview is not None:
+        preview = snapshot.preview
+    else:
+        gen = torch.Generator(device=run.device).manual_seed(run.run.seed + 1)
+        from gan_playground.engine import fixed_real_batch
+        real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
+        preview = preview_picture(run.model, run.model.preview_inputs(real_x, real_y, gen))
+    if preview.ndim == 2:  # points: draw them over the real data
+        return points_picture(run.dataset.test[:2000].numpy(), preview)
+    return preview
+
+
+def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
+    """`step,<loss>,...` one row per logged step; scores get their own rows' columns where measured."""
+    names = list(snapshot.history)
+    score_names = list(snapshot.scores)
+    scores_at = {s: i for i, s in enumerate(snapshot.score_steps)}
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["step", *names, *score_names])
+        for i, step in enumerate(snapshot.history_steps):
+            j = scores_at.get(step)
+            writer.writerow([step, *(f"{snapshot.history[n][i]:.6g}" for n in names),
+                             *("" if j is None else f"{snapshot.scores[n][j]:.6g}" for n in score_names)])
+
+
+def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
+    """The README.md of a checkpoint: Hub metadata, samples, scores and how to reproduce it."""
+    name, dataset = config["model"], config["dataset"]
+    dataset_tag = dataset if not dataset.startswith("folder:") else "custom"
+    model_cls = model_class(name)
+    scores = config.get("scores") or {}
+    lines = [
+        "---",
+        "library_name: gan-playground",
+        "license: mit",
+        "tags:", "- gan", f"- {name}", f"- {model_cls.family}", f"- {dataset_tag}", "- pytorch", "- safetensors",
+        *(["datasets:", f"- {dataset_tag}"] if dataset_tag in ("mnist", "fashion-mnist", "cifar10") else []),
+        "pipeline_tag: unconditional-image-generation",
+        "---",
+        "",
+        f"# {name} on {dataset}",
+        "",
+        f"{model_cls.description()}",
+        "",
+        f"Trained with [GAN Playground](https://github.com/) for {config['step']} steps (seed {config['seed']}).",
+        "",
+    ]
+    if has_samples:
+        lines += ["![samples from a fixed z](samples.png)", ""]
+    if scores:
+        lines += ["## Scores", "", "| score | value |", "|---|---|",
+                  *(f"| {k} | {v:.4g} |" for k, v in scores.items()), ""]
+    lines += ["## Reproduce", "", "```bash", config["command"], "```", "",
+              "## Use", "", "```bash", "pip install -r requirements.txt",
+              "python -m gan_playground sample THIS_FOLDER --n 64 --out samples.png", "```", "",
+              "## Settings", "", "```json", json.dumps(config["config"], indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading
+
+@dataclass
+class Loaded:
+    """A checkpoint read back: the model (on `device`) and its saved configuration."""
+
+    path: Path
+    model: GANModel
+    config: dict[str, Any]
+    run: RunConfig
+    step: int
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.config["data"].get("classes", ()))
+
+
+def resolve_checkpoint_dir(path: str | Path) -> Path:
+    """The folder to read, refusing pickles and falling back to an interrupted save's old copy."""
+    p = Path(path)
+    if p.is_file():
+        if p.suffix.lower() in PICKLE_SUFFIXES:
+            raise CheckpointError(_pickle_message(p))
+        raise CheckpointError(f"{p} is a file; a checkpoint is a folder with config.json and model.safetensors.")
+    if not p.is_dir():
+        old = p.parent / f".old-{p.name}"
+        if old.is_dir():  # a save was killed between its two renames: the old copy is whole
+            return old
+        raise CheckpointError(f"Checkpoint folder {p} does not exist.")
+    if not (p / "model.safetensors").is_file():
+        pickles = sorted(f.name for f in p.iterdir() if f.suffix.lower() in PICKLE_SUFFIXES)
+        if pickles:
+            raise CheckpointError(_pickle_message(p / pickles[0]))
+        raise CheckpointError(f"{p} is not a checkpoint: model.safetensors is missing.")
+    if not (p / "config.json").is_file():
+        raise CheckpointError(f"{p} is not a checkpoint: config.json is missing.")
+    return p
+
+
+def _pickle_message(p: Path) -> str:
+    return (f"Refused {p.name}: it is a pickle file, and loading a pickle can run any code its author "
+            f"put in it. GAN Playground reads weights from safetensors only (model.safetensors).")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise CheckpointError(f"{path} is larger than {MAX_JSON_BYTES} bytes; refusing to read it.")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path} does not hold a JSON object.")
+    return value
+
+
+def read_safetensors(path: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """Tensors from a safetensors file, with any corruption turned into a CheckpointError."""
+    if path.stat().st_size > MAX_WEIGHTS_BYTES:
+        raise CheckpointError(f"{path} is larger than {MAX_WEIGHTS_BYTES >> 30} GiB; refusing to read it.")
+    try:
+        return load_file(path, device=str(device))
+    except (SafetensorError, OSError, ValueError, RuntimeError, MemoryError) as err:
+        raise CheckpointError(f"{path.name} in {path.parent} is corrupt or truncated: {err}") from None
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loaded:
+    """Build the saved model and load its weights. Errors name what is wrong, never a traceback."""
+    folder = resolve_checkpoint_dir(path)
+    config = read_json(folder / "config.json")
+    try:
+        name = config["model"]
+        cls = model_class(name)
+        data = config["data"]
+        spec = DataSpec(tuple(int(s) for s in data["shape"]), int(data["num_classes"]), str(data["kind"]))
+        model_config = build_config(cls.Config, config.get("config") or {})
+        run = build_config(RunConfig, {k: v for k, v in (config.get("run") or {}).items()})
+        step = int(config.get("step", 0))
+    except UserError as err:
+        raise CheckpointError(f"{folder}/config.json: {err}") from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{folder}/config.json is incomplete or malformed ({type(err).__name__}: {err}).") from None
+    model = create_model(name, spec, config=model_config)
+    weights = read_safetensors(folder / "model.safetensors")
+    expected = model.state_dict()
+    problems = [k for k in expected if k not in weights] + [k for k in weights if k not in expected]
+    problems += [f"{k}: saved {tuple(weights[k].shape)}, expected {tuple(v.shape)}"
+                 for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
+    if problems:
+        raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
+                              + "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
+    model.load_state_dict(weights)  # copies float16 weights back into float32 parameters
+    model.to(device)
+    model.eval()
+    return Loaded(folder, model, config, run, step)
+
+
+def restore_training_state(run: "Run", path: str | Path) -> int:
+    """Load optimizer and RNG states saved beside the weights; returns the step to continue from."""
+    folder = resolve_checkpoint_dir(path)
+    state_file = folder / "training_state.safetensors"
+    if not state_file.is_file():
+        raise CheckpointError(f"{folder} holds weights but no training_state.safetensors, so it cannot be resumed.")
+    tensors = read_safetensors(state_file)
+    try:
+        from safetensors import safe_open
+        with safe_open(state_file, framework="pt") as fh:
+            groups = json.loads(fh.metadata()["param_groups"])
+        for name, opt in run.model.optimizers.items():
+            state: dict[int, dict[str, torch.Tensor]] = {}
+            prefix = f"optim.{name}."
+            for key, value in tensors.items():
+                if key.startswith(prefix):
+                    idx, field = key[len(prefix):].split(".", 1)
+                    state.setdefault(int(idx), {})[field] = value.to(run.device) if field != "step" else value
+            opt.load_state_dict({"state": state, "param_groups": groups[name]})
+        torch.set_rng_state(tensors["rng.torch"])
+        run.sampler.generator.set_state(tensors["rng.sampler"])
+        if "rng.cuda" in tensors and run.device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng.cuda"], run.device)
+        return int(tensors["step"])
+    except (KeyError, ValueError, RuntimeError, TypeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"training_state.safetensors in {folder} does not fit this model: {err}") from None
+
+
+def resume_run(path: str | Path, *, device: str = "auto", overrides: dict[str, Any] | None = None) -> tuple["Run", int]:
+    """A Run rebuilt from a checkpoint, weights and optimizers loaded: train on from its step.
+
+    `overrides` may change settings that do not change the networks' shapes (e.g. a lower `lr`
+    after a divergence); the optimizers' learning rates follow.
+    """
+    from gan_playground.engine import prepare_run
+
+    loaded = load_checkpoint(path)
+    run_cfg = build_config(RunConfig, {"device": device}, base=loaded.run)
+    model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)
+    run = prepare_run(run_cfg, model_config=model_cfg)
+    run.model.load_state_dict(loaded.model.state_dict())
+    step = restore_training_state(run, loaded.path)
+    if overrides and "lr" in overrides:
+        for opt in run.model.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = model_cfg.lr
+    return run, step
+
+
+def safe_child(base: str | Path, name: str) -> Path:
+    """`base/name` for a user-given name, refusing anything that would land outside `base`."""
+    base_path = Path(base).resolve()
+    if not name or name.strip() != name or "\x00" in name:
+        raise UserError(f"Invalid name {name!r}.")
+    target = (base_path / name).resolve()
+    if target == base_path or not target.is_relative_to(base_path):
+        raise UserError(f"Invalid name {name!r}: it must stay inside {base_path}.")
+    return target
+
