@@ -81,6 +81,35 @@ def prepare_run(run: RunConfig, overrides: dict[str, Any] | None = None, *, mode
     return Run(run, model, dataset, sampler, device)
 
 
+def benchmark(run: Run, *, seconds: float = 20.0, warmup_steps: int = 5) -> dict[str, float]:
+    """Training steps only, as fast as they go: images/s over `seconds` after a warm-up."""
+    model, sampler = run.model, run.sampler
+    model.train()
+    images_per_step = sampler.batch_size * model.batches_per_step
+
+    def step():
+        x, y = sampler.next(model.batches_per_step)
+        return model.train_step(x, y)
+
+    for _ in range(warmup_steps):
+        step()
+    _synchronize(run.device)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    _synchronize(run.device)
+    elapsed = time.perf_counter() - start
+    return {"images_per_s": steps * images_per_step / elapsed, "steps": steps, "seconds": elapsed}
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
 @dataclass
 class Snapshot:
     """A consistent copy of a job's progress, for readers on other threads."""

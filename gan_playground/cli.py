@@ -1,0 +1,305 @@
+"""`python -m gan_playground <command>` (also installed as `gan-playground`).
+
+    models                          the models, one per line
+    train MODEL --dataset D ...     train with a progress bar, write a checkpoint folder
+    sample DIR --out x.png|x.npz    samples from a checkpoint
+    eval DIR                        every score that applies, as one JSON line
+    bench MODEL                     training throughput, as one JSON line
+    push DIR --repo-id USER/NAME    share a checkpoint on the Hugging Face Hub
+    pull REPO_ID [--out DIR]        fetch one
+
+Thin by design: parse, validate, call the library. Any user error prints one line on stderr
+and exits with code 2; there are no tracebacks for things a user can fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gan_playground import __version__
+from gan_playground.errors import UserError
+
+EXIT_USAGE = 2
+EXIT_DIVERGED = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2, like our own errors
+        raise UserError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="gan-playground", description="Train the classic GANs and explore what they learned.")
+    p.add_argument("--version", action="version", version=f"gan-playground {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("models", help="list the models")
+
+    t = sub.add_parser("train", help="train a model and write a checkpoint folder")
+    t.add_argument("model")
+    t.add_argument("--dataset", required=True, help="mnist, fashion-mnist, cifar10, toy-8gaussians, "
+                                                    "toy-25gaussians, toy-swissroll or folder:PATH")
+    t.add_argument("--steps", type=int, default=2000, help="generator updates (default 2000)")
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", help="checkpoint folder (default runs/MODEL-DATASET)")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting, e.g. lr=1e-4; repeatable")
+    t.add_argument("--resume", metavar="DIR", help="continue a checkpoint from its step and optimizer state")
+    t.add_argument("--half", action="store_true", help="store weights as float16")
+    t.add_argument("--autosave-minutes", type=float, default=5.0, help="save the checkpoint this often (0: off)")
+    t.add_argument("--eval-every", type=int, default=0, help="score the model every N steps (0: at the end only)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sample", help="draw samples from a checkpoint")
+    s.add_argument("dir")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--class", dest="klass", type=int, help="class (or cluster) to draw, for conditional models")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npz for arrays")
+
+    e = sub.add_parser("eval", help="score a checkpoint; prints one JSON line")
+    e.add_argument("dir")
+    e.add_argument("--samples", type=int, default=10000)
+    e.add_argument("--seed", type=int, default=0)
+
+    b = sub.add_parser("bench", help="training throughput; prints one JSON line")
+    b.add_argument("model")
+    b.add_argument("--batch-size", type=int, default=64)
+    b.add_argument("--seconds", type=float, default=20.0)
+    b.add_argument("--device", default="auto")
+    b.add_argument("--dataset", default="mnist")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--set", action="append", metavar="KEY=VALUE")
+
+    pu = sub.add_parser("push", help="upload a checkpoint folder to the Hugging Face Hub")
+    pu.add_argument("dir")
+    pu.add_argument("--repo-id", required=True, help="USER/NAME")
+    pu.add_argument("--private", action="store_true")
+
+    pl = sub.add_parser("pull", help="download a checkpoint from the Hugging Face Hub")
+    pl.add_argument("repo_id")
+    pl.add_argument("--out", help="folder (default checkpoints/hub/USER--NAME)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+# ----------------------------------------------------------------------------------------------
+
+def cmd_models(args) -> int:
+    from gan_playground.models import MODELS
+
+    width = max(map(len, MODELS))
+    for name, cls in MODELS.items():
+        print(f"{name:<{width}}  {cls.description()}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from gan_playground.checkpoints import resume_run
+    from gan_playground.config import RunConfig, build_config, parse_set_options
+    from gan_playground.engine import TrainingJob, describe_device, prepare_run
+
+    overrides = parse_set_options(args.set)
+    run_settings = {"model": args.model, "dataset": args.dataset, "steps": args.steps,
+                    "batch_size": args.batch_size, "device": args.device, "seed": args.seed}
+    if args.eval_every < 0 or args.autosave_minutes < 0 or not math.isfinite(args.autosave_minutes):
+        raise UserError("--eval-every and --autosave-minutes must be >= 0.")
+    if args.resume:
+        run, start_step = resume_run(args.resume, device=args.device, overrides=overrides)
+        if run.model.name != args.model:
+            raise UserError(f"--resume {args.resume} holds a {run.model.name}, not a {args.model}.")
+        if args.steps <= start_step:
+            raise UserError(f"--steps {args.steps} must be above the checkpoint's step {start_step}.")
+    else:
+        run = prepare_run(build_config(RunConfig, run_settings), overrides)
+        start_step = 0
+    out = Path(args.out or f"runs/{args.model}-{args.dataset.replace('folder:', 'folder-').replace('/', '_')}")
+
+    evaluate = _live_evaluator(args.dataset) if args.eval_every else None
+    autosave = (lambda job: _save(job, out, args.half)) if args.autosave_minutes > 0 else None
+    job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
+                      eval_every=args.eval_every or 10**12, autosave=autosave,
+                      autosave_every_s=60 * args.autosave_minutes)
+    if not args.quiet:
+        print(f"Training {args.model} on {args.dataset} ({describe_device(run.device)}), "
+              f"steps {start_step}->{args.steps}, writing {out}", file=sys.stderr)
+    job.start()
+    try:
+        while not job.join(timeout=0.5):
+            if not args.quiet:
+                _progress(job)
+    except KeyboardInterrupt:
+        job.stop()
+        job.join()
+        print("\nstopped; saving what was trained", file=sys.stderr)
+    snap = job.snapshot()
+    if not args.quiet:
+        _progress(job)
+        print(file=sys.stderr)
+    if snap.state == "diverged":
+        print(f"error: {snap.message}", file=sys.stderr)
+        if (out / "model.safetensors").exists():
+            print(f"The last good checkpoint is {out}: resume with "
+                  f"--resume {out} --set lr=<lower>.", file=sys.stderr)
+        return EXIT_DIVERGED
+    if snap.state == "failed":
+        print(f"error: {snap.message}", file=sys.stderr)
+        return EXIT_DIVERGED
+    scores = {k: v[-1] for k, v in snap.scores.items()}
+    _save(job, out, args.half, scores=scores)
+    print(f"wrote {out}: {snap.step} steps in {snap.elapsed_s:.1f} s, {snap.images_per_s:,.0f} images/s")
+    return 0
+
+
+def _save(job, out: Path, half: bool, scores: dict | None = None) -> None:
+    from gan_playground.checkpoints import save_checkpoint
+
+    with job.exclusive():
+        save_checkpoint(out, job.run, step=job.step, snapshot=job.snapshot(), scores=scores, half=half)
+
+
+def _live_evaluator(dataset: str):
+    try:
+        from gan_playground.metrics import live_evaluator
+    except ImportError:
+        return None
+    return live_evaluator(dataset)
+
+
+def _progress(job) -> None:
+    s = job.snapshot()
+    width = 24
+    done = int(width * s.step / max(s.steps, 1))
+    eta = "" if s.eta_s is None else f" eta {_duration(s.eta_s)}"
+    losses = " ".join(f"{k} {v[-1]:.3g}" for k, v in s.history.items() if v)
+    line = (f"\r[{'#' * done}{'.' * (width - done)}] {s.step}/{s.steps} "
+            f"{s.images_per_s:,.0f} img/s {_duration(s.elapsed_s)}{eta}  {losses}")
+    print(line[:160].ljust(100), end="", file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def cmd_sample(args) -> int:
+    import torch
+
+    from gan_playground.checkpoints import load_checkpoint
+    from gan_playground.data import to_uint8
+    from gan_playground.explore import image_grid, points_picture
+
+    if not 1 <= args.n <= 100_000:
+        raise UserError(f"--n {args.n} is not valid: expected an integer in [1, 100000].")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".npz"):
+        raise UserError(f"--out must end in .png (a grid) or .npz (arrays), got {out.name!r}.")
+    loaded = load_checkpoint(args.dir)
+    model = loaded.model
+    k = model.num_conditions
+    if args.klass is not None and not k:
+        raise UserError(f"{model.name} is not conditional: --class does not apply.")
+    if args.klass is not None and not 0 <= args.klass < k:
+        raise UserError(f"--class {args.klass} is not valid: expected an integer in [0, {k - 1}].")
+    gen = torch.Generator().manual_seed(args.seed)
+    labels = None
+    if k:  # balanced classes unless one is asked for
+        labels = torch.full((args.n,), args.klass) if args.klass is not None else torch.arange(args.n) % k
+    chunks = []
+    for start in range(0, args.n, 1000):
+        z = model.random_latents(min(1000, args.n - start), gen)
+        chunks.append(model.sample(z, None if labels is None else labels[start:start + len(z)]))
+    samples = torch.cat(chunks)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if model.data.kind == "points":
+        points = samples.numpy()
+        if out.suffix.lower() == ".npz":
+            np.savez_compressed(out, points=points)
+        else:
+            from PIL import Image
+            from gan_playground.data import load_dataset
+            real = load_dataset(loaded.config["dataset"]).test[:2000].numpy()
+            Image.fromarray(points_picture(real, points)).save(out)
+    elif out.suffix.lower() == ".npz":
+        images = to_uint8(samples).permute(0, 2, 3, 1).numpy()  # (N, H, W, C)
+        images = images[..., 0] if images.shape[-1] == 1 else images
+        arrays = {"images": images}
+        if labels is not None:
+            arrays["labels"] = labels.numpy()
+        np.savez_compressed(out, **arrays)
+    else:
+        from PIL import Image
+        nrow = 10 if k and args.klass is None and args.n % 10 == 0 else int(math.ceil(math.sqrt(args.n)))
+        Image.fromarray(image_grid(samples, nrow)).save(out)
+    print(f"wrote {out}: {args.n} samples" + (f" of class {args.klass}" if args.klass is not None else ""))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from gan_playground.checkpoints import load_checkpoint
+
+    if not 100 <= args.samples <= 100_000:
+        raise UserError(f"--samples {args.samples} is not valid: expected an integer in [100, 100000].")
+    loaded = load_checkpoint(args.dir)
+    from gan_playground.metrics import evaluate
+
+    scores = evaluate(loaded.model, loaded.config["dataset"], n_samples=args.samples, seed=args.seed)
+    print(json.dumps({"model": loaded.model.name, "dataset": loaded.config["dataset"], "step": loaded.step,
+                      **{k: round(float(v), 6) for k, v in scores.items()}}))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from gan_playground.config import RunConfig, build_config, parse_set_options
+    from gan_playground.engine import benchmark, prepare_run
+
+    if not 0.5 <= args.seconds <= 3600:
+        raise UserError(f"--seconds {args.seconds} is not valid: expected a number in [0.5, 3600].")
+    run = prepare_run(build_config(RunConfig, {"model": args.model, "dataset": args.dataset,
+                                               "batch_size": args.batch_size, "device": args.device,
+                                               "seed": args.seed}), parse_set_options(args.set))
+    result = benchmark(run, seconds=args.seconds)
+    print(json.dumps({"model": args.model, "dataset": args.dataset, "device": str(run.device),
+                      "batch_size": args.batch_size, **result}))
+    return 0
+
+
+def cmd_push(args) -> int:
+    from gan_playground.checkpoints import resolve_checkpoint_dir
+    from gan_playground.hub import push_checkpoint
+
+    url = push_checkpoint(resolve_checkpoint_dir(args.dir), args.repo_id, private=args.private)
+    print(f"pushed {args.dir} to {url}")
+    return 0
+
+
+def cmd_pull(args) -> int:
+    from gan_playground.hub import pull_checkpoint
+
+    path = pull_checkpoint(args.repo_id, out_dir=args.out)
+    print(f"pulled {args.repo_id} into {path}")
+    return 0
+
+
+COMMANDS = {"models": cmd_models, "train": cmd_train, "sample": cmd_sample, "eval": cmd_eval,
+            "bench": cmd_bench, "push": cmd_push, "pull": cmd_pull}
