@@ -1,0 +1,254 @@
+"""Adversarial autoencoders: priors, shapes, each loss term, scores, learning, the engine."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan_playground.config import RunConfig, build_config
+from gan_playground.data import Dataset, DataSpec, load_dataset
+from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.errors import ConfigError
+from gan_playground.models import MODELS
+from gan_playground.models.aae import (AAE, ClusterAAE, SemiSupervisedAAE, SupervisedAAE, balanced_subset,
+                                       cluster_accuracy, classification_error, majority_mapping, predict,
+                                       sample_prior)
+
+MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
+SPEC = DataSpec((1, 28, 28), 10, "image")
+AAE_MODELS = ("aae", "aae-supervised", "aae-semisupervised", "aae-cluster")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def data_env(tmp_path_factory):
+    """Real MNIST from the offline mirror (unless a conftest or the user chose already).
+
+    One thread: these small steps gain little from two, and on a shared 2-core machine two
+    threads that spin-wait on each other made the learning tests 20x slower.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    mp = pytest.MonkeyPatch()
+    if not os.environ.get("GAN_PLAYGROUND_DATA_MIRROR") and MIRROR.is_dir():
+        mp.setenv("GAN_PLAYGROUND_DATA_MIRROR", str(MIRROR))
+    if not os.environ.get("GAN_PLAYGROUND_DATA"):
+        mp.setenv("GAN_PLAYGROUND_DATA", str(tmp_path_factory.mktemp("data")))
+    yield
+    mp.undo()
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def mnist_small() -> Dataset:
+    """3000 training and 1000 test images of MNIST."""
+    m = load_dataset("mnist")
+    return Dataset("mnist-small", m.train[:3000], m.train_labels[:3000], m.test[:1000], m.test_labels[:1000],
+                   m.classes)
+
+
+def make(name: str, spec: DataSpec = SPEC, **overrides):
+    torch.manual_seed(0)
+    cls = MODELS[name]
+    return cls(config=build_config(cls.Config, {"hidden": 32, **overrides}), data=spec)
+
+
+def fake_dataset(n: int = 200, k: int = 10) -> Dataset:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=gen)
+    y = torch.arange(n) % k
+    return Dataset("fake", x, y, x[:50], y[:50], tuple(map(str, range(k))))
+
+
+# ----------------------------------------------------------------------------------------------
+# Priors
+
+def test_priors():
+    gen = torch.Generator().manual_seed(0)
+    g = sample_prior("gaussian", 20000, 3, generator=gen)
+    assert g.shape == (20000, 3) and g.mean(0).abs().max() < 0.05 and (g.std(0) - 1).abs().max() < 0.05
+    mix = sample_prior("mixture-10", 20000, 3, generator=gen)
+    radius = mix[:, :2].norm(dim=1)
+    assert mix.shape == (20000, 3) and abs(radius.mean().item() - 4) < 0.2
+    assert abs(mix[:, 2].std().item() - 1) < 0.05  # beyond 2-D: N(0, 1)
+    angles = torch.atan2(mix[:, 1], mix[:, 0]) % (2 * math.pi) / (2 * math.pi / 10)
+    assert (angles - angles.round()).abs().mean() < 0.1  # ten modes, at multiples of 36 degrees
+    roll = sample_prior("swiss-roll", 20000, 2, generator=gen)
+    assert roll.norm(dim=1).max() < 4.5 and roll.norm(dim=1).min() < 0.5
+    again = sample_prior("swiss-roll", 5, 2, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(again, sample_prior("swiss-roll", 5, 2, generator=torch.Generator().manual_seed(1)))
+    with pytest.raises(ConfigError, match="gaussian"):
+        sample_prior("uniform", 5, 2)
+
+
+def test_random_latents_sample_the_chosen_prior():
+    model = make("aae", prior="mixture-10")
+    z = model.random_latents(5000, torch.Generator().manual_seed(0))
+    assert z.shape == (5000, 2) and abs(z.norm(dim=1).mean().item() - 4) < 0.2
+    assert make("aae-cluster").random_latents(7).shape == (7, 10)
+
+
+# ----------------------------------------------------------------------------------------------
+# Shapes and losses of every model
+
+@pytest.mark.parametrize("name", AAE_MODELS)
+def test_shapes_and_losses(name):
+    model = make(name)
+    model.attach_data(fake_dataset(), seed=0)
+    x, y = torch.rand(16, 1, 28, 28) * 2 - 1, torch.randint(0, 10, (16,))
+    losses = model.train_step(x, y)
+    assert tuple(losses) == model.loss_names
+    for key, value in losses.items():
+        assert value.dim() == 0 and not value.requires_grad and math.isfinite(value.item()), key
+    assert 0 < losses["loss_recon"].item() < 4  # a mean square of pixels in [-1, 1]
+    for key in [k for k in losses if k.startswith(("loss_d_", "loss_g_"))]:
+        assert 0 < losses[key].item() < 10, key  # binary cross entropies: ~log 2 at the start
+    if "loss_supervised" in losses:
+        assert abs(losses["loss_supervised"].item() - math.log(10)) < 1.0
+
+    k = model.num_conditions
+    assert model.is_autoencoder and model.family == "aae"
+    z = model.encode(x)
+    assert z.shape == (16, model.latent_dim)
+    cond = torch.randint(0, 10, (16,)) if k else None
+    assert model.decode(z, cond).shape == x.shape
+    assert model.sample(model.random_latents(4), cond[:4] if k else None).shape == (4, 1, 28, 28)
+    if k:
+        with pytest.raises(ValueError, match="pass y"):
+            model.decode(z)
+        weights = torch.full((16, k), 1 / k)  # class weights decode too (for interpolation)
+        assert model.decode(z, weights).shape == x.shape
+    if hasattr(model, "classify"):
+        pred = model.classify(x)
+        assert pred.dtype == torch.long and pred.shape == (16,) and 0 <= pred.min() and pred.max() < k
+    assert model.training
+
+
+@pytest.mark.parametrize("name", AAE_MODELS)
+def test_preview_interleaves_inputs_and_reconstructions(name):
+    model = make(name)
+    real_x, real_y = torch.rand(64, 1, 28, 28) * 2 - 1, torch.randint(0, 10, (64,))
+    inputs = model.preview_inputs(real_x, real_y, torch.Generator().manual_seed(0))
+    images, nrow = model.preview(inputs)
+    assert nrow == 16 and images.shape == (128, 1, 28, 28)
+    assert torch.equal(images[0::2], real_x)
+    assert torch.allclose(images[1::2], model.reconstruct(real_x, real_y))
+
+
+def test_conditional_models():
+    assert make("aae").num_conditions == 0
+    assert make("aae-supervised").num_conditions == 10
+    assert make("aae-semisupervised").num_conditions == 10
+    assert make("aae-cluster", clusters=16).num_conditions == 16
+    with pytest.raises(ConfigError, match="labelled"):
+        make("aae-supervised", DataSpec((1, 28, 28), 0, "image"))
+    make("aae-cluster", DataSpec((1, 28, 28), 0, "image"))  # clustering needs no labels
+    with pytest.raises(ConfigError, match="100, 1000, all"):
+        make("aae-semisupervised", labels="10")
+
+
+# ----------------------------------------------------------------------------------------------
+# The labelled subset and the scores
+
+def test_balanced_subset_is_balanced_and_fixed_by_the_seed():
+    labels = torch.arange(1000) % 10
+    a = balanced_subset(labels, 100, 10, seed=0)
+    assert len(a) == 100 and len(set(a.tolist())) == 100
+    assert torch.bincount(labels[a], minlength=10).tolist() == [10] * 10
+    assert torch.equal(a, balanced_subset(labels, 100, 10, seed=0))
+    assert not torch.equal(a, balanced_subset(labels, 100, 10, seed=1))
+    with pytest.raises(ConfigError, match="class"):
+        balanced_subset(torch.zeros(50, dtype=torch.long), 20, 2, seed=0)
+
+
+def test_semisupervised_subset_survives_a_resume():
+    data = fake_dataset(1000)
+    model = make("aae-semisupervised")
+    model.attach_data(data, seed=3)
+    picked = model.labelled_index.clone()
+    assert torch.bincount(data.train_labels[picked], minlength=10).tolist() == [10] * 10
+    resumed = make("aae-semisupervised")
+    resumed.load_state_dict(model.state_dict())
+    resumed.attach_data(data, seed=99)  # a resumed run keeps its subset, whatever the seed
+    assert torch.equal(resumed.labelled_index, picked)
+    x_l, y_l = resumed.labelled_batch(64)
+    assert set(y_l.tolist()) <= set(data.train_labels[picked].tolist()) and x_l.abs().max() <= 1
+    everything = make("aae-semisupervised", labels="all")
+    everything.attach_data(data, seed=0)
+    assert everything.labelled_index.numel() == 0 and everything.labelled_batch(8)[0].shape == (8, 1, 28, 28)
+    with pytest.raises(RuntimeError, match="attach_data"):
+        make("aae-semisupervised").train_step(torch.zeros(4, 1, 28, 28), None)
+
+
+def test_scores():
+    clusters = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2])
+    labels = torch.tensor([5, 5, 3, 1, 1, 7, 7, 5])
+    assert majority_mapping(clusters, labels, 4, 10).tolist()[:3] == [5, 1, 7]
+    assert cluster_accuracy(clusters, labels, 4, 10) == pytest.approx(6 / 8)
+    assert cluster_accuracy(clusters, labels, 4, 10, mapping=torch.tensor([3, 1, 5, 0])) == pytest.approx(4 / 8)
+    assert classification_error(torch.tensor([1, 2, 3, 4]), torch.tensor([1, 2, 0, 0])) == pytest.approx(0.5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning
+
+def batches(data: Dataset, n: int, size: int, seed: int = 0):
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(n):
+        idx = torch.randint(0, len(data.train), (size,), generator=gen)
+        yield data.train[idx].float() / 127.5 - 1, data.train_labels[idx]
+
+
+def test_aae_code_moves_toward_the_prior(mnist_small):
+    model = make("aae", hidden=128, latent_dim=2)
+    test_x = mnist_small.test.float() / 127.5 - 1
+
+    def distance_to_prior() -> float:
+        z = model.encode(test_x)  # the prior N(0, I): mean 0, std 1 per coordinate
+        return (z.mean(0).abs().sum() + (z.std(0) - 1).abs().sum()).item()
+
+    before = distance_to_prior()
+    recon = []
+    for x, y in batches(mnist_small, 300, 64):
+        recon.append(model.train_step(x, y)["loss_recon"].item())
+    after = distance_to_prior()
+    assert after < 0.6 and after < before / 2, (before, after)
+    assert sum(recon[-20:]) < sum(recon[:20])  # and it learned to reconstruct
+
+
+def test_semisupervised_beats_chance_with_100_labels(mnist_small):
+    torch.manual_seed(0)
+    model = SemiSupervisedAAE(config=build_config(SemiSupervisedAAE.Config, {"hidden": 256, "labels": "100"}),
+                              data=mnist_small.spec)
+    model.attach_data(mnist_small, seed=0)
+    for x, y in batches(mnist_small, 150, 64):
+        model.train_step(x, y)
+    error = model.scores(mnist_small)["test_error"]
+    assert error < 0.45, error  # chance: 0.9
+    assert classification_error(predict(model, mnist_small.test), mnist_small.test_labels) == error
+
+
+def test_cluster_scores_run(mnist_small):
+    model = make("aae-cluster", hidden=64, clusters=16)
+    for x, y in batches(mnist_small, 20, 64):
+        model.train_step(x, None)
+    accuracy = model.scores(mnist_small)["cluster_accuracy"]
+    assert 0.1 <= accuracy <= 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Through the engine
+
+@pytest.mark.parametrize("name", AAE_MODELS)
+def test_trains_through_the_engine(name):
+    run = prepare_run(RunConfig(model=name, dataset="mnist", steps=3, batch_size=16, device="cpu"),
+                      {"hidden": 64})
+    job = TrainingJob(run, log_every=1).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    assert snap.state == "finished" and snap.step == 3, snap.message
+    assert set(snap.history) == set(MODELS[name].loss_names)
+    assert snap.preview is not None and snap.preview.shape[:2] == (8 * 30 + 2, 16 * 30 + 2)
