@@ -1,0 +1,411 @@
+"""push / pull against a fake Hugging Face Hub, with no network.
+
+The fake answers at the HTTP layer: an `httpx2.MockTransport` (huggingface_hub 2.x speaks
+httpx2) installed with `huggingface_hub.set_client_factory`, so every request huggingface_hub
+makes goes through the real library code (create_repo, preupload, commit, model_info, tree,
+resolve) and reaches `FakeHub.handle` instead of the Internet. The project's own functions are
+never mocked. Offline mode is toggled at runtime through `huggingface_hub.constants.HF_HUB_OFFLINE`
+(read at import from the environment, then consulted by `constants.is_offline_mode()`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import httpx2
+import huggingface_hub
+import pytest
+import yaml
+from huggingface_hub import constants
+from huggingface_hub.utils import _http as hf_http
+
+from gan_playground import cli
+from gan_playground.checkpoints import load_checkpoint, save_checkpoint
+from gan_playground.config import RunConfig
+from gan_playground.engine import prepare_run
+from gan_playground.errors import CheckpointError, UserError
+from gan_playground.hub import pull_checkpoint, push_checkpoint, validate_repo_id
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+TOKEN = "hf_test_token"
+
+
+# ----------------------------------------------------------------------------------------------
+# A fake Hub
+
+class FakeHub:
+    """Model repos in memory, served the way huggingface.co serves them, as far as push and pull need."""
+
+    def __init__(self):
+        self.repos: dict[str, dict[str, bytes]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.created: list[dict] = []
+        self.cards: list[str] = []  # README.md contents sent to /api/validate-yaml
+        self.status: int | None = None  # answer every repo request with this status (401, 403, 500...)
+        self.raise_error: Exception | None = None  # or fail at the transport (no network)
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        path = request.url.path
+        if path == "/api/agent-harnesses":  # huggingface_hub's own housekeeping
+            return httpx2.Response(404)
+        self.requests.append((request.method, path))
+        if self.raise_error is not None:
+            raise self.raise_error
+        if self.status is not None:
+            return httpx2.Response(self.status, json={"error": "Forbidden by the fake hub"})
+        if path == "/api/repos/create":
+            body = json.loads(request.content)
+            repo_id = f"{body['organization']}/{body['name']}" if body.get("organization") else body["name"]
+            self.created.append(body)
+            self.repos.setdefault(repo_id, {})
+            return httpx2.Response(200, json={"url": f"https://huggingface.co/{repo_id}", "name": repo_id})
+        if path == "/api/validate-yaml":  # the Hub checks a model card's metadata before a commit
+            return self._validate_yaml(json.loads(request.content)["content"])
+        if path.startswith("/api/models/"):
+            return self._api(request, path[len("/api/models/"):])
+        if "/resolve/" in path:
+            repo_id, rest = path.lstrip("/").split("/resolve/", 1)
+            name = rest.split("/", 1)[1]
+            files = self.repos.get(repo_id)
+            if files is None:
+                return _not_found()
+            if name not in files:
+                return httpx2.Response(404, headers={"X-Error-Code": "EntryNotFound"})
+            data = files[name]
+            headers = {"X-Repo-Commit": SHA, "ETag": f'"{_oid(data)}"', "Content-Length": str(len(data))}
+            return httpx2.Response(200, headers=headers, content=b"" if request.method == "HEAD" else data)
+        return httpx2.Response(404, json={"error": f"fake hub has no {path}"})
+
+    def _api(self, request: httpx2.Request, rest: str) -> httpx2.Response:
+        parts = rest.split("/")
+        repo_id, action = "/".join(parts[:2]), parts[2:]
+        files = self.repos.get(repo_id)
+        if files is None:
+            return _not_found()
+        if not action or action[0] == "revision":  # model_info
+            siblings = [{"rfilename": n, "size": len(b), "blobId": _oid(b)} for n, b in files.items()]
+            return httpx2.Response(200, json={"id": repo_id, "modelId": repo_id, "sha": SHA, "private": False,
+                                              "siblings": siblings})
+        if action[0] == "tree":
+            return httpx2.Response(200, json=[{"type": "file", "path": n, "size": len(b), "oid": _oid(b)}
+                                              for n, b in files.items()])
+        if action[0] == "preupload":  # small files go inline in the commit: no LFS, no Xet
+            body = json.loads(request.content)
+            return httpx2.Response(200, json={"files": [
+                {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in body["files"]]})
+        if action[0] == "commit":
+            for line in request.content.decode().splitlines():
+                op = json.loads(line) if line.strip() else {}
+                if op.get("key") == "file":
+                    files[op["value"]["path"]] = base64.b64decode(op["value"]["content"])
+            return httpx2.Response(200, json={"commitUrl": f"https://huggingface.co/{repo_id}/commit/{SHA}",
+                                              "commitOid": SHA, "pullRequestUrl": None})
+        return httpx2.Response(404)
+
+    def _validate_yaml(self, content: str) -> httpx2.Response:
+        self.cards.append(content)
+        problems = []
+        if not content.startswith("---\n"):
+            problems.append("no YAML front matter")
+        else:
+            meta = yaml.safe_load(content.split("---\n", 2)[1])
+            if not isinstance(meta, dict):
+                problems.append("metadata is not a mapping")
+            else:
+                problems += [f"{key} is missing" for key in ("library_name", "license", "tags") if key not in meta]
+        if problems:
+            return httpx2.Response(400, json={"errors": [{"message": m} for m in problems]})
+        return httpx2.Response(200, json={"warnings": []})
+
+    def paths_requested(self) -> list[str]:
+        return [p for _, p in self.requests]
+
+
+def _oid(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def _not_found() -> httpx2.Response:
+    return httpx2.Response(404, headers={"X-Error-Code": "RepoNotFound"}, json={"error": "Repository not found"})
+
+
+@pytest.fixture
+def hub(monkeypatch, tmp_path):
+    fake = FakeHub()
+    huggingface_hub.set_client_factory(lambda: httpx2.Client(
+        transport=httpx2.MockTransport(fake.handle), follow_redirects=True,
+        event_hooks={"request": [hf_http.hf_request_event_hook]}))  # the hook enforces offline mode
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-stored-token"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    monkeypatch.delenv("HF_OIDC_RESOURCE", raising=False)
+    try:
+        yield fake
+    finally:
+        huggingface_hub.set_client_factory(hf_http.default_client_factory)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    """A small whole checkpoint (WGAN-GP on a toy set), plus files that must never travel."""
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, device="cpu"),
+                      {"latent_dim": "8"})
+    folder = save_checkpoint(tmp_path_factory.mktemp("ck") / "wgan", run, step=3)
+    (folder / "notes.txt").write_text("private notes")
+    (folder / "old.pt").write_bytes(b"not really a pickle")
+    (folder / ".secret").write_text("token")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "extra.json").write_text("{}")
+    return folder
+
+
+def _serve(hub: FakeHub, repo_id: str, folder: Path, names=("config.json", "model.safetensors", "README.md")):
+    hub.repos[repo_id] = {n: (folder / n).read_bytes() for n in names}
+
+
+# ----------------------------------------------------------------------------------------------
+# Push
+
+def test_push_sends_only_the_checkpoints_own_files(hub, checkpoint):
+    url = push_checkpoint(checkpoint, "alice/wgan-toy", token=TOKEN, private=True)
+    assert url.rstrip("/").endswith("alice/wgan-toy")
+    sent = hub.repos["alice/wgan-toy"]
+    assert {"config.json", "model.safetensors", "training_state.safetensors", "README.md"} <= set(sent)
+    assert set(sent) <= {"config.json", "model.safetensors", "training_state.safetensors", "README.md",
+                         "samples.png", "history.csv"}
+    assert sent["model.safetensors"] == (checkpoint / "model.safetensors").read_bytes()
+    created = hub.created[0]
+    assert created["name"] == "wgan-toy" and created["organization"] == "alice"
+    assert created.get("private") is True or created.get("visibility") == "private"
+    assert ("POST", "/api/models/alice/wgan-toy/commit/main") in hub.requests
+    assert hub.cards == [sent["README.md"].decode()]  # the model card's metadata was accepted
+
+
+def test_push_token_from_environment(hub, checkpoint, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    push_checkpoint(checkpoint, "alice/env-token")
+    assert "model.safetensors" in hub.repos["alice/env-token"]
+
+
+def test_push_without_token_says_how_to_log_in(hub, checkpoint):
+    with pytest.raises(UserError, match="hf auth login.*HF_TOKEN"):
+        push_checkpoint(checkpoint, "alice/x")
+    assert hub.requests == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_push_refused(hub, checkpoint, status):
+    hub.status = status
+    with pytest.raises(UserError, match="refused the upload to alice/x.*write") as err:
+        push_checkpoint(checkpoint, "alice/x", token=TOKEN)
+    assert "\n" not in str(err.value)
+
+
+def test_push_refused_at_commit(hub, checkpoint):
+    """The repo exists but the token may not write: the 403 comes at preupload or commit."""
+    hub.repos["bob/theirs"] = {}
+    real = hub.handle
+
+    def handle(request):
+        if "/preupload/" in request.url.path or "/commit/" in request.url.path:
+            return httpx2.Response(403, json={"error": "You don't have the rights"})
+        return real(request)
+
+    hub.handle = handle
+    with pytest.raises(UserError, match="refused the upload to bob/theirs"):
+        push_checkpoint(checkpoint, "bob/theirs", token=TOKEN)
+
+
+def test_push_refuses_pickles_and_bad_ids_before_any_request(hub, tmp_path, checkpoint):
+    (tmp_path / "model.pt").write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(CheckpointError, match="pickle"):
+        push_checkpoint(tmp_path / "model.pt", "alice/x", token=TOKEN)
+    only_pickles = tmp_path / "only"
+    only_pickles.mkdir()
+    (only_pickles / "pytorch_model.bin").write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(CheckpointError, match="pickle"):
+        push_checkpoint(only_pickles, "alice/x", token=TOKEN)
+    for bad in ("bad..id", "alice", "a/b/c", "alice/-x", "alice/x-", "al ice/x", "alice/x--y", "../x", "alice/"):
+        with pytest.raises(UserError, match="USER/NAME"):
+            push_checkpoint(checkpoint, bad, token=TOKEN)
+    assert hub.requests == []
+
+
+def test_valid_repo_ids():
+    assert validate_repo_id("alice/wgan-gp_mnist.v2") == ("alice", "wgan-gp_mnist.v2")
+    assert validate_repo_id("Org123/A") == ("Org123", "A")
+    with pytest.raises(UserError):
+        validate_repo_id("alice/" + "x" * 97)
+
+
+# ----------------------------------------------------------------------------------------------
+# Pull
+
+def test_pull_gives_a_loadable_checkpoint(hub, checkpoint, tmp_path, monkeypatch):
+    _serve(hub, "alice/wgan-toy", checkpoint, names=("config.json", "model.safetensors", "README.md",
+                                                      "training_state.safetensors"))
+    hub.repos["alice/wgan-toy"]["evil.bin"] = b"\x80\x04pickle"
+    hub.repos["alice/wgan-toy"]["run.sh"] = b"rm -rf ~"
+    monkeypatch.chdir(tmp_path)
+    out = pull_checkpoint("alice/wgan-toy")
+    assert out == (tmp_path / "checkpoints" / "hub" / "alice--wgan-toy").resolve()
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "model.safetensors",
+                                                     "training_state.safetensors"]
+    loaded = load_checkpoint(out)
+    assert loaded.model.name == "wgan-gp" and loaded.step == 3
+    assert not any("evil.bin" in p or "run.sh" in p for p in hub.paths_requested())
+    # nothing left beside it: no staging folder, no cache
+    assert sorted(p.name for p in out.parent.iterdir()) == ["alice--wgan-toy"]
+
+
+def test_pull_replaces_an_earlier_pull_and_keeps_it_when_the_new_one_is_broken(hub, checkpoint, tmp_path):
+    _serve(hub, "alice/wgan-toy", checkpoint)
+    out = pull_checkpoint("alice/wgan-toy", out_dir=tmp_path / "mine")
+    hub.repos["alice/wgan-toy"]["model.safetensors"] = b"\x10\x00\x00\x00\x00\x00\x00\x00{}"  # broken
+    with pytest.raises(CheckpointError, match="not a loadable"):
+        pull_checkpoint("alice/wgan-toy", out_dir=out)
+    assert load_checkpoint(out).step == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_pull_of_a_broken_repo_leaves_nothing(hub, checkpoint, tmp_path):
+    _serve(hub, "alice/broken", checkpoint, names=("config.json",))
+    hub.repos["alice/broken"]["model.safetensors"] = (checkpoint / "model.safetensors").read_bytes()[:100]
+    with pytest.raises(CheckpointError, match="alice/broken is not a loadable"):
+        pull_checkpoint("alice/broken", out_dir=tmp_path / "fresh")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pull_refuses_a_folder_of_other_files(hub, checkpoint, tmp_path):
+    _serve(hub, "alice/wgan-toy", checkpoint)
+    (tmp_path / "thesis.tex").write_text("years of work")
+    with pytest.raises(UserError, match="not a checkpoint folder"):
+        pull_checkpoint("alice/wgan-toy", out_dir=tmp_path)
+    assert (tmp_path / "thesis.tex").read_text() == "years of work"
+
+
+@pytest.mark.parametrize("files", [{"pytorch_model.bin": b"\x80\x04."},
+                                   {"model.pt": b"\x80\x04.", "config.json": b"{}"},
+                                   {"generator.ckpt": b"x", "README.md": b"# hi"}])
+def test_pull_of_a_pickle_only_repo(hub, tmp_path, files):
+    hub.repos["alice/pickles"] = dict(files)
+    with pytest.raises(CheckpointError, match=r"only as pickle files .*never downloads or loads"):
+        pull_checkpoint("alice/pickles", out_dir=tmp_path / "p")
+    assert not any("/resolve/" in p for p in hub.paths_requested())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pull_of_a_repo_that_is_no_checkpoint(hub, tmp_path):
+    hub.repos["alice/text"] = {"README.md": b"# just text"}
+    with pytest.raises(CheckpointError, match="not a GAN Playground checkpoint"):
+        pull_checkpoint("alice/text", out_dir=tmp_path / "t")
+
+
+def test_pull_not_found(hub, tmp_path):
+    with pytest.raises(UserError, match="alice/nothing was not found.*private") as err:
+        pull_checkpoint("alice/nothing", out_dir=tmp_path / "n")
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_pull_refused(hub, tmp_path, status):
+    hub.status = status
+    with pytest.raises(UserError, match="not found|refused access"):
+        pull_checkpoint("alice/private", out_dir=tmp_path / "n")
+
+
+def test_pull_server_error_is_one_line(hub, tmp_path, monkeypatch):
+    hub.status = 400
+    with pytest.raises(UserError, match="HTTP 400") as err:
+        pull_checkpoint("alice/x", out_dir=tmp_path / "n")
+    assert "\n" not in str(err.value)
+
+
+def test_offline_mode(hub, checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(UserError, match="HF_HUB_OFFLINE"):
+        pull_checkpoint("alice/wgan-toy", out_dir=tmp_path / "o")
+    with pytest.raises(UserError, match="HF_HUB_OFFLINE"):
+        push_checkpoint(checkpoint, "alice/wgan-toy", token=TOKEN)
+    assert hub.requests == []
+
+
+def test_offline_mode_seen_by_the_library(hub, checkpoint, tmp_path, monkeypatch):
+    """Offline switched on between our check and the request: huggingface_hub's own error is mapped."""
+    import gan_playground.hub as hub_module
+
+    monkeypatch.setattr(hub_module, "_refuse_if_offline", lambda: None)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(UserError, match="HF_HUB_OFFLINE"):
+        pull_checkpoint("alice/wgan-toy", out_dir=tmp_path / "o")
+    with pytest.raises(UserError, match="HF_HUB_OFFLINE"):
+        push_checkpoint(checkpoint, "alice/wgan-toy", token=TOKEN)
+
+
+def test_no_network(hub, checkpoint, tmp_path):
+    hub.raise_error = httpx2.ConnectError("[Errno -3] Temporary failure in name resolution")
+    with pytest.raises(UserError, match="Cannot reach the Hugging Face Hub") as err:
+        pull_checkpoint("alice/wgan-toy", out_dir=tmp_path / "o")
+    assert "\n" not in str(err.value)
+    with pytest.raises(UserError, match="Cannot reach the Hugging Face Hub"):
+        push_checkpoint(checkpoint, "alice/wgan-toy", token=TOKEN)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_network_lost_during_download(hub, checkpoint, tmp_path, monkeypatch):
+    _serve(hub, "alice/wgan-toy", checkpoint)
+    monkeypatch.setattr(hf_http.time, "sleep", lambda seconds: None)  # huggingface_hub's retry back-off
+    real = hub.handle
+
+    def handle(request):
+        if "/resolve/" in request.url.path:
+            raise httpx2.ConnectError("connection reset")
+        return real(request)
+
+    hub.handle = handle
+    with pytest.raises(UserError, match="Cannot reach the Hugging Face Hub"):
+        pull_checkpoint("alice/wgan-toy", out_dir=tmp_path / "o")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pull_default_folder_stays_inside(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for bad in ("../etc", "alice/../../x", "/abs/x", "alice/..", "alice/.x"):
+        with pytest.raises(UserError, match="USER/NAME"):
+            pull_checkpoint(bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------------------------
+# The command line
+
+def test_cli_push_bad_repo_id(checkpoint, capsys):
+    assert cli.main(["push", str(checkpoint), "--repo-id", "bad..id"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: Invalid repo id 'bad..id'") and "USER/NAME" in err
+
+
+def test_cli_push_and_pull(hub, checkpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    assert cli.main(["push", str(checkpoint), "--repo-id", "alice/cli"]) == 0
+    assert "alice/cli" in capsys.readouterr().out
+    assert cli.main(["pull", "alice/cli", "--out", str(tmp_path / "got")]) == 0
+    assert load_checkpoint(tmp_path / "got").step == 3
+    capsys.readouterr()  # the download's progress bars
+    assert cli.main(["pull", "alice/missing", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not found" in err
+
+
+def test_cli_pull_offline(hub, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert cli.main(["pull", "alice/x", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "HF_HUB_OFFLINE" in err
