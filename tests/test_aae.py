@@ -14,9 +14,8 @@ from gan_playground.data import Dataset, DataSpec, load_dataset
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import ConfigError
 from gan_playground.models import MODELS
-from gan_playground.models.aae import (AAE, ClusterAAE, SemiSupervisedAAE, SupervisedAAE, balanced_subset,
-                                       cluster_accuracy, classification_error, majority_mapping, predict,
-                                       sample_prior)
+from gan_playground.models.aae import (SemiSupervisedAAE, balanced_subset, classification_error,
+                                       cluster_accuracy, majority_mapping, predict, sample_prior)
 
 MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
 SPEC = DataSpec((1, 28, 28), 10, "image")
