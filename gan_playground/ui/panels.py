@@ -674,11 +674,11 @@ class ModelTab:
             slot.saved.append(folder)
         return [f"Saved step {step:,} to `{folder}`.", *self._choices_updates(slot)]
 
-    def resume_checkpoint(self, choice, lr_factor, steps, request: gr.Request = None):
+    def resume_checkpoint(self, checkpoint, lr_factor, steps, request: gr.Request = None):
         slot = self.slot(request)
         idle = [gr.Timer(active=False), *button_updates(slot.job.state if slot.job else None)]
         try:
-            folder = self.ctx.resolve_choice(slot, choice)
+            folder = self.ctx.resolve_choice(slot, checkpoint)
             factor = float(lr_factor)
             if not 0 < factor <= 1:
                 raise UserError(f"The learning-rate factor must be in (0, 1], got {lr_factor}.")
@@ -728,7 +728,7 @@ class ModelTab:
         slot.loaded, slot.source, slot.scatter_cache = loaded, "checkpoint", None
         return f"Loaded **{loaded.model.name}** on {loaded.run.dataset}, step {loaded.step:,}, for exploring."
 
-    def load(self, choice, files, request: gr.Request = None):
+    def load(self, checkpoint, files, request: gr.Request = None):
         slot = self.slot(request)
         try:
             if files:
@@ -742,8 +742,8 @@ class ModelTab:
                     shutil.copyfile(src, folder / src.name)
                 loaded = load_checkpoint(folder)
             else:
-                loaded = self.ctx.shipped.get(choice) if choice else None
-                loaded = loaded or load_checkpoint(self.ctx.resolve_choice(slot, choice))
+                loaded = self.ctx.shipped.get(checkpoint) if checkpoint else None
+                loaded = loaded or load_checkpoint(self.ctx.resolve_choice(slot, checkpoint))
             return self._use_loaded(slot, loaded)
         except UserError as err:
             return f"⚠️ {err}"

@@ -1,0 +1,189 @@
+"""The app through a real client: launch it on a free port, drive it with gradio_client.
+
+Endpoints used (see gan_playground/ui/__init__.py for all of them): /lab_start, /lab_poll,
+/lab_pause, /lab_resume, /lab_stop, /lab_heatmap, /acgan_start, /acgan_poll, /acgan_interpolate,
+/acgan_class_grid, /acgan_class_by_z, /acgan_save, /acgan_resume_checkpoint, /acgan_load_checkpoint,
+/acgan_explore_info, /aae_start, /aae_poll, /aae_latent_scatter, /aae_decode_point, /aae_latent_plane,
+/wgan_interpolate, /wgan_push_hub.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client  # noqa: E402
+
+from gan_playground.ui import API_NAMES, build_app  # noqa: E402
+
+TOY = dict(variant="wgan-gp", dataset="toy-8gaussians", batch_size=64, seed=0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    saves = tmp_path_factory.mktemp("ui-saves")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GAN_PLAYGROUND_UI_SAVES", str(saves))
+    mp.setenv("GAN_PLAYGROUND_CHECKPOINTS", str(tmp_path_factory.mktemp("no-shipped")))
+    demo = build_app(max_jobs=1, grace_s=0.5)
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo, f"http://127.0.0.1:{port}/"
+    finally:
+        demo.ctx.sessions.shutdown()
+        demo.close()
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server[1], verbose=False)
+
+
+def poll_until(client: Client, tab: str, done, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        out = client.predict(api_name=f"/{tab}_poll")
+        if isinstance(out[0], str) and done(out):
+            return out
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/{tab}_poll never got there; last: {out[0]!r}")
+        time.sleep(0.3)
+
+
+def loss_rows(out) -> int:
+    plot = out[1]
+    return len(plot.get("data") or []) if isinstance(plot, dict) else 0
+
+
+def is_final(out) -> bool:
+    return any(w in out[0] for w in ("Finished", "Stopped", "Failed", "Diverged"))
+
+
+def test_every_endpoint_has_its_api_name(client):
+    names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert {f"/{n}" for n in API_NAMES} <= names
+    start = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/lab_start"]
+    params = [p["parameter_name"] for p in start["parameters"]]
+    assert params[:5] == ["variant", "dataset", "steps", "batch_size", "seed"] and "lambda_gp" in params
+
+
+def test_bad_value_gives_a_message_and_no_job(server, client):
+    demo = server[0]
+    with pytest.raises(Exception, match="lr") as err:
+        client.predict(**TOY, steps=50, lr="-1", api_name="/lab_start")
+    assert "1e-07" in str(err.value)  # the message names the allowed range
+    with pytest.raises(Exception, match="steps"):
+        client.predict(**TOY, steps=0, api_name="/lab_start")
+    assert demo.ctx.sessions.active_jobs() == []
+
+
+def test_train_poll_pause_resume_stop_and_isolation(server, client):
+    demo = server[0]
+    status = client.predict(**TOY, steps=100_000, lambda_gp="0.1", api_name="/lab_start")[0]
+    assert "Starting" in status, status
+    out = poll_until(client, "lab", lambda o: loss_rows(o) >= 3)
+    assert "Training" in out[0] and "/ 100,000" in out[0]
+    assert isinstance(out[3], dict) and {"real data", "generated"} <= {row[2] for row in out[3]["data"]}
+
+    # another visitor can neither stop this job nor start one over the cap
+    other = Client(server[1], verbose=False)
+    assert "No training run in this session" in other.predict(api_name="/lab_stop")[0]
+    assert "busy" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]
+    assert other.predict(api_name="/lab_poll")[0] == {"__type__": "update"}  # sees nothing
+    assert len(demo.ctx.sessions.active_jobs()) == 1
+
+    assert "Paused" in client.predict(api_name="/lab_pause")[0]
+    paused = poll_until(client, "lab", lambda o: "Paused" in o[0])
+    job = demo.ctx.sessions.active_jobs()[0][2]
+    time.sleep(1.5)  # the step in flight when Pause came finishes
+    step = job.step
+    time.sleep(1.0)
+    assert job.step == step and job.state == "paused"  # paused: no progress
+    assert "Training" in client.predict(api_name="/lab_resume")[0]
+    grown = poll_until(client, "lab", lambda o: "Training" in o[0] and loss_rows(o) > loss_rows(paused))
+    assert loss_rows(grown) > loss_rows(paused)
+    heat = client.predict(api_name="/lab_heatmap")
+    assert Path(heat).suffix in (".png", ".webp") and Path(heat).stat().st_size > 1000
+
+    assert "Stopped" in client.predict(api_name="/lab_stop")[0]
+    final = poll_until(client, "lab", is_final)
+    assert "Stopped" in final[0] and "Stopped at step" in final[5]
+    assert demo.ctx.sessions.active_jobs() == []
+
+
+def test_acgan_train_explore_save_resume(server, client):
+    client.predict(variant="acgan", dataset="mnist", steps=20, batch_size=16, seed=0, latent_dim=16,
+                   api_name="/acgan_start")
+    out = poll_until(client, "acgan", is_final, timeout=120)
+    assert "Finished" in out[0] and loss_rows(out) >= 2
+    assert Path(out[3]).stat().st_size > 1000  # the sample grid
+    info = client.predict(api_name="/acgan_explore_info")
+    assert "training in this tab" in info[0] and len(info[1]["choices"]) == 10
+
+    frames, gif, gif_file = client.predict(seed0=1, seed1=2, mode="slerp", n_frames=5, class0="3", class1="7",
+                                           api_name="/acgan_interpolate")
+    assert len(frames) == 5 and Path(gif).read_bytes()[:6] in (b"GIF89a", b"GIF87a")
+    assert Path(client.predict(cls="4", seed=0, api_name="/acgan_class_grid")).stat().st_size > 500
+    assert Path(client.predict(n_z=3, seed=0, api_name="/acgan_class_by_z")).stat().st_size > 500
+
+    msg, resume_choices, _ = client.predict(api_name="/acgan_save")
+    assert "Saved step 20" in msg
+    folder = resume_choices["value"]
+    status = client.predict(checkpoint=folder, lr_factor=0.5, steps=10, api_name="/acgan_resume_checkpoint")[0]
+    assert "Resuming" in status and "× 0.5" in status
+    out = poll_until(client, "acgan", is_final, timeout=120)
+    assert "step **30 / 30**" in out[0]
+
+    # only the offered checkpoints can be loaded: a path of the client's choosing is refused
+    with pytest.raises(Exception, match="not in the list of choices"):
+        client.predict(checkpoint="../../etc", files=[], api_name="/acgan_load_checkpoint")
+    assert "Loaded" in client.predict(checkpoint=folder, files=[], api_name="/acgan_load_checkpoint")
+
+
+def test_aae_latent_space(server, client):
+    client.predict(variant="aae-supervised", dataset="mnist", steps=15, batch_size=32, seed=0, latent_dim=4,
+                   api_name="/aae_start")
+    poll_until(client, "aae", is_final, timeout=120)
+    plot, info, xs, ys = client.predict(api_name="/aae_latent_scatter")
+    rows = plot["value"]["data"]
+    assert len(rows) == 2000 + 500 and {"prior p(z)", "3"} <= {r[2] for r in rows}
+    assert "4-D codes" in info and "PCA" in info
+    assert xs["minimum"] < 0 < xs["maximum"]
+    assert Path(client.predict(x=0.1, y=-0.2, cls="3", api_name="/aae_decode_point")).stat().st_size > 200
+    assert Path(client.predict(cls="2", api_name="/aae_latent_plane")).stat().st_size > 1000
+
+
+def test_explore_without_a_model_says_what_to_do(server):
+    fresh = Client(server[1], verbose=False)
+    with pytest.raises(Exception, match="Nothing to explore yet"):
+        fresh.predict(seed0=1, seed1=2, mode="linear", n_frames=3, class0="0", class1="0",
+                      api_name="/wgan_interpolate")
+    msg = fresh.predict(repo_id="", token="", private=False, api_name="/wgan_push_hub")
+    assert msg.startswith("⚠️")
+
+
+def test_closed_session_stops_its_jobs(server):
+    demo = server[0]
+    sessions = demo.ctx.sessions
+    other = Client(server[1], verbose=False)
+    other.predict(**TOY, steps=100_000, api_name="/lab_start")
+    assert len(sessions.active_jobs()) == 1
+    session = sessions.active_jobs()[0][0]
+    sessions.close_later(session)  # what the page's unload event does, with a 0.5 s grace here
+    deadline = time.monotonic() + 10
+    while sessions.active_jobs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sessions.active_jobs() == []
+    assert "No training run" in other.predict(api_name="/lab_stop")[0]
