@@ -88,10 +88,12 @@ def _swap_in(tmp: Path, final: Path) -> None:
     """Replace `final` by `tmp` with renames only. Between the two renames the old folder sits
     at `.old-NAME`, which `load_checkpoint` falls back to, so some whole checkpoint always exists."""
     old = final.parent / f".old-{final.name}"
-    if old.exists():
-        shutil.rmtree(old)
     if final.exists():
+        if old.exists():  # a stale copy: `final` is whole
+            shutil.rmtree(old)
         os.rename(final, old)
+    # else: an earlier save was killed between its renames and `old` is the only whole copy;
+    # it must survive until `tmp` is in place.
     os.rename(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
 
@@ -267,6 +269,8 @@ def read_json(path: Path) -> dict[str, Any]:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{path} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise CheckpointError(f"{path} is not valid JSON: it is nested too deeply.") from None
     if not isinstance(value, dict):
         raise CheckpointError(f"{path} does not hold a JSON object.")
     return value
@@ -289,15 +293,25 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     try:
         name = config["model"]
         cls = model_class(name)
-        data = config["data"]
-        spec = DataSpec(tuple(int(s) for s in data["shape"]), int(data["num_classes"]), str(data["kind"]))
-        model_config = build_config(cls.Config, config.get("config") or {})
-        run = build_config(RunConfig, {k: v for k, v in (config.get("run") or {}).items()})
+        spec = _data_spec(config["data"])
+        model_config = build_config(cls.Config, _mapping(config, "config"))
+        run = build_config(RunConfig, _mapping(config, "run"))
         step = int(config.get("step", 0))
+        if step < 0:
+            raise ValueError(f"step {step} is negative")
+        # Build it without memory first: a config must not make us allocate more than its
+        # weights file could ever fill (a hostile shape or width would exhaust memory).
+        with torch.device("meta"):
+            probe = create_model(name, spec, config=model_config)
+        need = sum(v.numel() * (2 if v.is_floating_point() else v.element_size()) for v in probe.state_dict().values())
     except UserError as err:
         raise CheckpointError(f"{folder}/config.json: {err}") from None
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, OverflowError) as err:
         raise CheckpointError(f"{folder}/config.json is incomplete or malformed ({type(err).__name__}: {err}).") from None
+    size = (folder / "model.safetensors").stat().st_size
+    if need > size:
+        raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
+                              f"they need at least {need:,} bytes of weights, the file holds {size:,}.")
     model = create_model(name, spec, config=model_config)
     weights = read_safetensors(folder / "model.safetensors")
     expected = model.state_dict()
@@ -313,6 +327,37 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     return Loaded(folder, model, config, run, step)
 
 
+MAX_IMAGE_SIZE = 1024
+MAX_CLASSES = 100_000
+
+
+def _mapping(config: dict[str, Any], key: str) -> dict[str, Any]:
+    value = config.get(key) or {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{key!r} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _data_spec(data: Any) -> DataSpec:
+    """The saved data description, checked: it decides the networks' shapes."""
+    if not isinstance(data, dict):
+        raise ValueError(f"'data' must be a JSON object, got {type(data).__name__}")
+    kind, shape, classes = data["kind"], data["shape"], data["num_classes"]
+    if kind not in ("image", "points"):
+        raise ValueError(f"data kind {kind!r} is not one of image, points")
+    if not isinstance(shape, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in shape):
+        raise ValueError(f"data shape {shape!r} is not a list of integers")
+    if kind == "points" and shape != [2]:
+        raise ValueError(f"data shape {shape} is not valid for points: expected [2]")
+    if kind == "image" and not (len(shape) == 3 and shape[0] in (1, 3) and shape[1] == shape[2]
+                                and 1 <= shape[1] <= MAX_IMAGE_SIZE):
+        raise ValueError(f"data shape {shape} is not valid for images: expected [1 or 3, S, S] "
+                         f"with S in [1, {MAX_IMAGE_SIZE}]")
+    if not isinstance(classes, int) or isinstance(classes, bool) or not 0 <= classes <= MAX_CLASSES:
+        raise ValueError(f"data num_classes {classes!r} is not an integer in [0, {MAX_CLASSES}]")
+    return DataSpec(tuple(shape), classes, kind)
+
+
 def restore_training_state(run: "Run", path: str | Path) -> int:
     """Load optimizer and RNG states saved beside the weights; returns the step to continue from."""
     folder = resolve_checkpoint_dir(path)
@@ -324,21 +369,39 @@ def restore_training_state(run: "Run", path: str | Path) -> int:
         from safetensors import safe_open
         with safe_open(state_file, framework="pt") as fh:
             groups = json.loads(fh.metadata()["param_groups"])
+        if set(groups) != set(run.model.optimizers):
+            raise ValueError(f"it holds optimizers {sorted(groups)}, the model has {sorted(run.model.optimizers)}")
         for name, opt in run.model.optimizers.items():
+            saved_groups = _check_param_groups(name, groups[name], opt)
+            params = [p for group in opt.param_groups for p in group["params"]]
             state: dict[int, dict[str, torch.Tensor]] = {}
             prefix = f"optim.{name}."
             for key, value in tensors.items():
                 if key.startswith(prefix):
                     idx, field = key[len(prefix):].split(".", 1)
+                    if not 0 <= int(idx) < len(params) or (value.dim() and value.shape != params[int(idx)].shape):
+                        raise ValueError(f"{key} {tuple(value.shape)} does not match the model's parameters")
                     state.setdefault(int(idx), {})[field] = value.to(run.device) if field != "step" else value
-            opt.load_state_dict({"state": state, "param_groups": groups[name]})
+            opt.load_state_dict({"state": state, "param_groups": saved_groups})
         torch.set_rng_state(tensors["rng.torch"])
         run.sampler.generator.set_state(tensors["rng.sampler"])
         if "rng.cuda" in tensors and run.device.type == "cuda":
             torch.cuda.set_rng_state(tensors["rng.cuda"], run.device)
         return int(tensors["step"])
-    except (KeyError, ValueError, RuntimeError, TypeError, json.JSONDecodeError) as err:
+    except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"training_state.safetensors in {folder} does not fit this model: {err}") from None
+
+
+def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
+    """The saved param groups of optimizer `name`, if they are the same kind as `opt`'s; JSON lists
+    turned back into the tuples the optimizer had (Adam's betas)."""
+    current = opt.param_groups
+    if (not isinstance(saved, list) or len(saved) != len(current)
+            or any(not isinstance(a, dict) or set(a) != set(b) or len(a["params"]) != len(b["params"])
+                   for a, b in zip(saved, current))):
+        raise ValueError(f"optimizer {name!r} was saved for another kind of optimizer or model")
+    return [{k: tuple(v) if isinstance(b[k], tuple) and isinstance(v, list) else v for k, v in a.items()}
+            for a, b in zip(saved, current)]
 
 
 def resume_run(path: str | Path, *, device: str = "auto", overrides: dict[str, Any] | None = None) -> tuple["Run", int]:
