@@ -369,6 +369,9 @@ def restore_training_state(run: "Run", path: str | Path) -> int:
         from safetensors import safe_open
         with safe_open(state_file, framework="pt") as fh:
             groups = json.loads(fh.metadata()["param_groups"])
+        saved_for = read_json(folder / "config.json").get("model")
+        if saved_for != run.model.name:
+            raise ValueError(f"it was saved for a {saved_for}, not a {run.model.name}")
         if set(groups) != set(run.model.optimizers):
             raise ValueError(f"it holds optimizers {sorted(groups)}, the model has {sorted(run.model.optimizers)}")
         for name, opt in run.model.optimizers.items():
@@ -393,14 +396,16 @@ def restore_training_state(run: "Run", path: str | Path) -> int:
 
 
 def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
-    """The saved param groups of optimizer `name`, if they are the same kind as `opt`'s; JSON lists
-    turned back into the tuples the optimizer had (Adam's betas)."""
+    """The saved param groups of optimizer `name`, checked against `opt`'s. Keys only one side has
+    (another torch version's options) take `opt`'s values; JSON lists turn back into the tuples
+    the optimizer had (Adam's betas)."""
     current = opt.param_groups
     if (not isinstance(saved, list) or len(saved) != len(current)
-            or any(not isinstance(a, dict) or set(a) != set(b) or len(a["params"]) != len(b["params"])
-                   for a, b in zip(saved, current))):
-        raise ValueError(f"optimizer {name!r} was saved for another kind of optimizer or model")
-    return [{k: tuple(v) if isinstance(b[k], tuple) and isinstance(v, list) else v for k, v in a.items()}
+            or any(not isinstance(a, dict) or not isinstance(a.get("params"), list)
+                   or len(a["params"]) != len(b["params"]) for a, b in zip(saved, current))):
+        raise ValueError(f"optimizer {name!r} was saved for other parameters")
+    return [{k: (tuple(a[k]) if isinstance(v, tuple) and isinstance(a.get(k), list) else a.get(k, v))
+             if k != "params" else a["params"] for k, v in b.items()}
             for a, b in zip(saved, current)]
 
 

@@ -154,8 +154,21 @@ def test_training_state_does_not_fit_another_model(image_folder, tmp_path):
     run = make_run("wgan-gp", image_folder)
     save_checkpoint(tmp_path / "gp", run, step=2)
     other = make_run("wgan", image_folder, steps=1)  # RMSprop, not Adam
-    with pytest.raises(CheckpointError, match="does not fit"):
+    with pytest.raises(CheckpointError, match="does not fit.*saved for a wgan-gp, not a wgan"):
         restore_training_state(other, tmp_path / "gp")
+
+    from safetensors import safe_open
+    state_file = tmp_path / "gp" / "training_state.safetensors"
+    with safe_open(state_file, framework="pt") as fh:
+        meta = fh.metadata()
+    tensors = read_safetensors(state_file)
+    key = next(k for k in tensors if k.endswith(".exp_avg"))
+    save_file({**tensors, key: torch.zeros(3, 3)}, state_file, metadata=meta)
+    with pytest.raises(CheckpointError, match=f"does not fit.*{key}"):
+        resume_run(tmp_path / "gp", device="cpu")
+    save_file(tensors, state_file, metadata={**meta, "param_groups": "{not json"})
+    with pytest.raises(CheckpointError, match="does not fit"):
+        resume_run(tmp_path / "gp", device="cpu")
 
 
 # ----------------------------------------------------------------------------------------------
