@@ -333,16 +333,17 @@ def mmd_rbf(x: torch.Tensor, y: torch.Tensor, *, scales: tuple[float, ...] = (0.
     e.g. prior samples), so the score of one prior is comparable across checkpoints.
     About 0 when x and y come from one distribution; can dip slightly below 0.
     """
-    x, y = x.double().flatten(1).cpu(), y.double().flatten(1).cpu()
-    dyy = torch.cdist(y, y).pow(2)
+    x, y = x.float().flatten(1).cpu(), y.float().flatten(1).cpu()  # kernels in float32, sums in float64
+    dyy = torch.cdist(y, y).pow_(2)
     n, m = x.shape[0], y.shape[0]
     median = dyy[~torch.eye(m, dtype=torch.bool)].median().clamp(min=1e-12)
-    dxx, dxy = torch.cdist(x, x).pow(2), torch.cdist(x, y).pow(2)
+    dxx, dxy = torch.cdist(x, x).pow_(2), torch.cdist(x, y).pow_(2)
     total = 0.0
     for s in scales:
         kxx, kyy, kxy = (torch.exp(-d / (s * median)) for d in (dxx, dyy, dxy))
-        total += ((kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
-                  + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1)) - 2 * kxy.mean()).item()
+        total += ((kxx.sum(dtype=torch.float64) - kxx.diagonal().sum(dtype=torch.float64)) / (n * (n - 1))
+                  + (kyy.sum(dtype=torch.float64) - kyy.diagonal().sum(dtype=torch.float64)) / (m * (m - 1))
+                  - 2 * kxy.sum(dtype=torch.float64) / (n * m)).item()
     return total
 
 
@@ -474,7 +475,7 @@ class _Scorer:
 
     @torch.no_grad()
     def scores(self, model: GANModel, names: tuple[str, ...], *, n: int, seed: int, per_class: bool,
-               mmd_points: int) -> dict[str, float]:
+               test_images: int | None, mmd_points: int) -> dict[str, float]:
         out: dict[str, float] = {}
         if "modes" in names:
             ds = self.data(None)
@@ -493,8 +494,8 @@ class _Scorer:
                     out.update({f"cond_acc_{c}": float(a) for c, a in enumerate(per)})
         if model.is_autoencoder:
             ds = self.data(model.data.shape[-1])
-            x, labels = ds.test[:n], ds.test_labels
-            labels = None if labels is None else labels[:n]
+            x, labels = ds.test[:test_images], ds.test_labels
+            labels = None if labels is None else labels[:test_images]
             with eval_mode(model):
                 codes, recon, classes = [], [], []
                 for i, chunk in enumerate(x.split(2500)):
@@ -524,20 +525,22 @@ def evaluate(model: GANModel, dataset_name: str, *, n_samples: int = 10_000, see
     """Every score that applies to `model` on `dataset_name` (see the table at the top).
 
     FID comes with `fid_floor` (as many real training images, against the test split);
-    class-conditional models also get `cond_acc_<class index>`. Raises UserError when none applies.
+    class-conditional models also get `cond_acc_<class index>`. Autoencoder scores use the whole
+    test split (the MMD 2,000 codes of it). Raises UserError when none applies.
     """
     names = applicable_scores(model, dataset_name)
     if not names:
         raise _nothing_applies(model, dataset_name)
-    return _scorer(dataset_name).scores(model, names, n=n_samples, seed=seed, per_class=True, mmd_points=2000)
+    return _scorer(dataset_name).scores(model, names, n=n_samples, seed=seed, per_class=True,
+                                         test_images=None, mmd_points=2000)
 
 
 def live_evaluator(dataset_name: str, n_samples: int = 2000, *, model: GANModel | None = None
                    ) -> Callable[[GANModel], dict[str, float]] | None:
     """A cheap `evaluate` for the training job's `evaluate=` hook; None when nothing can apply.
 
-    Fixed latents (seed 0) and the first `n_samples` test images at every call, so a curve moves
-    only with the model. With `model`, None also when no score applies to that model. The
+    Fixed latents (seed 0) at every call, and for autoencoders the first min(n_samples, 1000)
+    test images (500 codes for the MMD), so a curve moves only with the model. With `model`, None also when no score applies to that model. The
     reference statistics and the floor are made here, once, not in the training loop.
     """
     if dataset_name in TOY_SETS:
@@ -552,7 +555,8 @@ def live_evaluator(dataset_name: str, n_samples: int = 2000, *, model: GANModel 
 
     def evaluate_live(m: GANModel) -> dict[str, float]:
         names = applicable_scores(m, dataset_name)
-        return scorer.scores(m, names, n=n_samples, seed=0, per_class=False, mmd_points=min(n_samples, 1000))
+        return scorer.scores(m, names, n=n_samples, seed=0, per_class=False,
+                             test_images=min(n_samples, 1000), mmd_points=min(n_samples, 500))
 
     return evaluate_live
 
