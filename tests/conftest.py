@@ -4,7 +4,9 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
+
+import gan_playground  # noqa: F401  (first: it sets the OpenMP wait policy before torch loads)
+import torch  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "data"
@@ -16,14 +18,6 @@ def pytest_configure(config):
         os.environ["GAN_PLAYGROUND_DATA_MIRROR"] = str(MIRROR)
     if "GAN_PLAYGROUND_DATA" not in os.environ:
         os.environ["GAN_PLAYGROUND_DATA"] = str(Path(config.cache.mkdir("gan_playground_data")))
-
-
-def mnist_available() -> bool:
-    root = Path(os.environ.get("GAN_PLAYGROUND_DATA", ""))
-    return (root / "MNIST" / "raw").is_dir() or MIRROR.joinpath("MNIST", "raw").is_dir()
-
-
-needs_mnist = pytest.mark.skipif(not mnist_available(), reason="no MNIST: set GAN_PLAYGROUND_DATA_MIRROR or go online")
 
 
 @pytest.fixture(autouse=True)

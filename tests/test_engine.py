@@ -1,0 +1,141 @@
+import time
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from gan_playground.config import RunConfig, param
+from gan_playground.data import Sampler, load_dataset
+from gan_playground.engine import Run, TrainingJob, prepare_run, resolve_device
+from gan_playground.errors import ConfigError
+from gan_playground.models.base import GANModel
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    latent_dim: int = param(2, "size of z")
+    nan_at: int = param(0, "step whose loss is NaN (0: never)")
+    step_seconds: float = param(0.0, "sleep per step, to make a slow model")
+
+
+class Probe(GANModel):
+    """A tiny model whose losses are known: loss_a = step, loss_b = -step."""
+
+    name = "probe"
+    family = "wgan"
+    Config = ProbeConfig
+    supports_points = True
+
+    def __init__(self, *, config, data):
+        super().__init__(config=config, data=data)
+        self.generator = nn.Linear(2, 2)
+        self.register_buffer("calls", torch.zeros((), dtype=torch.long))
+
+    def generate(self, z, y=None):
+        return self.generator(z)
+
+    def train_step(self, x, y=None):
+        self.calls += 1
+        if self.config.step_seconds:
+            time.sleep(self.config.step_seconds)
+        value = self.calls.float()
+        if self.config.nan_at:
+            value = torch.where(self.calls == self.config.nan_at, torch.tensor(float("nan")), value)
+        return {"loss_a": value, "loss_b": -value}
+
+
+def probe_job(steps=100, **config) -> TrainingJob:
+    ds = load_dataset("toy-8gaussians")
+    model = Probe(config=ProbeConfig(**config), data=ds.spec)
+    run = Run(RunConfig(model="wgan", dataset=ds.name, steps=steps, batch_size=8), model, ds,
+              Sampler(ds, batch_size=8, device="cpu"), torch.device("cpu"))
+    return TrainingJob(run, log_every=5, preview_every=10)
+
+
+def wait_for(predicate, timeout=20.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_history_is_the_mean_of_each_logging_interval():
+    job = probe_job(steps=20).start()
+    assert job.join(10) and job.state == "finished"
+    snap = job.snapshot()
+    assert snap.step == 20 and snap.history_steps == [5, 10, 15, 20]
+    assert snap.history["loss_a"] == [3.0, 8.0, 13.0, 18.0]  # mean of steps 1..5, 6..10, ...
+    assert snap.history["loss_b"] == [-3.0, -8.0, -13.0, -18.0]
+    assert snap.preview.shape == (512, 2) and snap.images_per_s > 0 and snap.eta_s is None
+
+
+def test_pause_resume_and_stop_within_a_second():
+    job = probe_job(steps=100_000, step_seconds=0.002).start()
+    assert wait_for(lambda: job.snapshot().step > 20)
+    job.pause()
+    assert job.state == "paused"
+    time.sleep(0.1)
+    paused_at = job.snapshot().step
+    time.sleep(0.3)
+    assert job.snapshot().step == paused_at  # nothing trains while paused
+    job.resume()
+    assert wait_for(lambda: job.snapshot().step > paused_at + 20)
+    t = time.monotonic()
+    job.stop()
+    assert job.join(1.0) and time.monotonic() - t < 1.0
+    snap = job.snapshot()
+    assert snap.state == "stopped" and snap.step < 100_000
+
+
+def test_snapshot_while_training_is_consistent():
+    job = probe_job(steps=3000).start()
+    for _ in range(50):
+        snap = job.snapshot()
+        assert all(len(v) == len(snap.history_steps) for v in snap.history.values())
+        assert snap.history_steps == sorted(snap.history_steps)
+    job.join(30)
+
+
+def test_nan_stops_the_job_naming_the_step():
+    job = probe_job(steps=100, nan_at=13).start()
+    assert job.join(10)
+    snap = job.snapshot()
+    assert snap.state == "diverged" and "step 13" in snap.message
+    assert snap.step == 15  # found at the next loss read, 2 steps later
+
+
+def test_history_stays_bounded():
+    job = probe_job(steps=2000)
+    job.max_history = 50
+    job.log_every = 1
+    job.start().join(30)
+    snap = job.snapshot()
+    assert len(snap.history_steps) <= 50 and snap.history_steps[-1] == 2000
+
+
+def test_seeded_cpu_runs_repeat():
+    def run_once():
+        run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=5, batch_size=16, seed=3))
+        TrainingJob(run).start().join(60)
+        return run.model.sample(torch.ones(4, 100))
+    assert torch.equal(run_once(), run_once())
+
+
+def test_device_resolution():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cuda", "mps", "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU"):
+            resolve_device("cuda")
+    with pytest.raises(ConfigError, match="Unknown device"):
+        resolve_device("tpu")
+
+
+def test_invalid_settings_fail_before_anything_is_built():
+    with pytest.raises(ConfigError, match="n_critic"):
+        prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians"), {"n_critic": "0"})
+    with pytest.raises(ConfigError, match="2-D toy sets are for the WGAN family"):
+        prepare_run(RunConfig(model="acgan", dataset="toy-8gaussians"))

@@ -1,0 +1,92 @@
+import pytest
+import torch
+from torch import nn
+
+from gan_playground.config import RunConfig
+from gan_playground.data import DataSpec
+from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.models import create_model
+from gan_playground.models.wgan import divergence_penalty, gradient_penalty, lipschitz_penalty
+
+MNIST_LIKE = DataSpec((1, 28, 28), 10, "image")
+VARIANTS = ("wgan", "wgan-gp", "wgan-div", "wgan-lp")
+
+
+def linear_critic(norm: float) -> nn.Module:
+    """D(x) = w . flatten(x) + b with |w| = norm: the gradient norm is `norm` everywhere."""
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(16, 1))
+    with torch.no_grad():
+        w = torch.randn(1, 16)
+        critic[1].weight.copy_(w / w.norm() * norm)
+    return critic
+
+
+@pytest.mark.parametrize("norm", [0.5, 1.0, 3.0])
+def test_penalties_of_a_linear_critic(norm):
+    critic = linear_critic(norm)
+    real, fake = torch.randn(8, 1, 4, 4), torch.randn(8, 1, 4, 4)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx((norm - 1) ** 2, abs=1e-5)
+    assert lipschitz_penalty(critic, real, fake).item() == pytest.approx(max(0.0, norm - 1) ** 2, abs=1e-5)
+    assert divergence_penalty(critic, real, fake, p=6).item() == pytest.approx(norm ** 6, rel=1e-4)
+
+
+def test_gradient_norm_is_per_sample_over_the_whole_image():
+    # D(x) = sum of squares: grad = 2x, so the penalty depends on every pixel of each sample.
+    critic = lambda x: x.pow(2).flatten(1).sum(1, keepdim=True)  # noqa: E731
+    real = torch.zeros(2, 1, 2, 2)
+    real[0, 0, 0, 0] = 0.3
+    real[1, 0, 1, 1] = 0.4
+    # interpolates of x with itself are x: |grad| = 2 |x| per sample = 0.6 and 0.8
+    expected = ((0.6 - 1) ** 2 + (0.8 - 1) ** 2) / 2
+    assert gradient_penalty(critic, real, real).item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_penalty_is_differentiable_for_the_critic():
+    critic = linear_critic(2.0)
+    gradient_penalty(critic, torch.randn(4, 1, 4, 4), torch.randn(4, 1, 4, 4)).backward()
+    assert critic[1].weight.grad is not None and critic[1].weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+def test_train_step_and_sample_shapes(name, arch):
+    model = create_model(name, MNIST_LIKE, {"n_critic": "2", "arch": arch, "width": "8"})
+    assert model.batches_per_step == 2
+    losses = model.train_step(torch.rand(2 * 16, 1, 28, 28) * 2 - 1, None)
+    assert set(losses) == {"loss_d", "loss_g", "wasserstein", "penalty"}
+    assert all(v.dim() == 0 and torch.isfinite(v) and not v.requires_grad for v in losses.values())
+    images = model.sample(model.random_latents(5))
+    assert images.shape == (5, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
+
+
+def test_cifar_shape_and_toy_shape():
+    conv = create_model("wgan-gp", DataSpec((3, 32, 32), 10, "image"), {"arch": "dcgan", "width": "8"})
+    assert conv.sample(conv.random_latents(2)).shape == (2, 3, 32, 32)
+    toy = create_model("wgan-lp", DataSpec((2,), 0, "points"))
+    assert toy.sample(toy.random_latents(7)).shape == (7, 2)
+
+
+def test_clipping_keeps_critic_weights_in_range():
+    model = create_model("wgan", MNIST_LIKE, {"clip": "0.02", "n_critic": "1", "lr": "0.5"})
+    model.train_step(torch.rand(16, 1, 28, 28), None)
+    assert max(p.abs().max().item() for p in model.critic.parameters()) <= 0.02 + 1e-7
+    assert isinstance(model.optimizers["d"], torch.optim.RMSprop)
+
+
+def modes_covered(points: torch.Tensor, modes: torch.Tensor, radius: float = 0.1, min_share: float = 0.02) -> int:
+    """Modes that hold at least `min_share` of the samples within `radius` (modes lie ~1.08 apart)."""
+    dist = torch.cdist(points, modes)
+    near = dist.min(dim=1).values < radius
+    counts = torch.bincount(dist.argmin(dim=1)[near], minlength=len(modes))
+    return int((counts >= min_share * len(points)).sum())
+
+
+def test_wgan_gp_covers_the_8_gaussians():
+    """The learning test: a short CPU run finds at least 7 of the 8 modes (gan_toy.py's toy settings)."""
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=250, batch_size=128, seed=0),
+                      {"lr": "1e-3", "betas": "0.5,0.9", "latent_dim": "2", "lambda_gp": "0.1"})
+    before = modes_covered(run.model.sample(run.model.random_latents(2000)), run.dataset.modes)
+    job = TrainingJob(run).start()
+    assert job.join(timeout=600) and job.state == "finished", job.snapshot().message
+    after = modes_covered(run.model.sample(run.model.random_latents(2000)), run.dataset.modes)
+    assert before <= 1 and after >= 7
