@@ -492,7 +492,7 @@ class _Scorer:
                 out["cond_acc"] = overall
                 if per_class:
                     out.update({f"cond_acc_{c}": float(a) for c, a in enumerate(per)})
-        if model.is_autoencoder:
+        if "recon_mse" in names:
             ds = self.data(model.data.shape[-1])
             x, labels = ds.test[:test_images], ds.test_labels
             labels = None if labels is None else labels[:test_images]
@@ -543,18 +543,26 @@ def live_evaluator(dataset_name: str, n_samples: int = 2000, *, model: GANModel 
     test images (500 codes for the MMD), so a curve moves only with the model. With `model`, None also when no score applies to that model. The
     reference statistics and the floor are made here, once, not in the training loop.
     """
-    if dataset_name in TOY_SETS:
-        if dataset_name not in TOY_STD:
-            return None
-    if model is not None and not applicable_scores(model, dataset_name):
+    if dataset_name in TOY_SETS and dataset_name not in TOY_STD:
         return None
     scorer = _scorer(dataset_name)
+
+    def live_names(m: GANModel) -> tuple[str, ...]:
+        names = applicable_scores(m, dataset_name)
+        if not scorer.has_classifier:  # a missing classifier file must not stop a training run
+            names = tuple(k for k in names if k not in ("fid", "fid_floor", "cond_acc"))
+        return names
+
+    if model is not None and not live_names(model):
+        return None
     if scorer.has_classifier:
         reference_statistics(dataset_name, None)
         fid_floor(dataset_name, n_samples, None)
 
     def evaluate_live(m: GANModel) -> dict[str, float]:
-        names = applicable_scores(m, dataset_name)
+        names = live_names(m)
+        if not names:
+            return {}
         return scorer.scores(m, names, n=n_samples, seed=0, per_class=False,
                              test_images=min(n_samples, 1000), mmd_points=min(n_samples, 500))
 

@@ -265,3 +265,15 @@ def test_evaluate_a_fresh_wgan_scores_worse_than_the_floor():
     assert scores["fid"] > 10 * scores["fid_floor"] > 0
     with pytest.raises(UserError, match="classifier scores .* exist for mnist, fashion-mnist only"):
         metrics.evaluate(model, "cifar10")
+
+
+def test_live_evaluator_leaves_out_classifier_scores_when_the_file_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setattr(metrics, "CLASSIFIER_ROOT", tmp_path)
+    metrics._scorer.cache_clear()
+    try:
+        model = create_model("wgan-gp", load_dataset("mnist").spec)
+        assert metrics.live_evaluator("mnist", 500, model=model) is None  # nothing else applies to a WGAN
+        with pytest.raises(CheckpointError, match="train-classifier mnist"):
+            metrics.evaluate(model, "mnist", n_samples=500)
+    finally:
+        metrics._scorer.cache_clear()
