@@ -18,6 +18,7 @@ SPEC = TabSpec(
            "*Clustering*: the same without any label."),
     steps=1500, batch_size=100,
     explorers=("interpolate", "classes", "latent"),
+    samples_label="Test images (odd columns) and their reconstructions (even columns)",
 )
 
 

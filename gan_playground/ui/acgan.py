@@ -14,6 +14,7 @@ SPEC = TabSpec(
            "recognisable. Try the class grid in Explore once it has trained a few hundred steps."),
     steps=1500, batch_size=64,
     explorers=("interpolate", "classes"),
+    samples_label="Samples from a fixed z: one row per class, each column one z",
 )
 
 

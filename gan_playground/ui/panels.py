@@ -57,6 +57,7 @@ class TabSpec:
     hidden_fields: tuple[str, ...] = ()  # settings fixed on this tab
     points: bool = False  # the 2-D lab
     explorers: tuple[str, ...] = ("interpolate",)  # of "interpolate", "classes", "latent", "heatmap"
+    samples_label: str = "Samples from a fixed z"
     default: str = ""  # the variant chosen at first (default: the first)
 
     @property
@@ -258,6 +259,12 @@ def button_updates(state: str | None) -> list[Any]:
             gr.update(interactive=paused), gr.update(interactive=running or paused)]
 
 
+def enlarge(picture: np.ndarray, target: int) -> np.ndarray:
+    """Repeat pixels so that a small grid (e.g. 8 x 28 px) fills about `target` px, still crisp."""
+    scale = max(1, round(target / max(picture.shape[:2])))
+    return picture.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else picture
+
+
 def points_frame(real: np.ndarray, fake: np.ndarray | None) -> pd.DataFrame:
     parts = [pd.DataFrame({"x": real[:, 0], "y": real[:, 1], "points": "real data"})]
     if fake is not None and len(fake):
@@ -339,10 +346,10 @@ class ModelTab:
             with gr.Column(scale=3, min_width=400):
                 gr.Markdown("### 2 · Live")
                 self.loss_plot = gr.LinePlot(x="step", y="value", color="loss", title="Losses",
-                                             x_title="step", y_title="loss", height=260,
+                                             x_title="step", y_title="loss",
                                              label="Losses (one line per loss)")
                 self.score_plot = gr.LinePlot(x="step", y="value", color="score", title="Scores",
-                                              x_title="step", y_title="score", height=200,
+                                              x_title="step", y_title="score",
                                               label="Scores", visible=False)
                 if spec.points:
                     with gr.Row():
@@ -354,8 +361,7 @@ class ModelTab:
                                                       "black: real, orange: generated", format="png",
                                                 height=360, interactive=False)
                 else:
-                    self.samples = gr.Image(label="Samples from a fixed z (autoencoders: input | reconstruction)",
-                                            format="png", interactive=False, height=420)
+                    self.samples = gr.Image(label=spec.samples_label, format="png", interactive=False, height=440)
                 self.message = gr.Markdown()
         self.timer = gr.Timer(1.0, active=False)
 
@@ -382,7 +388,16 @@ class ModelTab:
                 self.pull_repo = gr.Textbox(label="Load from Hub: repository id", placeholder="user/model", scale=3)
                 self.pull_btn = gr.Button("Load from Hub", scale=1)
             self.pull_msg = gr.Markdown()
+        self.name_elements()
         self.wire()
+
+    def name_elements(self) -> None:
+        """elem_id `<tab>-<attribute>` on every component (stable hooks for browser tests)."""
+        for name, value in vars(self).items():
+            if isinstance(value, gr.components.Component) and not isinstance(value, gr.Timer):
+                value.elem_id = f"{self.spec.key}-{name.replace('_', '-')}"
+        for name, comp in zip(self.settings.names, self.settings.controls):
+            comp.elem_id = f"{self.spec.key}-set-{name.replace('_', '-')}"
 
     def build_explore(self) -> None:
         spec = self.spec
@@ -401,7 +416,7 @@ class ModelTab:
                     with gr.Row():
                         self.seed0 = gr.Number(value=1, precision=0, label="Seed of the first end")
                         self.seed1 = gr.Number(value=2, precision=0, label="Seed of the second end")
-                        self.dice = gr.Button("🎲 Random seeds", scale=0, min_width=140)
+                        self.dice = gr.Button("Random seeds", scale=0, min_width=140)
                     with gr.Row():
                         self.mode = gr.Radio([("linear", "linear"), ("spherical (slerp)", "slerp")], value="slerp",
                                              label="Path")
@@ -412,8 +427,8 @@ class ModelTab:
                         self.class1 = gr.Dropdown(class_choices((), 10), value="0", label="Class of the second end",
                                                   allow_custom_value=True)
                     self.interp_btn = gr.Button("Interpolate", variant="primary")
-                    self.strip = gr.Gallery(label="Frames, first to last", columns=8, height="auto",
-                                            object_fit="contain", format="png")
+                    self.strip = gr.Gallery(label="Frames, first to last", columns=10, height=260,
+                                            object_fit="contain", format="png", allow_preview=True)
                     with gr.Row():
                         self.gif = gr.Image(label="Animation (GIF)", type="filepath", height=220,
                                             interactive=False)
@@ -625,16 +640,20 @@ class ModelTab:
             return [*([gr.skip()] * n_live), active, *button_updates(snap.state)]
         slot.drawn_version = snap.version
         status = status_text(snap, job.model.name, job.run.run.dataset)
-        losses = long_frame(snap.history_steps, snap.history, "loss")
+        # an empty frame would fix the plot's colour scale to no colours: send data or nothing
+        losses = long_frame(snap.history_steps, snap.history, "loss") if snap.history_steps else gr.skip()
         scores = (gr.update(value=long_frame(snap.score_steps, snap.scores, "score"), visible=True)
-                  if snap.scores else gr.update(visible=False))
+                  if snap.score_steps else gr.skip())
         out: list[Any] = [status, losses, scores]
         if self.spec.points:
             real = job.run.dataset.test[:600].numpy()
             out.append(points_frame(real, snap.preview) if snap.preview is not None else gr.skip())
             out.append(self._live_heatmap(slot, job, snap))
+        elif snap.preview is not None and (snap.preview_step != slot.drawn_preview or snap.state in FINAL):
+            slot.drawn_preview = snap.preview_step
+            out.append(enlarge(snap.preview, 420))
         else:
-            out.append(snap.preview if snap.preview is not None else gr.skip())
+            out.append(gr.skip())
         out.append(message_text(snap))
         return [*out, active, *button_updates(snap.state)]
 
@@ -798,7 +817,7 @@ class ModelTab:
         for _ in self.class_controls():
             choices = class_choices(classes, k, word) if k else ["(no classes)"]
             updates.append(gr.update(choices=choices, value=choices[0], interactive=bool(k)))
-        return [text, *updates]
+        return (text, *updates) if updates else text
 
     # -- explore handlers --------------------------------------------------------------------------------
     def _need_images(self, src) -> None:
@@ -839,7 +858,7 @@ class ModelTab:
                 if not src.model.num_conditions:
                     raise UserError(f"{src.model.name} is not conditioned on a class: train or load ACGAN, "
                                     f"or the supervised, semi-supervised or clustering AAE.")
-                return explore.class_grid(src.model, parse_class(cls), seed=int(seed or 0))
+                return enlarge(explore.class_grid(src.model, parse_class(cls), seed=int(seed or 0)), 440)
         except (UserError, ValueError) as err:
             raise gr.Error(str(err)) from None
 
@@ -850,7 +869,7 @@ class ModelTab:
                 self._need_images(src)
                 if not src.model.num_conditions:
                     raise UserError(f"{src.model.name} is not conditioned on a class.")
-                return explore.class_by_z_grid(src.model, n_z=int(n_z), seed=int(seed or 0))
+                return enlarge(explore.class_by_z_grid(src.model, n_z=int(n_z), seed=int(seed or 0)), 440)
         except (UserError, ValueError) as err:
             raise gr.Error(str(err)) from None
 
@@ -918,7 +937,7 @@ class ModelTab:
                 else:
                     extent = (-2.5, 2.5, -2.5, 2.5)
                 y_cls = parse_class(cls) if src.model.num_conditions else None
-                return explore.latent_plane_grid(src.model, proj, n=15, extent=extent, y=y_cls)
+                return enlarge(explore.latent_plane_grid(src.model, proj, n=15, extent=extent, y=y_cls), 840)
         except (UserError, ValueError) as err:
             raise gr.Error(str(err)) from None
 

@@ -60,6 +60,7 @@ class Slot:
     source: str = "default"  # "job" | "checkpoint" | "default": what Explore looks at
     saved: list[Path] = field(default_factory=list)  # checkpoints this session saved here
     drawn_version: int = -1  # the snapshot version last sent to this page
+    drawn_preview: int = -1  # the step of the sample grid last sent
     heatmap_t: float = 0.0  # when the critic heat map was last drawn
     scatter_cache: Any = None  # the last latent scatter (its projection is reused to decode)
 
@@ -117,7 +118,8 @@ class Sessions:
         with self._lock:
             self._reserved.discard((session, tab))
             slot = self._slots.setdefault((session, tab), Slot())
-            slot.job, slot.source, slot.drawn_version, slot.scatter_cache = job, "job", -1, None
+            slot.job, slot.source, slot.scatter_cache = job, "job", None
+            slot.drawn_version = slot.drawn_preview = -1
             return slot
 
     # -- closing ----------------------------------------------------------------------------------
