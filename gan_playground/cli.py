@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting, e.g. lr=1e-4; repeatable")
     t.add_argument("--resume", metavar="DIR", help="continue a checkpoint from its step and optimizer state")
     t.add_argument("--half", action="store_true", help="store weights as float16")
+    t.add_argument("--no-training-state", action="store_true",
+                   help="write no training_state.safetensors (optimizers, RNG): a smaller folder for "
+                        "sharing, which cannot be resumed")
     t.add_argument("--autosave-minutes", type=float, default=5.0, help="save the checkpoint this often (0: off)")
     t.add_argument("--eval-every", type=int, default=0, help="score the model every N steps (0: at the end only)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -69,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("dir")
     e.add_argument("--samples", type=int, default=10000)
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--write", action="store_true",
+                   help="also store the scores in the folder's config.json and its README.md model card")
 
     b = sub.add_parser("bench", help="training throughput; prints one JSON line")
     b.add_argument("model")
@@ -135,8 +140,9 @@ def cmd_train(args) -> int:
         start_step = 0
     out = Path(args.out or f"runs/{args.model}-{args.dataset.replace('folder:', 'folder-').replace('/', '_')}")
 
-    evaluate = _live_evaluator(args.dataset) if args.eval_every else None
-    autosave = (lambda job: _save(job, out, args.half)) if args.autosave_minutes > 0 else None
+    evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every else None
+    keep_state = not args.no_training_state
+    autosave = (lambda job: _save(job, out, args.half, training_state=keep_state)) if args.autosave_minutes > 0 else None
     job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
                       eval_every=args.eval_every or 10**12, autosave=autosave,
                       autosave_every_s=60 * args.autosave_minutes)
@@ -166,24 +172,23 @@ def cmd_train(args) -> int:
         print(f"error: {snap.message}", file=sys.stderr)
         return EXIT_DIVERGED
     scores = {k: v[-1] for k, v in snap.scores.items()}
-    _save(job, out, args.half, scores=scores)
+    _save(job, out, args.half, scores=scores, training_state=keep_state)
     print(f"wrote {out}: {snap.step} steps in {snap.elapsed_s:.1f} s, {snap.images_per_s:,.0f} images/s")
     return 0
 
 
-def _save(job, out: Path, half: bool, scores: dict | None = None) -> None:
+def _save(job, out: Path, half: bool, scores: dict | None = None, training_state: bool = True) -> None:
     from gan_playground.checkpoints import save_checkpoint
 
     with job.exclusive():
-        save_checkpoint(out, job.run, step=job.step, snapshot=job.snapshot(), scores=scores, half=half)
+        save_checkpoint(out, job.run, step=job.step, snapshot=job.snapshot(), scores=scores, half=half,
+                        training_state=training_state)
 
 
-def _live_evaluator(dataset: str):
-    try:
-        from gan_playground.metrics import live_evaluator
-    except ImportError:
-        return None
-    return live_evaluator(dataset)
+def _live_evaluator(dataset: str, model):
+    from gan_playground.metrics import live_evaluator
+
+    return live_evaluator(dataset, model=model)
 
 
 def _progress(job) -> None:
@@ -266,7 +271,27 @@ def cmd_eval(args) -> int:
     scores = evaluate(loaded.model, loaded.config["dataset"], n_samples=args.samples, seed=args.seed)
     print(json.dumps({"model": loaded.model.name, "dataset": loaded.config["dataset"], "step": loaded.step,
                       **{k: round(float(v), 6) for k, v in scores.items()}}))
+    if args.write:
+        _write_scores(loaded.path, scores, samples=args.samples, seed=args.seed)
     return 0
+
+
+def _write_scores(folder: Path, scores: dict, *, samples: int, seed: int) -> None:
+    """Put `eval` scores into config.json ("scores", replacing the live ones; "eval" says how they
+    were measured) and rebuild README.md from it; each file is replaced atomically."""
+    import os
+
+    from gan_playground.checkpoints import model_card, read_json
+
+    config = read_json(folder / "config.json")
+    config["scores"] = {k: float(v) for k, v in scores.items()}
+    config["eval"] = {"samples": samples, "seed": seed,
+                      "command": f"python -m gan_playground eval {folder} --samples {samples} --seed {seed}"}
+    card = model_card(config, has_samples=(folder / "samples.png").is_file())
+    for name, text in (("config.json", json.dumps(config, indent=2)), ("README.md", card)):
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, folder / name)
 
 
 def cmd_bench(args) -> int:

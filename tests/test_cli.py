@@ -1,0 +1,117 @@
+"""Every command line form, through `main()` (fast) and once through a real process (no traceback)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_playground.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def toy_checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "toy"
+    assert main(["train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "20", "--batch-size", "32",
+                 "--out", str(out), "--quiet", "--set", "latent_dim=2"]) == 0
+    return out
+
+
+def test_models_lists_all_nine(capsys):
+    code, out, _ = run_cli(capsys, "models")
+    names = [line.split()[0] for line in out.splitlines()]
+    assert code == 0 and names == ["acgan", "aae", "aae-supervised", "aae-semisupervised", "aae-cluster",
+                                   "wgan", "wgan-gp", "wgan-div", "wgan-lp"]
+    assert all(len(line.split(maxsplit=1)) == 2 for line in out.splitlines())  # name, then a description
+
+
+def test_train_writes_the_checkpoint_files(toy_checkpoint):
+    files = {p.name for p in toy_checkpoint.iterdir()}
+    assert {"config.json", "model.safetensors", "samples.png", "history.csv", "README.md"} <= files
+    config = json.loads((toy_checkpoint / "config.json").read_text())
+    assert config["model"] == "wgan-gp" and config["step"] == 20 and config["config"]["latent_dim"] == 2
+    header = (toy_checkpoint / "history.csv").read_text().splitlines()[0]
+    assert header.startswith("step,loss_d,loss_g")
+
+
+def test_train_on_mnist_and_sample_grid_and_arrays(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, _ = run_cli(capsys, "train", "wgan", "--dataset", "mnist", "--steps", "3", "--out", str(out),
+                              "--quiet", "--set", "n_critic=1")
+    assert code == 0 and "wrote" in stdout
+    assert Image.open(out / "samples.png").size == (242, 242)  # 8 x 8 grid of 28 + 2-pixel padding
+    code, _, _ = run_cli(capsys, "sample", str(out), "--n", "10", "--out", str(tmp_path / "s.npz"))
+    arrays = np.load(tmp_path / "s.npz")
+    assert code == 0 and arrays["images"].shape == (10, 28, 28) and arrays["images"].dtype == np.uint8
+    assert "labels" not in arrays
+    code, _, _ = run_cli(capsys, "sample", str(out), "--n", "9", "--out", str(tmp_path / "s.png"))
+    assert code == 0 and Image.open(tmp_path / "s.png").size == (92, 92)
+
+
+def test_resume_continues_from_the_saved_step(tmp_path, toy_checkpoint, capsys):
+    code, _, _ = run_cli(capsys, "train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "30",
+                         "--resume", str(toy_checkpoint), "--out", str(tmp_path / "more"), "--quiet")
+    assert code == 0 and json.loads((tmp_path / "more" / "config.json").read_text())["step"] == 30
+
+
+def test_sample_points_and_eval_of_a_toy_model(tmp_path, toy_checkpoint, capsys):
+    code, _, _ = run_cli(capsys, "sample", str(toy_checkpoint), "--n", "50", "--out", str(tmp_path / "p.npz"))
+    assert code == 0 and np.load(tmp_path / "p.npz")["points"].shape == (50, 2)
+    code, out, _ = run_cli(capsys, "eval", str(toy_checkpoint), "--samples", "500")
+    scores = json.loads(out)
+    assert code == 0 and scores["model"] == "wgan-gp" and 0 <= scores["modes"] <= 8
+
+
+def test_bench_prints_one_json_line(capsys):
+    code, out, _ = run_cli(capsys, "bench", "wgan", "--seconds", "0.5", "--dataset", "toy-8gaussians")
+    result = json.loads(out)
+    assert code == 0 and result["model"] == "wgan" and result["device"] == "cpu"
+    assert result["batch_size"] == 64 and result["images_per_s"] > 0
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["train", "gan", "--dataset", "mnist"], "Unknown model 'gan'"),
+    (["train", "wgan", "--dataset", "imagenet"], "Unknown data set 'imagenet'"),
+    (["train", "wgan", "--dataset", "mnist", "--set", "lr=-1"], "lr='-1' is not valid"),
+    (["train", "wgan", "--dataset", "mnist", "--set", "lambda_gp=10"], "Unknown setting 'lambda_gp'"),
+    (["train", "wgan", "--dataset", "mnist", "--set", "lr"], "key=value"),
+    (["train", "wgan", "--dataset", "mnist", "--batch-size", "0"], "batch_size=0"),
+    (["train", "wgan", "--dataset", "mnist", "--batch-size", "-3"], "batch_size=-3"),
+    (["train", "wgan", "--dataset", "mnist", "--batch-size", "1000000"], "batch_size=1000000"),
+    (["train", "wgan", "--dataset", "mnist", "--steps", "0"], "steps=0"),
+    (["train", "wgan", "--dataset", "mnist", "--steps", "ten"], "invalid int value"),
+    (["train", "wgan", "--dataset", "mnist", "--device", "tpu"], "device='tpu'"),
+    (["train", "wgan", "--dataset", "mnist", "--set", "lr=nan"], "lr='nan'"),
+    (["train", "acgan", "--dataset", "toy-8gaussians"], "2-D toy sets"),
+    (["train", "wgan", "--dataset", "folder:/no/such/folder"], "does not exist"),
+    (["train", "wgan", "--dataset"], "expected one argument"),
+    (["sample", "/no/such/checkpoint", "--out", "x.png"], "does not exist"),
+    (["sample", "/no/such/checkpoint", "--out", "x.jpg"], "must end in .png"),
+    (["eval", "/no/such/checkpoint"], "does not exist"),
+    (["bench", "wgan", "--seconds", "0"], "--seconds 0"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, fragment):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    assert fragment in err and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_sample_class_errors(toy_checkpoint, capsys):
+    code, _, err = run_cli(capsys, "sample", str(toy_checkpoint), "--class", "3", "--out", "x.npz")
+    assert code == 2 and "not conditional" in err
+
+
+def test_a_real_process_prints_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "gan_playground", "train", "wgan", "--dataset", "mnist",
+                           "--set", "n_critic=0"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "n_critic='0' is not valid" in proc.stderr and "Traceback" not in proc.stderr
