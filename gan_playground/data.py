@@ -277,6 +277,15 @@ class Sampler:
         self.labels = None if dataset.train_labels is None else dataset.train_labels.to(self.device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
 
+    def to(self, device: torch.device | str) -> "Sampler":
+        """Move the data to `device` (ZeroGPU slices); the batch order restarts from a seed drawn here."""
+        self.device = torch.device(device)
+        self.data = self.data.to(self.device)
+        self.labels = None if self.labels is None else self.labels.to(self.device)
+        seed = int(torch.randint(0, 2**62, (1,), generator=self.generator, device=self.generator.device))
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        return self
+
     def next(self, n_batches: int = 1) -> tuple[torch.Tensor, torch.Tensor | None]:
         """`n_batches * batch_size` examples: images in [-1, 1] or points, and labels (or None)."""
         n = n_batches * self.batch_size

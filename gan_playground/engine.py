@@ -136,7 +136,10 @@ class TrainingJob:
     def __init__(self, run: Run, *, steps: int | None = None, start_step: int = 0, log_every: int = 10,
                  preview_every: int = 100, max_history: int = 1000,
                  evaluate: Callable[[GANModel], dict[str, float]] | None = None, eval_every: int = 500,
-                 autosave: Callable[["TrainingJob"], None] | None = None, autosave_every_s: float = 300.0):
+                 autosave: Callable[["TrainingJob"], None] | None = None, autosave_every_s: float = 300.0,
+                 slice_runner: Callable[..., None] | None = None, slice_seconds: float = 60.0):
+        """`slice_runner(job, deadline)`, if given, runs training in time slices that each call
+        `job.train_until(deadline)`, e.g. one ZeroGPU call each (`gan_playground.zerogpu`)."""
         self.run = run
         self.model = run.model
         self.steps = steps or run.run.steps
@@ -146,6 +149,8 @@ class TrainingJob:
         self.max_history = max_history
         self.evaluate, self.eval_every = evaluate, eval_every
         self.autosave, self.autosave_every_s = autosave, autosave_every_s
+        self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
+        self._last_preview_t = self._last_save_t = time.monotonic()
         self.images_per_step = run.sampler.batch_size * self.model.batches_per_step
 
         self._lock = threading.Lock()  # guards the fields a snapshot copies
@@ -231,24 +236,43 @@ class TrainingJob:
     # -- the loop -------------------------------------------------------------------------------
     def _loop(self) -> None:
         try:
-            self._train()
+            self.model.train()
+            self._render_preview()
+            if self.slice_runner is None:
+                self.train_until(None)
+            else:  # ZeroGPU: each slice is one GPU call; pauses wait outside, holding no GPU
+                while not self._ended():
+                    self.slice_runner(self, time.monotonic() + self.slice_seconds)
+                    if not self._resume.is_set() and not self._stop.is_set():
+                        self._resume.wait()
+            if self.state == "diverged":
+                return
+            self._render_preview()
+            if self.evaluate is not None and (not self._score_steps or self._score_steps[-1] != self.step):
+                self._score()
+            self._set(state="stopped" if self._stop.is_set() and self.step < self.steps else "finished")
         except UserError as err:
             self._set(state="failed", message=str(err))
         except Exception as err:  # a bug or a device error: keep the app alive, tell the user
             traceback.print_exc(file=sys.stderr)
             self._set(state="failed", message=f"Training failed at step {self.step}: {type(err).__name__}: {err}")
 
-    def _train(self) -> None:
+    def _ended(self) -> bool:
+        return self.step >= self.steps or self._stop.is_set() or self.state == "diverged"
+
+    def train_until(self, deadline: float | None) -> None:
+        """Train until the budget, a stop, a divergence or (for a slice) the monotonic `deadline`."""
         model, sampler = self.model, self.run.sampler
-        model.train()
-        self._render_preview()
         pending: list[torch.Tensor] = []  # one stacked loss vector per step since the last read
         names: list[str] = []
         t_last, images_since = time.perf_counter(), 0
-        last_preview_t = last_save_t = time.monotonic()
-        while self.step < self.steps and not self._stop.is_set():
+        while not self._ended():
+            if deadline is not None and time.monotonic() > deadline:
+                break
             if not self._resume.is_set():
-                self._add_elapsed(t_last)
+                if deadline is not None:
+                    break  # a slice hands the GPU back rather than wait on it
+                self._flush(names, pending, t_last, images_since)
                 self._resume.wait()
                 t_last, images_since = time.perf_counter(), 0
                 continue
@@ -261,34 +285,39 @@ class TrainingJob:
             images_since += self.images_per_step
 
             if self.step % self.log_every == 0 or self.step == self.steps:
-                rows = torch.stack(pending).tolist()  # the one sync every log_every steps
-                first_step = self.step - len(rows) + 1
-                pending.clear()
-                now = time.perf_counter()
-                bad = next((i for i, r in enumerate(rows) if not all(map(math.isfinite, r))), None)
-                if bad is not None:
-                    self._add_elapsed(t_last)
-                    self._set(state="diverged", message=(
-                        f"Diverged at step {first_step + bad}: a loss became NaN or infinite. "
-                        f"Resume from the last checkpoint with a lower learning rate."))
+                if not self._flush(names, pending, t_last, images_since):
                     return
-                self._record(names, rows, now - t_last, images_since)
-                t_last, images_since = now, 0
-            if self.step % self.preview_every == 0 or time.monotonic() - last_preview_t > 5.0:
+                t_last, images_since = time.perf_counter(), 0
+            if self.step % self.preview_every == 0 or time.monotonic() - self._last_preview_t > 5.0:
                 self._render_preview()
-                last_preview_t = time.monotonic()
             if self.evaluate is not None and self.step % self.eval_every == 0:
                 self._score()
-            if self.autosave is not None and time.monotonic() - last_save_t > self.autosave_every_s:
+            if self.autosave is not None and time.monotonic() - self._last_save_t > self.autosave_every_s:
                 self.autosave(self)
-                last_save_t = time.monotonic()
+                self._last_save_t = time.monotonic()
+        self._flush(names, pending, t_last, images_since)
 
-        if pending:
-            self._record(names, torch.stack(pending).tolist(), time.perf_counter() - t_last, images_since)
-        self._render_preview()
-        if self.evaluate is not None and (not self._score_steps or self._score_steps[-1] != self.step):
-            self._score()
-        self._set(state="stopped" if self._stop.is_set() and self.step < self.steps else "finished")
+    def _flush(self, names: list[str], pending: list[torch.Tensor], t_last: float, images: int) -> bool:
+        """Read the pending losses (the one sync every log_every steps) into the history.
+
+        Returns False, with the job marked diverged at the first bad step, on a NaN or infinity.
+        """
+        seconds = time.perf_counter() - t_last
+        if not pending:
+            self._add_seconds(seconds)
+            return True
+        rows = torch.stack(pending).tolist()
+        first_step = self.step - len(rows) + 1
+        pending.clear()
+        bad = next((i for i, r in enumerate(rows) if not all(map(math.isfinite, r))), None)
+        if bad is not None:
+            self._add_seconds(seconds)
+            self._set(state="diverged", message=(
+                f"Diverged at step {first_step + bad}: a loss became NaN or infinite. "
+                f"Resume from the last checkpoint with a lower learning rate."))
+            return False
+        self._record(names, rows, seconds, images)
+        return True
 
     def _record(self, names: list[str], rows: list[list[float]], seconds: float, images: int) -> None:
         means = np.mean(np.asarray(rows), axis=0)
@@ -304,12 +333,12 @@ class TrainingJob:
                 self._history = {k: v[1::2] for k, v in self._history.items()}
             self._version += 1
 
-    def _add_elapsed(self, since: float) -> None:
-        """Count the time since the last loss read (at a pause or a divergence)."""
+    def _add_seconds(self, seconds: float) -> None:
         with self._lock:
-            self._elapsed += max(0.0, time.perf_counter() - since)
+            self._elapsed += max(0.0, seconds)
 
     def _render_preview(self) -> None:
+        self._last_preview_t = time.monotonic()
         with self._model_lock:
             picture = preview_picture(self.model, self.preview_inputs)
         with self._lock:

@@ -139,3 +139,24 @@ def test_invalid_settings_fail_before_anything_is_built():
         prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians"), {"n_critic": "0"})
     with pytest.raises(ConfigError, match="2-D toy sets are for the WGAN family"):
         prepare_run(RunConfig(model="acgan", dataset="toy-8gaussians"))
+
+
+def test_training_in_slices_carries_the_run_across_calls():
+    """ZeroGPU's shape of training: many short calls, each moving the run to a device and back."""
+    from gan_playground import zerogpu
+
+    calls = []
+
+    def runner(job, deadline):
+        calls.append(job.step)
+        zerogpu.train_slice_on(job, min(deadline, time.monotonic() + 0.05), torch.device("cpu"))
+
+    job = probe_job(steps=300, step_seconds=0.001)
+    job.slice_runner, job.slice_seconds = runner, 0.05
+    job.start()
+    assert job.join(30) and job.state == "finished"
+    snap = job.snapshot()
+    assert len(calls) > 2 and calls == sorted(calls) and snap.step == 300
+    assert 296 <= snap.history["loss_a"][-1] <= 300  # the mean of the last steps: none lost or repeated
+    assert snap.history_steps == sorted(set(snap.history_steps)) and snap.history_steps[-1] == 300
+    assert not zerogpu.active() and zerogpu.job_options() == {}  # not on a ZeroGPU Space here
