@@ -7,8 +7,10 @@ Playwright or Chromium is missing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -32,14 +34,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
+def app(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("GAN_PLAYGROUND_UI_SAVES", str(tmp_path_factory.mktemp("ui-saves")))
     demo = build_app(max_jobs=1, grace_s=1.0)
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.url = f"http://127.0.0.1:{port}/"
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield demo
     finally:
         demo.ctx.sessions.shutdown()
         demo.close()
@@ -47,18 +50,24 @@ def url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(url):
-    SHOTS.mkdir(exist_ok=True)
+def browser():
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        pg.goto(url)
-        pg.get_by_text("GAN Playground").first.wait_for()
-        yield pg
-        browser.close()
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(app, browser):
+    SHOTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(app.url)
+    pg.get_by_text("GAN Playground").first.wait_for()
+    yield pg
+    context.close()
 
 
 def shot(page, name: str) -> None:
@@ -143,7 +152,7 @@ def test_train_watch_and_interpolate(page):
     status.get_by_text("Paused").wait_for(timeout=30_000)
     assert page.locator("#wgan-resume-btn").is_enabled()
     page.locator("#wgan-resume-btn").click()
-    status.get_by_text("Training").wait_for(timeout=30_000)
+    status.get_by_text(re.compile("Training")).wait_for(timeout=30_000)
 
     # interpolate on the model while it trains
     page.locator("#wgan-n-frames input[type='number']").fill("6")
@@ -158,3 +167,66 @@ def test_train_watch_and_interpolate(page):
     status.get_by_text("Stopped").wait_for(timeout=60_000)
     page.locator("#wgan-message").get_by_text("Stopped at step").wait_for(timeout=30_000)
     shot(page, "wgan-stopped")
+
+
+def train_briefly(page, key: str, steps: int, batch: int) -> None:
+    fill(page, f"{key}-steps", str(steps))
+    fill(page, f"{key}-batch", str(batch))
+    page.locator(f"#{key}-start-btn").click()
+    page.locator(f"#{key}-status").get_by_text("Finished").wait_for(timeout=TIMEOUT_MS)
+
+
+def test_lab_points_and_critic_landscape(page):
+    open_tab(page, "2-D Lab")
+    train_briefly(page, "lab", 60, 256)
+    page.locator("#lab-samples path[aria-roledescription='point'], #lab-samples path.mark-symbol, "
+                 "#lab-samples g.mark-symbol path").first.wait_for(state="attached", timeout=60_000)
+    page.locator("#lab-heatmap img").first.wait_for(state="attached", timeout=60_000)
+    shot(page, "lab-live")
+
+
+def test_acgan_class_grids(page):
+    open_tab(page, "ACGAN")
+    train_briefly(page, "acgan", 60, 32)
+    page.locator("#acgan-source").get_by_text("this tab's run").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Class conditioning").click()
+    page.locator("#acgan-class-btn").click()
+    page.locator("#acgan-class-img img").first.wait_for(state="attached", timeout=60_000)
+    page.locator("#acgan-cxz-btn").click()
+    page.locator("#acgan-cxz-img img").first.wait_for(state="attached", timeout=60_000)
+    shot(page, "acgan-classes")
+
+
+def test_aae_latent_space(page):
+    open_tab(page, "Adversarial Autoencoder")
+    page.locator("#aae-variant").get_by_text("supervised (aae-supervised)", exact=True).click()
+    train_briefly(page, "aae", 60, 64)
+    page.get_by_role("tab", name="Latent space").click()
+    page.locator("#aae-scatter-btn").click()
+    page.locator("#aae-scatter-info").get_by_text("test images encoded").wait_for(timeout=60_000)
+    page.locator("#aae-plane-img img").first.wait_for(state="attached", timeout=60_000)
+    slider = page.locator("#aae-px input[type='number']")
+    slider.fill("0.5")
+    slider.press("Enter")
+    page.locator("#aae-px input[type='range']").dispatch_event("pointerup")
+    page.locator("#aae-point-img img").first.wait_for(state="attached", timeout=60_000)
+    shot(page, "aae-latent")
+
+
+def test_closing_the_page_stops_its_run(app, browser, page):
+    """The page's unload event stops the session's jobs after the grace period (1 s here)."""
+    context = browser.new_context()
+    other = context.new_page()
+    other.goto(app.url)
+    other.get_by_text("GAN Playground").first.wait_for()
+    open_tab(other, "2-D Lab")
+    fill(other, "lab-steps", "100000")
+    other.locator("#lab-start-btn").click()
+    other.locator("#lab-status").get_by_text(re.compile("Training")).wait_for(timeout=TIMEOUT_MS)
+    assert len(app.ctx.sessions.active_jobs()) == 1
+    other.close()
+    context.close()
+    deadline = time.monotonic() + 30
+    while app.ctx.sessions.active_jobs() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert app.ctx.sessions.active_jobs() == []

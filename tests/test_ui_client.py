@@ -130,7 +130,7 @@ def test_acgan_train_explore_save_resume(server, client):
     assert "Finished" in out[0] and loss_rows(out) >= 2
     assert Path(out[3]).stat().st_size > 1000  # the sample grid
     info = client.predict(api_name="/acgan_explore_info")
-    assert "training in this tab" in info[0] and len(info[1]["choices"]) == 10
+    assert "this tab's run" in info[0] and len(info[1]["choices"]) == 10
 
     frames, gif, gif_file = client.predict(seed0=1, seed1=2, mode="slerp", n_frames=5, class0="3", class1="7",
                                            api_name="/acgan_interpolate")

@@ -118,9 +118,7 @@ class AppContext:
         """The model to explore, held still: the session's job (between two steps), or a checkpoint."""
         if slot.source == "job" and slot.job is not None:
             job = slot.job
-            snap = job.snapshot()
-            label = (f"the model training in this tab: {job.model.name} on {job.run.run.dataset}, "
-                     f"step {snap.step:,} ({snap.state})")
+            label = f"the model of this tab's run: {job.model.name} on {job.run.run.dataset} (its latest weights)"
             ds = job.run.dataset
             with job.exclusive() as model:
                 yield Source(model, label, job.run.run.dataset, tuple(ds.classes),

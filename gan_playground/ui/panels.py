@@ -40,6 +40,13 @@ LABELS = {  # short, readable names for the settings; the help text says the res
     "sup_weight": "Supervised weight", "labels": "Labelled examples", "clusters": "Clusters K",
 }
 FINAL = ("stopped", "finished", "diverged", "failed")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+           "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354")
+
+
+def _label_order(name: str) -> tuple[int, str]:
+    head = name.split(" ")[0]
+    return (int(head), name) if head.isdigit() else (10**6, name)
 MAX_POINTS_PER_LINE = 400  # a plot's line needs no more; keeps each poll small
 
 
@@ -241,11 +248,11 @@ def long_frame(steps: list[int], series: dict[str, list[float]], column: str) ->
 
 def message_text(snap: Snapshot) -> str:
     if snap.state == "diverged":
-        return f"⚠️ **{snap.message}** Save is not possible after a divergence; resume from a saved checkpoint."
+        return f"⚠ **{snap.message}** Save is not possible after a divergence; resume from a saved checkpoint."
     if snap.state == "failed":
-        return f"⚠️ **{snap.message}**"
+        return f"⚠ **{snap.message}**"
     if snap.state == "finished":
-        return (f"✅ Finished {snap.step:,} steps. Explore the model below, save a checkpoint, "
+        return (f"✓ Finished {snap.step:,} steps. Explore the model below, save a checkpoint, "
                 f"or press Start for a new run.")
     if snap.state == "stopped":
         return f"Stopped at step {snap.step:,}. The model stays here to explore or save."
@@ -355,11 +362,12 @@ class ModelTab:
                     with gr.Row():
                         self.samples = gr.ScatterPlot(
                             x="x", y="y", color="points", title="Real and generated points",
-                            x_lim=[-2.2, 2.2], y_lim=[-2.2, 2.2], height=360, label="Points",
+                            x_lim=[-2.2, 2.2], y_lim=[-2.2, 2.2], label="Points",
                             color_map={"real data": "#9a9a9a", "generated": "#e66a00"})
-                        self.heatmap = gr.Image(label="Critic D(x): red = 'real', blue = 'fake'; "
-                                                      "black: real, orange: generated", format="png",
-                                                height=360, interactive=False)
+                        self.heatmap = gr.Image(label="Critic D(x)", format="png", height=380,
+                                                interactive=False)
+                    gr.Markdown("Heat map: the critic's value D(x) over the plane, red where it says *real*, "
+                                "blue where it says *fake*; black dots are real points, orange ones generated.")
                 else:
                     self.samples = gr.Image(label=spec.samples_label, format="png", interactive=False, height=440)
                 self.message = gr.Markdown()
@@ -406,7 +414,7 @@ class ModelTab:
             with gr.Row():
                 self.heat_btn = gr.Button("Draw the critic's landscape now")
             self.heat_static = gr.Image(label="Critic landscape of the explored model", format="png",
-                                        height=360, interactive=False)
+                                        height=380, interactive=False)
         tabs = [e for e in spec.explorers if e != "heatmap"]
         if not tabs:
             return
@@ -444,9 +452,10 @@ class ModelTab:
                         self.class_btn = gr.Button("Grid of this class", variant="primary")
                         self.cxz_btn = gr.Button("Class × z grid")
                     with gr.Row():
-                        self.class_img = gr.Image(label="64 samples of one class", format="png", interactive=False)
+                        self.class_img = gr.Image(label="64 samples of one class", format="png", interactive=False,
+                                                  height=460)
                         self.cxz_img = gr.Image(label="Rows: classes; each column keeps its z (style apart from class)",
-                                                format="png", interactive=False)
+                                                format="png", interactive=False, height=460)
             if "latent" in tabs:
                 with gr.Tab("Latent space"):
                     gr.Markdown("The encoded test set, coloured by label, with samples of the prior. "
@@ -455,7 +464,7 @@ class ModelTab:
                     self.scatter_btn = gr.Button("Encode the test set", variant="primary")
                     self.scatter_info = gr.Markdown()
                     with gr.Row():
-                        self.latent_plot = gr.ScatterPlot(x="x", y="y", color="label", height=420,
+                        self.latent_plot = gr.ScatterPlot(x="x", y="y", color="label",
                                                           title="Codes of test images", label="Latent space",
                                                           x_title="z₁ (or PC 1)", y_title="z₂ (or PC 2)")
                         with gr.Column():
@@ -468,7 +477,7 @@ class ModelTab:
                                                       interactive=False)
                     self.plane_btn = gr.Button("Decode a grid over the plane")
                     self.plane_img = gr.Image(label="Decoded over the latent plane (x: left→right, y: bottom→top)",
-                                              format="png", interactive=False)
+                                              format="png", interactive=False, height=560)
 
     # -- wiring ----------------------------------------------------------------------------------------
     def wire(self) -> None:
@@ -574,12 +583,12 @@ class ModelTab:
         slot = self.slot(request)
         idle = [gr.Timer(active=False), *button_updates(slot.job.state if slot.job else None)]
         if bad:
-            return ["⚠️ Not started: " + " ".join(bad), "", *idle]
+            return ["⚠ Not started: " + " ".join(bad), "", *idle]
         session = session_of(request)
         try:
             self.ctx.sessions.reserve(session, self.spec.key)
         except UserError as err:
-            return [f"⚠️ {err}", "", *idle]
+            return [f"⚠ {err}", "", *idle]
         try:
             run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps,
                                                "batch_size": batch, "seed": seed})
@@ -587,7 +596,7 @@ class ModelTab:
             job = self.make_job(run, int(steps))
         except UserError as err:
             self.ctx.sessions.release(session, self.spec.key)
-            return [f"⚠️ Not started: {err}", "", *idle]
+            return [f"⚠ Not started: {err}", "", *idle]
         except BaseException:
             self.ctx.sessions.release(session, self.spec.key)
             raise
@@ -681,7 +690,7 @@ class ModelTab:
             return ["Nothing to save: start a training run first.", *self._choices_updates(slot)]
         snap = job.snapshot()
         if snap.state == "diverged":
-            return ["⚠️ The run diverged; its weights are not worth saving. Resume from an earlier save.",
+            return ["⚠ The run diverged; its weights are not worth saving. Resume from an earlier save.",
                     *self._choices_updates(slot)]
         session = session_of(request)
         folder = saves_dir() / session[:12] / f"{job.model.name}-{job.run.run.dataset}-step{snap.step}"
@@ -705,12 +714,12 @@ class ModelTab:
             if extra < 1:
                 raise UserError("The step budget must be at least 1.")
         except (UserError, TypeError, ValueError) as err:
-            return [f"⚠️ Not resumed: {err}", "", *idle]
+            return [f"⚠ Not resumed: {err}", "", *idle]
         session = session_of(request)
         try:
             self.ctx.sessions.reserve(session, self.spec.key)
         except UserError as err:
-            return [f"⚠️ {err}", "", *idle]
+            return [f"⚠ {err}", "", *idle]
         try:
             loaded = load_checkpoint(folder)
             if loaded.model.family != self.spec.family:
@@ -729,7 +738,7 @@ class ModelTab:
             job = self.make_job(run, step + extra, start_step=step)
         except UserError as err:
             self.ctx.sessions.release(session, self.spec.key)
-            return [f"⚠️ Not resumed: {err}", "", *idle]
+            return [f"⚠ Not resumed: {err}", "", *idle]
         except BaseException:
             self.ctx.sessions.release(session, self.spec.key)
             raise
@@ -765,17 +774,17 @@ class ModelTab:
                 loaded = loaded or load_checkpoint(self.ctx.resolve_choice(slot, checkpoint))
             return self._use_loaded(slot, loaded)
         except UserError as err:
-            return f"⚠️ {err}"
+            return f"⚠ {err}"
 
     def push(self, repo_id, token, private, request: gr.Request = None):
         slot = self.slot(request)
         try:
             from gan_playground import hub  # lazily: the UI works before hub.py exists
         except ImportError:
-            return "⚠️ Hub support is not installed in this version."
+            return "⚠ Hub support is not installed in this version."
         repo_id = (repo_id or "").strip()
         if not repo_id:
-            return "⚠️ Give a repository id, e.g. your-name/wgan-gp-mnist."
+            return "⚠ Give a repository id, e.g. your-name/wgan-gp-mnist."
         try:
             if not slot.saved:
                 if slot.job is None:
@@ -784,7 +793,9 @@ class ModelTab:
             folder = slot.saved[-1]
             url = hub.push_checkpoint(folder, repo_id, token=(token or None), private=bool(private))
         except UserError as err:
-            return f"⚠️ {err}"
+            return f"⚠ {err}"
+        except Exception as err:  # a network or Hub error not foreseen by hub.py: say it, keep the app alive
+            return f"⚠ Push failed: {type(err).__name__}: {err}"
         return f"Pushed `{folder.name}` to [{url}]({url})."
 
     def pull(self, repo_id, request: gr.Request = None):
@@ -792,15 +803,17 @@ class ModelTab:
         try:
             from gan_playground import hub
         except ImportError:
-            return "⚠️ Hub support is not installed in this version."
+            return "⚠ Hub support is not installed in this version."
         repo_id = (repo_id or "").strip()
         if not repo_id:
-            return "⚠️ Give a repository id, e.g. user/acgan-mnist."
+            return "⚠ Give a repository id, e.g. user/acgan-mnist."
         try:
             folder = hub.pull_checkpoint(repo_id)
             return self._use_loaded(slot, load_checkpoint(folder))
         except UserError as err:
-            return f"⚠️ {err}"
+            return f"⚠ {err}"
+        except Exception as err:
+            return f"⚠ Loading from the Hub failed: {type(err).__name__}: {err}"
 
     def explore_info(self, request: gr.Request = None):
         """After the explored model changed: say which it is; refresh the class choices."""
@@ -892,8 +905,12 @@ class ModelTab:
         info = (f"{len(data.points):,} test images encoded to {dim}-D codes"
                 + ("; shown as they are." if dim <= 2 else
                    f"; the 2-D view shows {data.explained:.0%} of their variance (PCA)."))
-        frame = data.frame(src.classes if src.model.name != "aae-cluster" else src.classes)
-        plot = gr.update(value=frame, x_lim=[float(lo[0]), float(hi[0])], y_lim=[float(lo[1]), float(hi[1])])
+        frame = data.frame(src.classes)
+        labels = [x for x in dict.fromkeys(frame["label"]) if x != "prior p(z)"]
+        colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(labels, key=_label_order))}
+        colours["prior p(z)"] = "#c8c8c8"
+        plot = gr.update(value=frame, x_lim=[float(lo[0]), float(hi[0])], y_lim=[float(lo[1]), float(hi[1])],
+                         color_map=colours)
         return (plot, info,
                 gr.update(minimum=round(float(lo[0]), 2), maximum=round(float(hi[0]), 2), value=0.0),
                 gr.update(minimum=round(float(lo[1]), 2), maximum=round(float(hi[1]), 2), value=0.0))

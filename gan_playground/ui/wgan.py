@@ -16,7 +16,7 @@ SPEC = TabSpec(
            "generated images, and the generator to shrink it. The critic must be 1-Lipschitz; the variants "
            "differ in how: clipping its weights, or penalising its gradient. Watch `wasserstein`: the "
            "critic's estimate falls as the samples improve."),
-    steps=2000, batch_size=64,
+    steps=1000, batch_size=64,
     explorers=("interpolate",),
     default="wgan-gp",
 )
@@ -32,7 +32,7 @@ LAB = SPEC.__class__(
            "real points; orange: generated. The heat map is the critic D(x): the generator's points move "
            "uphill, towards red. Compare how the variants cover the 8 modes, and how clipping bends the "
            "critic's landscape."),
-    steps=1500, batch_size=256,
+    steps=1000, batch_size=256,
     presets={"wgan": {**TOY, "lr": 1e-3, "clip": 0.1}, "wgan-gp": {**TOY, "lambda_gp": 0.1},
              "wgan-div": {**TOY}, "wgan-lp": {**TOY, "lambda_lp": 0.1}},
     hidden_fields=("arch",),
