@@ -1,0 +1,169 @@
+"""A bounded load test of the app on loopback: many sessions polling while a job trains.
+
+    python bench/load.py --sessions 8 --hz 2 --minutes 5 [--json bench/load.json]
+
+Starts `python app.py` on a free port of 127.0.0.1 (nothing else is ever contacted), has the
+first session start a WGAN-GP job on MNIST, and lets `--sessions` gradio_client sessions poll
+the WGAN tab at `--hz` each for `--minutes`. Every request loop is bounded in count and time.
+It reports errors, poll latency (median, p95, max), the server's resident memory at the start
+and end of the polling, and the size of Gradio's temp folder, and checks isolation: another
+session's stop must not touch the first session's job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def wait_for_server(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
+    import urllib.request
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"the app exited with code {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the app did not start in time")
+
+
+def status_of(client, tries: int = 10) -> str:
+    """The status line of the client's WGAN tab ("" if it has no job: polls then change nothing)."""
+    for _ in range(tries):
+        value = client.predict(api_name="/wgan_poll")[0]
+        if isinstance(value, str):
+            return value
+        time.sleep(0.3)  # an unchanged snapshot sends no update; wait for the next one
+    return ""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=8)
+    ap.add_argument("--hz", type=float, default=2.0)
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    if not (1 <= args.sessions <= 64 and 0 < args.hz <= 10 and 0 < args.minutes <= 30):
+        raise SystemExit("--sessions in [1, 64], --hz in (0, 10], --minutes in (0, 30]")
+
+    from gradio_client import Client
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    temp_dir = Path(tempfile.mkdtemp(prefix="gradio-load-"))
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_TEMP_DIR": str(temp_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_server(url, server)
+        owner = Client(url, verbose=False)
+        owner.predict(variant="wgan-gp", dataset="mnist", steps=1_000_000, api_name="/wgan_start")
+        time.sleep(5)  # let the job run and the first snapshot exist
+        rss_start = rss_mb(server.pid)
+
+        # Isolation: a stranger's stop and poll must not reach the owner's job.
+        stranger = Client(url, verbose=False)
+        stranger.predict(api_name="/wgan_stop")
+        owner_status, stranger_status = status_of(owner), status_of(stranger)
+        isolation_ok = owner_status.startswith("**Training**") and stranger_status == ""
+
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + 60 * args.minutes
+        max_polls = int(60 * args.minutes * args.hz) + 1
+
+        def poller(client: Client) -> None:
+            for _ in range(max_polls):  # bounded in count as well as in time
+                if time.monotonic() >= deadline:
+                    return
+                t = time.perf_counter()
+                try:
+                    client.predict(api_name="/wgan_poll")
+                    with lock:
+                        latencies.append(time.perf_counter() - t)
+                except Exception as err:  # counted and reported, never hidden
+                    with lock:
+                        errors.append(f"{type(err).__name__}: {err}")
+                time.sleep(max(0.0, 1 / args.hz - (time.perf_counter() - t)))
+
+        clients = [owner, stranger] + [Client(url, verbose=False) for _ in range(args.sessions - 2)]
+        threads = [threading.Thread(target=poller, args=(c,)) for c in clients[:args.sessions]]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        rss_end = rss_mb(server.pid)
+        final = status_of(owner)
+        owner.predict(api_name="/wgan_stop")
+        lat = sorted(latencies)
+        result = {
+            "sessions": args.sessions, "hz": args.hz, "minutes": args.minutes, "polls": len(lat),
+            "errors": len(errors), "first_errors": errors[:3],
+            "latency_median_ms": round(1000 * statistics.median(lat), 1) if lat else None,
+            "latency_p95_ms": round(1000 * lat[int(0.95 * (len(lat) - 1))], 1) if lat else None,
+            "latency_max_ms": round(1000 * lat[-1], 1) if lat else None,
+            "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
+            "rss_growth_mb": round(rss_end - rss_start, 1), "gradio_temp_mb": round(folder_mb(temp_dir), 2),
+            "isolation_ok": isolation_ok, "job_status_at_end": str(final)[:200],
+            "cpu": _cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M"),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    ok = not errors and isolation_ok and result["rss_growth_mb"] <= 100
+    return 0 if ok else 1
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
