@@ -1,6 +1,7 @@
 """Every command line form, through `main()` (fast) and once through a real process (no traceback)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -115,3 +116,16 @@ def test_a_real_process_prints_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gan_playground", "train", "wgan", "--dataset", "mnist",
                            "--set", "n_critic=0"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "n_critic='0' is not valid" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_divergence_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    out = tmp_path / "div"
+    assert main(["train", "wgan-div", "--dataset", "toy-8gaussians", "--steps", "10", "--out", str(out),
+                 "--quiet"]) == 0
+    code, _, err = run_cli(capsys, "train", "wgan-div", "--dataset", "toy-8gaussians", "--steps", "60",
+                           "--resume", str(out), "--out", str(out), "--set", "lr=1", "--quiet")
+    assert code == 1 and re.search(r"Diverged at step 1\d:", err) and f"--resume {out}" in err
+    assert json.loads((out / "config.json").read_text())["step"] == 10  # the good one, untouched
+    code, _, _ = run_cli(capsys, "train", "wgan-div", "--dataset", "toy-8gaussians", "--steps", "20",
+                         "--resume", str(out), "--out", str(out), "--set", "lr=1e-4", "--quiet")
+    assert code == 0 and json.loads((out / "config.json").read_text())["step"] == 20

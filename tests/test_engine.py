@@ -160,3 +160,12 @@ def test_training_in_slices_carries_the_run_across_calls():
     assert 296 <= snap.history["loss_a"][-1] <= 300  # the mean of the last steps: none lost or repeated
     assert snap.history_steps == sorted(set(snap.history_steps)) and snap.history_steps[-1] == 300
     assert not zerogpu.active() and zerogpu.job_options() == {}  # not on a ZeroGPU Space here
+
+
+def test_autosave_never_keeps_weights_after_a_nan():
+    saved_at = []
+    job = probe_job(steps=100, nan_at=23)
+    job.autosave, job.autosave_every_s = (lambda j: saved_at.append(j.step)), 0.0
+    job.start().join(10)
+    assert job.state == "diverged" and saved_at and max(saved_at) < 23
+    assert all(s % 5 == 0 for s in saved_at)  # only right after a clean loss read
