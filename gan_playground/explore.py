@@ -253,8 +253,9 @@ class LatentScatter:
         def name(i: int) -> str:
             return classes[i] if 0 <= i < len(classes) else ("unlabelled" if i < 0 else str(i))
 
-        enc = pd.DataFrame({"x": self.points[:, 0], "y": self.points[:, 1],
-                            "label": [name(int(i)) for i in self.labels]})
+        order = np.argsort(self.labels, kind="stable")  # rows by label: the legend lists classes in order
+        enc = pd.DataFrame({"x": self.points[order, 0], "y": self.points[order, 1],
+                            "label": [name(int(i)) for i in self.labels[order]]})
         pri = pd.DataFrame({"x": self.prior[:, 0], "y": self.prior[:, 1], "label": "prior p(z)"})
         return pd.concat([pri, enc], ignore_index=True)
 

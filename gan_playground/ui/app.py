@@ -39,7 +39,8 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
             tabs.append(wgan.build_lab(ctx))
             about.build()
         for tab in tabs:
-            demo.load(tab.init, None, [tab.resume_choice, tab.load_choice], api_name=tab.api("init"),
+            demo.load(tab.init, None, [tab.resume_choice, tab.load_choice, tab.source, *tab.class_controls()],
+                      api_name=tab.api("init"),
                       show_progress="hidden")
 
         def on_unload(request: gr.Request):

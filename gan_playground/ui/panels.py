@@ -412,9 +412,12 @@ class ModelTab:
         self.explore_outputs: list[Any] = []  # controls refreshed when the explored model changes
         if "heatmap" in spec.explorers:
             with gr.Row():
-                self.heat_btn = gr.Button("Draw the critic's landscape now")
-            self.heat_static = gr.Image(label="Critic landscape of the explored model", format="png",
-                                        height=380, interactive=False)
+                with gr.Column(scale=1):
+                    gr.Markdown("The live heat map above follows the run in this tab. To look at a loaded "
+                                "checkpoint's critic (or at this run's, drawn finer), press the button.")
+                    self.heat_btn = gr.Button("Draw the critic's landscape", variant="primary")
+                self.heat_static = gr.Image(label="Critic landscape of the explored model", format="png",
+                                            height=380, interactive=False, scale=1)
         tabs = [e for e in spec.explorers if e != "heatmap"]
         if not tabs:
             return
@@ -557,8 +560,9 @@ class ModelTab:
         return out
 
     def init(self, request: gr.Request = None):
-        """Page load: the checkpoints this tab can resume from or load."""
-        return self._choices_updates(self.slot(request))
+        """Page load: the checkpoints this tab can resume from or load; what Explore looks at."""
+        info = self.explore_info(request)
+        return [*self._choices_updates(self.slot(request)), *(info if isinstance(info, tuple) else (info,))]
 
     # -- training handlers --------------------------------------------------------------------------------
     def validator(self, variant, dataset, steps, batch, seed, *values):
