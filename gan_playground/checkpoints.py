@@ -413,7 +413,8 @@ def resume_run(path: str | Path, *, device: str = "auto", overrides: dict[str, A
     """A Run rebuilt from a checkpoint, weights and optimizers loaded: train on from its step.
 
     `overrides` may change settings that do not change the networks' shapes (e.g. a lower `lr`
-    after a divergence); the optimizers' learning rates follow.
+    after a divergence). The optimizers keep their saved moments but take their learning rates
+    from the (possibly changed) settings: each model maps its own `lr*` fields to its optimizers.
     """
     from gan_playground.engine import prepare_run
 
@@ -422,11 +423,11 @@ def resume_run(path: str | Path, *, device: str = "auto", overrides: dict[str, A
     model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)
     run = prepare_run(run_cfg, model_config=model_cfg)
     run.model.load_state_dict(loaded.model.state_dict())
-    step = restore_training_state(run, loaded.path)
-    if overrides and "lr" in overrides:
-        for opt in run.model.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = model_cfg.lr
+    rates = {name: [g["lr"] for g in opt.param_groups] for name, opt in run.model.optimizers.items()}
+    step = restore_training_state(run, loaded.path)  # restores the saved rates with the moments...
+    for name, opt in run.model.optimizers.items():  # ...so put the settings' rates back
+        for group, lr in zip(opt.param_groups, rates[name]):
+            group["lr"] = lr
     return run, step
 
 

@@ -13,6 +13,8 @@ Training (all tabs):
 - `/<tab>_pause`, `/<tab>_resume`, `/<tab>_stop` () -> status.
 - `/<tab>_save` () -> message: saves a checkpoint folder under runs/ui/<session>/.
 - `/<tab>_resume_checkpoint` (checkpoint, lr_factor, steps) -> status: trains on from a saved checkpoint.
+- `/<tab>_checkpoints` () -> the checkpoint choices: this session's saves and autosaves (a running job
+  autosaves every `GAN_PLAYGROUND_AUTOSAVE_S`, default 120 s), then the shipped ones.
 - `/<tab>_explore_info` () -> which model Explore looks at, and its classes.
 
 Exploring (the session's model in training, else its loaded checkpoint, else a shipped one):

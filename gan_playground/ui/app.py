@@ -14,7 +14,7 @@ from gan_playground.ui.sessions import session_of
 
 TABS = ("acgan", "aae", "wgan", "lab")
 _COMMON = ("start", "poll", "pause", "resume", "stop", "save", "resume_checkpoint", "explore_info",
-           "load_checkpoint", "push_hub", "pull_hub", "init")
+           "load_checkpoint", "push_hub", "pull_hub", "init", "checkpoints")
 API_NAMES: tuple[str, ...] = (
     *(f"{t}_{a}" for t in TABS for a in _COMMON),
     *(f"{t}_{a}" for t in ("acgan", "aae", "wgan") for a in ("interpolate", "random_seeds")),

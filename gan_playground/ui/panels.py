@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -21,11 +22,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gan_playground import explore
+from gan_playground import explore, zerogpu
 from gan_playground.checkpoints import load_checkpoint, resume_run, save_checkpoint
 from gan_playground.config import FieldSpec, RunConfig, build_config, coerce, field_specs
 from gan_playground.engine import Snapshot, TrainingJob, prepare_run
 from gan_playground.errors import UserError
+from gan_playground.metrics import live_evaluator
 from gan_playground.models import model_class
 from gan_playground.ui.context import AppContext, saves_dir
 from gan_playground.ui.sessions import Slot, session_of
@@ -246,9 +248,24 @@ def long_frame(steps: list[int], series: dict[str, list[float]], column: str) ->
     return pd.concat(frames, ignore_index=True)
 
 
+def training_device() -> str:
+    """Where jobs are built: on ZeroGPU the CPU (each training slice borrows the GPU), else the best."""
+    return "cpu" if zerogpu.active() else "auto"
+
+
+def autosave_seconds() -> float:
+    """`GAN_PLAYGROUND_AUTOSAVE_S`: how often a running job saves itself (default 120 s)."""
+    try:
+        return max(5.0, float(os.environ.get("GAN_PLAYGROUND_AUTOSAVE_S", "120")))
+    except ValueError:
+        return 120.0
+
+
 def message_text(snap: Snapshot) -> str:
     if snap.state == "diverged":
-        return f"⚠ **{snap.message}** Save is not possible after a divergence; resume from a saved checkpoint."
+        return (f"⚠ **{snap.message}** The last good weights are in the run's autosave (or your last save): "
+                f"open *Save or resume a checkpoint*, pick it, set the learning-rate factor below 1 (e.g. 0.3) "
+                f"and press *Resume training from checkpoint*.")
     if snap.state == "failed":
         return f"⚠ **{snap.message}**"
     if snap.state == "finished":
@@ -508,6 +525,8 @@ class ModelTab:
                      concurrency_limit=None, show_progress="hidden")
         s.save_btn.click(self.save, None, [s.save_msg, s.resume_choice, s.load_choice], api_name=self.api("save"),
                          show_progress="minimal")
+        s.resume_choice.focus(self.checkpoint_list, None, [s.resume_choice, s.load_choice],
+                              api_name=self.api("checkpoints"), show_progress="hidden")
         s.resume_ckpt_btn.click(self.resume_checkpoint, [s.resume_choice, s.lr_factor, s.steps],
                                 [s.status, s.message, s.timer, *buttons], api_name=self.api("resume_checkpoint"),
                                 show_progress="minimal", concurrency_limit=None).then(
@@ -595,9 +614,9 @@ class ModelTab:
             return [f"⚠ {err}", "", *idle]
         try:
             run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps,
-                                               "batch_size": batch, "seed": seed})
+                                               "batch_size": batch, "seed": seed, "device": training_device()})
             run = prepare_run(run_cfg, self.settings.overrides(model, list(values)))
-            job = self.make_job(run, int(steps))
+            job = self.make_job(run, int(steps), session)
         except UserError as err:
             self.ctx.sessions.release(session, self.spec.key)
             return [f"⚠ Not started: {err}", "", *idle]
@@ -608,14 +627,24 @@ class ModelTab:
         job.start()
         return [f"**Starting** {model} on {dataset}…", "", gr.Timer(active=True), *button_updates("running")]
 
-    def make_job(self, run, steps: int, start_step: int = 0) -> TrainingJob:
-        evaluate = None
-        if hasattr(run.model, "scores") and run.dataset.test_labels is not None:
-            dataset = run.dataset
-            evaluate = lambda model: model.scores(dataset)  # noqa: E731
+    def make_job(self, run, steps: int, session: str, start_step: int = 0) -> TrainingJob:
+        """A job with live scores where they apply, autosaves to the session's folder (the last
+        good checkpoint after a divergence), and ZeroGPU slices where the Space has them."""
         points = run.dataset.kind == "points"
+        autosave_dir = saves_dir() / session[:12] / f"{run.model.name}-{run.run.dataset}-autosave"
+
+        slot = self.ctx.sessions.slot(session, self.spec.key)
+
+        def autosave(job: TrainingJob) -> None:
+            with job.exclusive():
+                save_checkpoint(autosave_dir, job.run, step=job.step, snapshot=job.snapshot())
+            if autosave_dir not in slot.saved:
+                slot.saved.append(autosave_dir)  # offered under "Checkpoint to resume from"
+
         return TrainingJob(run, steps=steps, start_step=start_step, log_every=10 if not points else 5,
-                           preview_every=25, evaluate=evaluate, eval_every=250)
+                           preview_every=25, evaluate=live_evaluator(run.run.dataset, model=run.model),
+                           eval_every=250, autosave=autosave, autosave_every_s=autosave_seconds(),
+                           **zerogpu.job_options())
 
     def pause(self, request: gr.Request = None):
         slot = self.slot(request)
@@ -687,6 +716,11 @@ class ModelTab:
         first = choices[0][1] if choices else None
         return [gr.update(choices=choices, value=first), gr.update(choices=choices, value=first)]
 
+    def checkpoint_list(self, request: gr.Request = None):
+        """Refresh the checkpoint choices (a new autosave appears without a reload)."""
+        choices = self.ctx.checkpoint_choices(self.slot(request), self.spec.family, self.spec.points)
+        return [gr.update(choices=choices), gr.update(choices=choices)]
+
     def save(self, request: gr.Request = None):
         slot = self.slot(request)
         job = slot.job
@@ -734,12 +768,8 @@ class ModelTab:
                 specs = {s.name: s for s in field_specs(type(loaded.model.config))}
                 overrides = {n: getattr(loaded.model.config, n) * factor for n in specs
                              if n == "lr" or n.startswith("lr_")}
-            run, step = resume_run(folder, overrides=overrides or None)
-            if factor != 1.0 and "lr" not in overrides:  # resume_run sets `lr` itself; scale the others
-                for opt in run.model.optimizers.values():
-                    for group in opt.param_groups:
-                        group["lr"] *= factor
-            job = self.make_job(run, step + extra, start_step=step)
+            run, step = resume_run(folder, device=training_device(), overrides=overrides or None)
+            job = self.make_job(run, step + extra, session, start_step=step)
         except UserError as err:
             self.ctx.sessions.release(session, self.spec.key)
             return [f"⚠ Not resumed: {err}", "", *idle]
