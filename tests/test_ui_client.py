@@ -199,3 +199,32 @@ def test_a_diverged_run_says_where_and_how_to_resume(server):
     assert "Diverged at step" in text and "learning-rate factor below 1" in text
     choices = client.predict(api_name="/lab_checkpoints")
     assert choices is not None  # the choices refresh without a reload (autosaves appear there)
+
+
+def test_hostile_uploads_are_refused_and_run_nothing(server, tmp_path):
+    """A pickle with a payload and a zip with ../ paths, uploaded as a checkpoint: a message, nothing else."""
+    import pickle
+    import zipfile
+
+    from gradio_client import handle_file
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    evil = tmp_path / "model.pt"
+    evil.write_bytes(pickle.dumps(Payload()))
+    archive = tmp_path / "checkpoint.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../../escaped.txt", "x")
+    client = Client(server[1], verbose=False)
+    for bad in (evil, archive):  # Gradio's file_types check refuses them before our handler runs
+        with pytest.raises(Exception, match="Invalid file type.*safetensors"):
+            client.predict(checkpoint=None, files=[handle_file(str(bad))], api_name="/acgan_load_checkpoint")
+    renamed = tmp_path / "config.json"  # a pickle in disguise gets past the file type: not past loading
+    renamed.write_bytes(pickle.dumps(Payload()))
+    message = client.predict(checkpoint=None, files=[handle_file(str(renamed))], api_name="/acgan_load_checkpoint")
+    assert message.startswith("⚠") and "model.safetensors" in message
+    assert not marker.exists() and not (tmp_path.parent / "escaped.txt").exists()

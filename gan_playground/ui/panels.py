@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gan_playground import explore, zerogpu
+from gan_playground import explore, hub, zerogpu
 from gan_playground.checkpoints import load_checkpoint, resume_run, save_checkpoint
 from gan_playground.config import FieldSpec, RunConfig, build_config, coerce, field_specs
 from gan_playground.engine import Snapshot, TrainingJob, prepare_run
@@ -799,8 +799,9 @@ class ModelTab:
                 for f in files:
                     src = Path(f if isinstance(f, str) else getattr(f, "name", f))
                     if src.name not in ("config.json", "model.safetensors", "training_state.safetensors"):
-                        raise UserError(f"Upload config.json and model.safetensors of one checkpoint folder "
-                                        f"(got {src.name}).")
+                        raise UserError(f"Refused {src.name}: upload config.json and model.safetensors of one "
+                                        f"checkpoint folder (weights are read from safetensors only, never "
+                                        f"from pickles or archives).")
                     shutil.copyfile(src, folder / src.name)
                 loaded = load_checkpoint(folder)
             else:
@@ -812,10 +813,6 @@ class ModelTab:
 
     def push(self, repo_id, token, private, request: gr.Request = None):
         slot = self.slot(request)
-        try:
-            from gan_playground import hub  # lazily: the UI works before hub.py exists
-        except ImportError:
-            return "⚠ Hub support is not installed in this version."
         repo_id = (repo_id or "").strip()
         if not repo_id:
             return "⚠ Give a repository id, e.g. your-name/wgan-gp-mnist."
@@ -834,10 +831,6 @@ class ModelTab:
 
     def pull(self, repo_id, request: gr.Request = None):
         slot = self.slot(request)
-        try:
-            from gan_playground import hub
-        except ImportError:
-            return "⚠ Hub support is not installed in this version."
         repo_id = (repo_id or "").strip()
         if not repo_id:
             return "⚠ Give a repository id, e.g. user/acgan-mnist."
