@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import threading
 import time
@@ -101,6 +102,9 @@ def use_fast_paths(run: Run) -> None:
     - Every device: optimizers step all parameters in one kernel (fused Adam/AdamW on CPU and
       CUDA; multi-tensor "foreach" for the rest) instead of a Python loop over tensors. On the
       CPU this took a WGAN-GP step from 308 to 258 us of CPU time per image (bench/RESULTS.md).
+    - CPU with 2 cores or fewer: one intra-op thread (`GAN_PLAYGROUND_THREADS=N` overrides). On
+      the shared 2-core machine, batch-64 steps ran 30-45% faster on one thread than on two:
+      two threads wait for each other whenever another process takes a core.
     - CUDA: TF32 matmuls and convolutions, cuDNN autotuning, and channels_last weights for
       conv nets (cuDNN's fast layout). Not tested here: the project's benchmarks so far ran on
       machines without a GPU.
@@ -119,12 +123,27 @@ def use_fast_paths(run: Run) -> None:
             group["fused"], group["foreach"] = (True, False) if fused else (None, True)
         if fused:
             opt.defaults.update(fused=True, foreach=False)
+    if device.type == "cpu":
+        threads = cpu_threads()
+        if threads and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)  # process-wide; the UI's handlers share it
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True  # fixed shapes: the autotuned kernels are reused
         if any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in run.model.modules()):
             run.model.to(memory_format=torch.channels_last)  # 4-D weights only; Linear layers keep theirs
+
+
+def cpu_threads() -> int | None:
+    """Intra-op threads for CPU training: GAN_PLAYGROUND_THREADS, else 1 on <= 2 cores, else torch's choice."""
+    env = os.environ.get("GAN_PLAYGROUND_THREADS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ConfigError(f"GAN_PLAYGROUND_THREADS={env!r} is not valid: expected a positive integer.")
+        return int(env)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if cores <= 2 else None
 
 
 def benchmark(run: Run, *, seconds: float = 20.0, warmup_steps: int = 5) -> dict[str, float]:
