@@ -120,6 +120,17 @@ def cmd_models(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from gan_playground import distributed
+
+    ctx = distributed.init(args.device)  # under torchrun: this process's rank; else one rank
+    try:
+        return _train(args, ctx)
+    finally:
+        distributed.shutdown()
+
+
+def _train(args, ctx) -> int:
+    from gan_playground import distributed
     from gan_playground.checkpoints import resume_run
     from gan_playground.config import RunConfig, build_config, parse_set_options
     from gan_playground.engine import TrainingJob, describe_device, prepare_run
@@ -138,14 +149,17 @@ def cmd_train(args) -> int:
     else:
         run = prepare_run(build_config(RunConfig, run_settings), overrides)
         start_step = 0
+    distributed.make_data_parallel(run, ctx)  # no-op without torchrun
+    args.quiet = args.quiet or not ctx.is_main  # only rank 0 prints and writes
     out = Path(args.out or f"runs/{args.model}-{args.dataset.replace('folder:', 'folder-').replace('/', '_')}")
 
-    evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every else None
+    evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every and ctx.is_main else None
     keep_state = not args.no_training_state
-    autosave = (lambda job: _save(job, out, args.half, training_state=keep_state)) if args.autosave_minutes > 0 else None
+    autosave = (lambda job: _save(job, out, args.half, training_state=keep_state)) if args.autosave_minutes > 0 and ctx.is_main else None
     job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
                       eval_every=args.eval_every or 10**12, autosave=autosave,
                       autosave_every_s=60 * args.autosave_minutes)
+    job.images_per_step *= ctx.world_size  # progress counts the images of all ranks
     if not args.quiet:
         print(f"Training {args.model} on {args.dataset} ({describe_device(run.device)}), "
               f"steps {start_step}->{args.steps}, writing {out}", file=sys.stderr)
@@ -171,6 +185,8 @@ def cmd_train(args) -> int:
     if snap.state == "failed":
         print(f"error: {snap.message}", file=sys.stderr)
         return EXIT_DIVERGED
+    if not ctx.is_main:
+        return 0
     scores = {k: v[-1] for k, v in snap.scores.items()}
     _save(job, out, args.half, scores=scores, training_state=keep_state)
     print(f"wrote {out}: {snap.step} steps in {snap.elapsed_s:.1f} s, {snap.images_per_s:,.0f} images/s")

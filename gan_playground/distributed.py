@@ -1,0 +1,124 @@
+"""Data-parallel training over processes started by torchrun: gloo on the CPU, NCCL on CUDA.
+
+    torchrun --nproc_per_node=2 -m gan_playground train wgan-gp --dataset mnist --batch-size 128
+
+`--batch-size` is the global batch: each of the N ranks draws its own `batch_size / N` examples
+(its sampler and its noise are seeded with seed + rank). Every optimizer averages the gradients
+of its parameters over the ranks just before it steps (one all-reduce of one flat buffer per
+step), so every rank takes the same step from the same weights and the ranks stay identical.
+This keeps the model files as they are: a model's `train_step` may run several optimizers, a
+gradient penalty or weight clipping, and all of it stays correct, since each step averages only
+what it is about to use. (DistributedDataParallel would need one wrapped forward per backward,
+which a GAN step with several networks and a double backward does not have.)
+
+Batch norm: batch statistics are per rank (as with DistributedDataParallel without SyncBatchNorm);
+the running statistics, used for sampling, are averaged over the ranks after every training
+step, so they stay identical too. Only rank 0 writes checkpoints and prints progress.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from gan_playground.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Context:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def init(device: str = "auto") -> Context:
+    """Join the process group that torchrun describes (WORLD_SIZE, RANK, LOCAL_RANK, MASTER_*).
+
+    Without torchrun (WORLD_SIZE unset or 1) this is a no-op returning a one-rank context.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Context()
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = device in ("auto", "cuda") and torch.cuda.is_available()
+    if use_cuda:
+        torch.cuda.set_device(local_rank)  # `cuda` below then means this rank's own GPU
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    return Context(rank, world, local_rank)
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def make_data_parallel(run, ctx: Context) -> None:
+    """Turn a prepared Run (`engine.prepare_run`) into this rank's share of a data-parallel run.
+
+    The same weights everywhere (rank 0's, broadcast), this rank's own batches and noise, and
+    gradient (and batch-norm statistic) averaging hooked into the model's optimizers.
+    """
+    if not ctx.enabled:
+        return
+    from gan_playground.data import Sampler
+
+    global_batch = run.sampler.batch_size
+    if global_batch % ctx.world_size:
+        raise ConfigError(f"--batch-size {global_batch} must be divisible by the {ctx.world_size} processes.")
+    model = run.model
+    with torch.no_grad():
+        for t in [*model.parameters(), *model.buffers()]:
+            dist.broadcast(t, src=0)
+    run.sampler = Sampler(run.dataset, batch_size=global_batch // ctx.world_size, device=run.device,
+                          seed=run.run.seed + ctx.rank)
+    torch.manual_seed(run.run.seed + 1000 * (ctx.rank + 1))  # this rank's own z, eps, dropout masks
+    for opt in model.optimizers.values():
+        opt.register_step_pre_hook(lambda opt, args, kwargs: average_gradients(opt, ctx.world_size))
+    step = model.train_step
+
+    def train_step(x, y=None):  # the model's own step, then the shared running statistics
+        losses = step(x, y)
+        average_buffers(model, ctx.world_size)
+        return losses
+
+    model.train_step = train_step
+
+
+def average_gradients(opt: torch.optim.Optimizer, world_size: int) -> None:
+    """grad <- mean over ranks of grad, for the parameters `opt` is about to step: one all-reduce."""
+    grads = [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world_size
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def average_buffers(module: torch.nn.Module, world_size: int) -> None:
+    """Floating buffers (batch-norm running mean and variance) <- their mean over the ranks."""
+    bufs = [b for b in module.buffers() if b.dtype.is_floating_point]
+    if not bufs:
+        return
+    flat = torch.cat([b.reshape(-1) for b in bufs])
+    dist.all_reduce(flat)
+    flat /= world_size
+    offset = 0
+    for b in bufs:
+        b.copy_(flat[offset:offset + b.numel()].view_as(b))
+        offset += b.numel()
