@@ -1,0 +1,87 @@
+"""Seconds from Start until a model reaches a quality target, with the job's live evaluator.
+
+    python bench/time_to_quality.py acgan      # until cond_acc >= 0.95 (the CPU default arch)
+    python bench/time_to_quality.py wgan-gp    # until FID <= 5 x the FID floor (defaults, arch=mlp)
+
+The project's defaults, MNIST, batch 64, on whatever this machine is. The evaluator
+(`metrics.live_evaluator("mnist")`: 2,000 samples, fixed latents) is built before Start, so its
+one-time reference statistics do not count; its calls every `--eval-every` steps do (the job
+trains nothing while it scores), and the reported time is when the first passing score was
+recorded. Also reported: the job's own training time at that point, the load average, threads.
+Appends one JSON line to bench/time_to_quality.jsonl.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from gan_playground.config import RunConfig, parse_set_options  # noqa: E402
+from gan_playground.engine import TrainingJob, describe_device, prepare_run  # noqa: E402
+from gan_playground.metrics import live_evaluator  # noqa: E402
+
+TARGETS = {  # model: (description, test on the latest scores)
+    "acgan": ("cond_acc >= 0.95", lambda s: s.get("cond_acc", 0.0) >= 0.95),
+    "wgan-gp": ("fid <= 5 x fid_floor", lambda s: "fid" in s and s["fid"] <= 5 * s["fid_floor"]),
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model", choices=sorted(TARGETS))
+    p.add_argument("--max-seconds", type=float, default=600.0)
+    p.add_argument("--eval-every", type=int, default=100, help="steps between live scores")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting (default: the defaults)")
+    args = p.parse_args()
+
+    what, reached = TARGETS[args.model]
+    run = prepare_run(RunConfig(model=args.model, dataset="mnist", batch_size=64, steps=10_000_000, seed=args.seed,
+                                device="cpu"), parse_set_options(args.set))
+    evaluate = live_evaluator("mnist")
+    job = TrainingJob(run, evaluate=evaluate, eval_every=args.eval_every)
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    start = time.perf_counter()
+    job.start()
+    seen, hit, history = 0, None, []
+    while time.perf_counter() - start < args.max_seconds:
+        time.sleep(0.25)
+        snap = job.snapshot()
+        for i in range(seen, len(snap.score_steps)):
+            scores = {k: v[i] for k, v in snap.scores.items()}
+            history.append({"step": snap.score_steps[i], "t": round(time.perf_counter() - start, 1),
+                            **{k: round(v, 4) for k, v in scores.items()}})
+            print(json.dumps(history[-1]), flush=True)
+            if hit is None and reached(scores):
+                hit = {**history[-1], "train_seconds": round(snap.elapsed_s, 1)}
+        seen = len(snap.score_steps)
+        if hit is not None or job.done:
+            break
+    job.stop()
+    job.join(60)
+    result = {"model": args.model, "target": what, "reached": hit is not None,
+              "seconds": hit["t"] if hit else None, "at": hit, "max_seconds": args.max_seconds,
+              "eval_every": args.eval_every, "settings": args.set or "defaults", "device": describe_device(run.device),
+              "threads": torch.get_num_threads(), "load_average_start": load_start,
+              "load_average_end": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
+              "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+              "command": " ".join(["python", *sys.argv]), "history": history}
+    with open(Path(__file__).resolve().parent / "time_to_quality.jsonl", "a") as fh:
+        fh.write(json.dumps(result) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "history"}))
+
+
+if __name__ == "__main__":
+    main()
