@@ -82,11 +82,17 @@ def modes_covered(points: torch.Tensor, modes: torch.Tensor, radius: float = 0.1
 
 
 def test_wgan_gp_covers_the_8_gaussians():
-    """The learning test: a short CPU run finds at least 7 of the 8 modes (gan_toy.py's toy settings)."""
-    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=250, batch_size=128, seed=0),
-                      {"lr": "1e-3", "betas": "0.5,0.9", "latent_dim": "2", "lambda_gp": "0.1"})
-    before = modes_covered(run.model.sample(run.model.random_latents(2000)), run.dataset.modes)
+    """The learning test: a short CPU run finds at least 7 of the 8 modes.
+
+    gan_toy.py's toy settings (2-D noise, lambda 0.1, Adam betas 0.5, 0.9) with a narrower MLP
+    (128 instead of 512 units) and a higher rate, so that 600 steps take seconds. Measured here
+    (2-core CPU, seed 0): 8 modes from step 400 on, through step 900.
+    """
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=600, batch_size=256, seed=0),
+                      {"lr": "3e-4", "betas": "0.5,0.9", "latent_dim": "2", "lambda_gp": "0.1", "toy_width": "128"})
+    z = run.model.random_latents(2000, torch.Generator().manual_seed(1))  # leaves the run's RNG alone
+    before = modes_covered(run.model.sample(z), run.dataset.modes)
     job = TrainingJob(run).start()
     assert job.join(timeout=600) and job.state == "finished", job.snapshot().message
-    after = modes_covered(run.model.sample(run.model.random_latents(2000)), run.dataset.modes)
+    after = modes_covered(run.model.sample(z), run.dataset.modes)
     assert before <= 1 and after >= 7

@@ -80,6 +80,7 @@ class WGANConfig:
     betas: tuple[float, float] = param((0.0, 0.9), "Adam's beta1, beta2", low=0.0, high=0.9999)
     n_critic: int = param(5, "critic updates per generator update", low=1, high=100)
     width: int = param(64, "channels of the dcgan arch's first layer", low=4, high=512, ui=False)
+    toy_width: int = param(512, "hidden units of the 2-D toy MLP (512 in gan_toy.py)", low=8, high=4096, ui=False)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ class WGAN(GANModel):
         if data.kind == "points":
             if c.arch != "mlp":
                 raise ConfigError("On 2-D toy data the WGAN family uses arch=mlp (the WGAN-GP authors' toy MLP).")
-            self.generator, self.critic = nets.toy_generator(c.latent_dim), nets.toy_critic()
+            self.generator = nets.toy_generator(c.latent_dim, c.toy_width)
+            self.critic = nets.toy_critic(c.toy_width)
         elif c.arch == "mlp":
             self.generator = nets.mlp_generator(c.latent_dim, data.shape)
             self.critic = nets.mlp_critic(data.shape)
