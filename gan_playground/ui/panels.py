@@ -39,7 +39,7 @@ LABELS = {  # short, readable names for the settings; the help text says the res
     "aux_weight": "Class loss weight", "prior": "Prior p(z)", "lr_recon": "Learning rate: reconstruction",
     "lr_reg": "Learning rate: regularization", "lr_sup": "Learning rate: supervised",
     "recon_weight": "Reconstruction weight", "reg_weight": "Adversarial weight",
-    "sup_weight": "Supervised weight", "labels": "Labelled examples", "clusters": "Clusters K",
+    "sup_weight": "Supervised weight", "toy_width": "Hidden units", "labels": "Labelled examples", "clusters": "Clusters K",
 }
 FINAL = ("stopped", "finished", "diverged", "failed")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",

@@ -18,12 +18,14 @@ SPEC = TabSpec(
            "critic's estimate falls as the samples improve."),
     steps=1000, batch_size=64,
     explorers=("interpolate",),
+    hidden_fields=("toy_width",),
     default="wgan-gp",
 )
 
 # Settings that learn a toy set within a minute or two on two CPU cores. The gradient penalty
 # weight 0.1 is gan_toy.py's (Gulrajani et al.'s toy script); the image default 10 is too strong here.
-TOY = {"latent_dim": 2, "lr": 1e-3, "betas": (0.5, 0.9)}
+# A 128-unit MLP (gan_toy.py has 512) covers the 8 gaussians in a few hundred steps, 4x faster.
+TOY = {"latent_dim": 2, "lr": 1e-3, "betas": (0.5, 0.9), "toy_width": 128}
 LAB = SPEC.__class__(
     key="lab", title="2-D Lab", family="wgan",
     variants=VARIANTS,
