@@ -22,6 +22,13 @@ layers have 512 units, not 1000 (`hidden=1000` restores them; 512 runs about 2.8
 reached a lower error in the same minute of training), and we train with Adam at one rate for
 all phases instead of the paper's SGD with momentum and decaying rates, which needs hundreds of
 epochs. Images are in [-1, 1], so the decoder ends in tanh rather than a sigmoid.
+
+The categorical AAEs offer one optional term beyond the paper (`info_weight`, off by default):
+-I(x; y) = H(y|x) - H(y) (Krause et al. 2010) in the encoder's regularization loss. For the
+clustering AAE the paper's losses alone let D_y win at once while q(y|x) stays soft (19.7%
+accuracy after 210 s on a CPU); H(y|x) alone sent every image to one cluster (12.6% at 750
+steps); with `info_weight=0.3 latent_dim=5`, 36% at 1,000 steps and 54% at 2,500 (16 clusters,
+seed 0), still rising. The shipped checkpoints/aae-cluster-mnist uses those two settings.
 """
 
 from __future__ import annotations
@@ -95,6 +102,22 @@ def discriminator_loss(d_prior: torch.Tensor, d_code: torch.Tensor) -> torch.Ten
 def encoder_adversarial_loss(d_code: torch.Tensor) -> torch.Tensor:
     """Regularization phase, the encoder's half: -log D(q(z|x)) (the non-saturating form)."""
     return F.binary_cross_entropy_with_logits(d_code, torch.ones_like(d_code))
+
+
+def information_loss(class_logits: torch.Tensor) -> torch.Tensor:
+    """-I(x; y) on a batch: H(y|x) - H(y), the mean entropy of q(y|x) minus that of its batch mean.
+
+    Not in the AAE paper: an optional push toward confident (one-hot) and balanced outputs, which
+    the categorical adversary D_y asks for only slowly (its gradients vanish once it wins). The
+    mutual-information criterion of Krause et al. 2010 ("Discriminative clustering by regularized
+    information maximization"); the marginal term keeps every input from going to one class.
+    """
+    logp = class_logits.log_softmax(1)  # (B, K)
+    p = logp.exp()
+    conditional = -(p * logp).sum(1).mean()
+    mean = p.mean(0)  # (K,)
+    marginal = -(mean * mean.clamp_min(1e-12).log()).sum()
+    return conditional - marginal
 
 
 def supervised_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -178,6 +201,8 @@ class SemiSupervisedAAEConfig:
     recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
     reg_weight: float = param(1.0, "weight of the encoder's adversarial losses", low=0.0, high=1e4)
     sup_weight: float = param(1.0, "weight of the supervised cross entropy", low=0.0, high=1e4)
+    info_weight: float = param(0.0, "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization "
+                                    "loss: confident, balanced q(y|x) (0: the paper's AAE)", low=0.0, high=100.0)
 
 
 @dataclass(frozen=True)
@@ -192,6 +217,8 @@ class ClusterAAEConfig:
     betas: tuple[float, float] = param((0.5, 0.999), "Adam's beta1, beta2", low=0.0, high=0.9999)
     recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
     reg_weight: float = param(1.0, "weight of the encoder's adversarial losses", low=0.0, high=1e4)
+    info_weight: float = param(0.0, "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization "
+                                    "loss: confident, balanced q(y|x) (0: the paper's AAE)", low=0.0, high=100.0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -350,7 +377,7 @@ class CategoricalAAE(AAE):
     prior by D_y, and a style z held to N(0, I) by D_z. The decoder sees [z, y].
     """
 
-    loss_names = ("loss_recon", "loss_d_z", "loss_d_y", "loss_g_z", "loss_g_y")
+    loss_names = ("loss_recon", "loss_d_z", "loss_d_y", "loss_g_z", "loss_g_y", "loss_info")
 
     def build_networks(self) -> None:
         c, pixels, k = self.config, math.prod(self.data.shape), self.num_conditions
@@ -413,14 +440,15 @@ class CategoricalAAE(AAE):
         self.disc_y.requires_grad_(False)
         loss_g_z = encoder_adversarial_loss(self.disc_z(z_fake))
         loss_g_y = encoder_adversarial_loss(self.disc_y(y_fake))
+        loss_info = information_loss(logits)  # optional, not the paper's: see information_loss
         opts["g"].zero_grad(set_to_none=True)
-        (c.reg_weight * (loss_g_z + loss_g_y)).backward()
+        (c.reg_weight * (loss_g_z + loss_g_y) + c.info_weight * loss_info).backward()
         opts["g"].step()
         self.disc_z.requires_grad_(True)
         self.disc_y.requires_grad_(True)
 
         return {"loss_recon": loss_recon.detach(), "loss_d_z": loss_d_z.detach(), "loss_d_y": loss_d_y.detach(),
-                "loss_g_z": loss_g_z.detach(), "loss_g_y": loss_g_y.detach()}
+                "loss_g_z": loss_g_z.detach(), "loss_g_y": loss_g_y.detach(), "loss_info": loss_info.detach()}
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         return self.adversarial_phases(x)  # the clustering AAE never looks at y
