@@ -193,7 +193,7 @@ def test_a_diverged_run_says_where_and_how_to_resume(server):
     """A huge learning rate: the page names the step and offers a resume with a lower rate."""
     client = Client(server[1], verbose=False)
     client.predict(variant="wgan-div", dataset="toy-8gaussians", steps=50, batch_size=32, seed=0,
-                   lr=1.0, api_name="/lab_start")
+                   lr=1.0, toy_width=512, api_name="/lab_start")
     out = poll_until(client, "lab", is_final)
     text = " ".join(o for o in out if isinstance(o, str))
     assert "Diverged at step" in text and "learning-rate factor below 1" in text
