@@ -2,6 +2,7 @@
 
     python bench/quality.py                       # every checkpoints/<model>-<data set>/ folder
     python bench/quality.py --datasets mnist --samples 10000 --out bench/out/quality.json
+    python bench/quality.py --markdown bench/QUALITY.md    # also a markdown table of the same rows
 
 A model checkpoint is a folder under checkpoints/ other than classifier-*/ that holds config.json
 and model.safetensors; it is read with gan_playground.checkpoints.load_checkpoint. Prints one
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="write all results to this JSON file")
+    parser.add_argument("--markdown", default=None, help="write the results as a markdown table to this file")
     args = parser.parse_args(argv)
 
     try:
@@ -84,7 +86,33 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        md = Path(args.markdown)
+        md.parent.mkdir(parents=True, exist_ok=True)
+        md.write_text(markdown_table(results, samples=args.samples, seed=args.seed), encoding="utf-8")
     return 0
+
+
+SCORE_COLUMNS = ("fid", "fid_floor", "cond_acc", "recon_mse", "prior_mmd", "test_error", "cluster_acc",
+                 "modes", "in_3std")
+
+
+def markdown_table(results: list[dict], *, samples: int, seed: int) -> str:
+    """One row per checkpoint, one column per score that any row has (per-class accuracies left out)."""
+    columns = [c for c in SCORE_COLUMNS if any(c in r for r in results)]
+    lines = ["# Quality of the shipped checkpoints", "",
+             f"`python bench/quality.py --markdown bench/QUALITY.md` ({samples:,} samples, seed {seed}; "
+             f"scores from gan_playground.metrics.evaluate: classifier FID and its floor, lower is better; "
+             f"accuracies higher is better; errors, MSE and MMD lower is better).", "",
+             "| checkpoint | step | " + " | ".join(columns) + " | seconds |",
+             "|---|---|" + "---|" * len(columns) + "---|"]
+    for r in results:
+        if "skipped" in r:
+            lines.append(f"| {r['checkpoint']} | skipped: {r['skipped']} |" + " |" * (len(columns) + 1))
+            continue
+        cells = [f"{r[c]:.4g}" if c in r else "" for c in columns]
+        lines.append(f"| {r['checkpoint']} | {r.get('step', '')} | " + " | ".join(cells) + f" | {r['seconds']} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
