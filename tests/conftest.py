@@ -1,6 +1,7 @@
 """Test settings: data from the offline mirror when there is one, and a private data root."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ def pytest_configure(config):
     if MIRROR.is_dir() and "GAN_PLAYGROUND_DATA_MIRROR" not in os.environ:
         os.environ["GAN_PLAYGROUND_DATA_MIRROR"] = str(MIRROR)
     if "GAN_PLAYGROUND_DATA" not in os.environ:
-        os.environ["GAN_PLAYGROUND_DATA"] = str(Path(config.cache.mkdir("gan_playground_data")))
+        cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+        root = cache.mkdir("gan_playground_data") if cache else tempfile.mkdtemp(prefix="gan_playground_data-")
+        os.environ["GAN_PLAYGROUND_DATA"] = str(root)
 
 
 @pytest.fixture(autouse=True)
