@@ -38,20 +38,8 @@ def points_picture(real: np.ndarray, fake: np.ndarray, *, size: int = 384, exten
     A plain raster, so that `samples.png` of a 2-D model needs no plotting library.
     """
     picture = np.full((size, size, 3), 255, dtype=np.uint8)
-
-    def draw(points: np.ndarray, color: tuple[int, int, int], radius: int) -> None:
-        pts = np.asarray(points, dtype=np.float64)
-        pts = pts[np.isfinite(pts).all(axis=1)]
-        px = ((pts[:, 0] + extent) / (2 * extent) * (size - 1)).round().astype(int)
-        py = ((extent - pts[:, 1]) / (2 * extent) * (size - 1)).round().astype(int)
-        for dx in range(-radius, radius + 1):
-            for dy in range(-radius, radius + 1):
-                x, y = px + dx, py + dy
-                ok = (x >= 0) & (x < size) & (y >= 0) & (y < size)
-                picture[y[ok], x[ok]] = color
-
-    draw(real, (170, 170, 170), 1)
-    draw(fake, (230, 120, 20), 1)
+    _draw_points(picture, real, (170, 170, 170), extent)
+    _draw_points(picture, fake, (230, 120, 20), extent)
     return picture
 
 

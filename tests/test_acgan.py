@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,27 +13,6 @@ from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import ConfigError
 from gan_playground.models import MODELS
 from gan_playground.models.acgan import ACGAN, ACGANConfig, class_loss, source_loss
-
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def data_env(tmp_path_factory):
-    """Real MNIST from the offline mirror (unless a conftest or the user chose already).
-
-    One thread: these small steps gain little from two, and on a shared 2-core machine two
-    threads that spin-wait on each other made the learning tests 20x slower.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    mp = pytest.MonkeyPatch()
-    if not os.environ.get("GAN_PLAYGROUND_DATA_MIRROR") and MIRROR.is_dir():
-        mp.setenv("GAN_PLAYGROUND_DATA_MIRROR", str(MIRROR))
-    if not os.environ.get("GAN_PLAYGROUND_DATA"):
-        mp.setenv("GAN_PLAYGROUND_DATA", str(tmp_path_factory.mktemp("data")))
-    yield
-    mp.undo()
-    torch.set_num_threads(threads)
 
 
 def make(spec: DataSpec, **overrides) -> ACGAN:
