@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write no training_state.safetensors (optimizers, RNG): a smaller folder for "
                         "sharing, which cannot be resumed")
     t.add_argument("--autosave-minutes", type=float, default=5.0, help="save the checkpoint this often (0: off)")
-    t.add_argument("--eval-every", type=int, default=0, help="score the model every N steps (0: at the end only)")
+    t.add_argument("--eval-every", type=int, default=0, help="score the model every N steps and keep the best by score in OUT-best "
+                        "(0: no scores while training; `eval` scores a checkpoint afterwards)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint")
@@ -153,8 +154,10 @@ def _train(args, ctx) -> int:
     args.quiet = args.quiet or not ctx.is_main  # only rank 0 prints and writes
     out = Path(args.out or f"runs/{args.model}-{args.dataset.replace('folder:', 'folder-').replace('/', '_')}")
 
-    evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every and ctx.is_main else None
     keep_state = not args.no_training_state
+    evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every and ctx.is_main else None
+    if evaluate is not None:
+        evaluate = _keeping_best(evaluate, lambda: job, out.with_name(out.name + "-best"), args.half, keep_state)
     autosave = (lambda job: _save(job, out, args.half, training_state=keep_state)) if args.autosave_minutes > 0 and ctx.is_main else None
     job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
                       eval_every=args.eval_every or 10**12, autosave=autosave,
@@ -199,6 +202,26 @@ def _save(job, out: Path, half: bool, scores: dict | None = None, training_state
     with job.exclusive():
         save_checkpoint(out, job.run, step=job.step, snapshot=job.snapshot(), scores=scores, half=half,
                         training_state=training_state)
+
+
+def _keeping_best(evaluate, get_job, best_dir: Path, half: bool, training_state: bool):
+    """Wrap a live evaluator: whenever the model's primary score improves, save it to `best_dir`."""
+    from gan_playground.metrics import primary_score
+
+    best: list[float] = []
+
+    def evaluate_and_keep(model):
+        scores = evaluate(model)
+        primary = primary_score(scores)
+        if primary is not None:
+            _, value, higher = primary
+            if not best or (value > best[0] if higher else value < best[0]):
+                best[:] = [value]
+                job = get_job()  # called from the job's own thread, between two steps
+                _save(job, best_dir, half, scores=scores, training_state=training_state)
+        return scores
+
+    return evaluate_and_keep
 
 
 def _live_evaluator(dataset: str, model):

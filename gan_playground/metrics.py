@@ -535,6 +535,19 @@ def evaluate(model: GANModel, dataset_name: str, *, n_samples: int = 10_000, see
                                          test_images=None, mmd_points=2000)
 
 
+# The score that ranks checkpoints of a model ("keep the best"): the first that applies.
+PRIMARY_SCORES = (("test_error", False), ("cluster_acc", True), ("cond_acc", True), ("fid", False),
+                  ("modes", True), ("recon_mse", False))
+
+
+def primary_score(scores: dict[str, float]) -> tuple[str, float, bool] | None:
+    """(name, value, higher_is_better) of the score that says which checkpoint is best, or None."""
+    for name, higher in PRIMARY_SCORES:
+        if name in scores and math.isfinite(scores[name]):
+            return name, float(scores[name]), higher
+    return None
+
+
 def live_evaluator(dataset_name: str, n_samples: int = 2000, *, model: GANModel | None = None
                    ) -> Callable[[GANModel], dict[str, float]] | None:
     """A cheap `evaluate` for the training job's `evaluate=` hook; None when nothing can apply.

@@ -129,3 +129,15 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, capsys):
     code, _, _ = run_cli(capsys, "train", "wgan-div", "--dataset", "toy-8gaussians", "--steps", "20",
                          "--resume", str(out), "--out", str(out), "--set", "lr=1e-4", "--quiet")
     assert code == 0 and json.loads((out / "config.json").read_text())["step"] == 20
+
+
+def test_eval_every_keeps_the_best_checkpoint_by_score(tmp_path, capsys):
+    out = tmp_path / "toy"
+    code, _, _ = run_cli(capsys, "train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "40",
+                         "--batch-size", "64", "--eval-every", "10", "--out", str(out), "--quiet",
+                         "--set", "latent_dim=2", "--set", "toy_width=64")
+    best = json.loads((tmp_path / "toy-best" / "config.json").read_text())
+    history = (out / "history.csv").read_text().splitlines()
+    assert code == 0 and "modes" in best["scores"] and best["step"] in (10, 20, 30, 40)
+    modes = [float(r.split(",")[-2]) for r in history[1:] if r.split(",")[-2]]  # the modes column
+    assert best["scores"]["modes"] == max(modes)
