@@ -646,19 +646,18 @@ class ModelTab:
                            eval_every=250, autosave=autosave, autosave_every_s=autosave_seconds(),
                            **zerogpu.job_options())
 
-    def pause(self, request: gr.Request = None):
+    def _on_job(self, request: gr.Request | None, verb: str, act: Callable[[TrainingJob], None]):
         slot = self.slot(request)
         if slot.job is None:
-            return ["No training run in this session to pause.", gr.Timer(active=False), *button_updates(None)]
-        slot.job.pause()
+            return [f"No training run in this session to {verb}.", gr.Timer(active=False), *button_updates(None)]
+        act(slot.job)
         return self._controls_out(slot)
 
+    def pause(self, request: gr.Request = None):
+        return self._on_job(request, "pause", TrainingJob.pause)
+
     def resume(self, request: gr.Request = None):
-        slot = self.slot(request)
-        if slot.job is None:
-            return ["No training run in this session to resume.", gr.Timer(active=False), *button_updates(None)]
-        slot.job.resume()
-        return self._controls_out(slot)
+        return self._on_job(request, "resume", TrainingJob.resume)
 
     def stop(self, request: gr.Request = None):
         slot = self.slot(request)
