@@ -98,27 +98,23 @@ def make_data_parallel(run, ctx: Context) -> None:
 
 def average_gradients(opt: torch.optim.Optimizer, world_size: int) -> None:
     """grad <- mean over ranks of grad, for the parameters `opt` is about to step: one all-reduce."""
-    grads = [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]
-    if not grads:
-        return
-    flat = torch.cat([g.reshape(-1) for g in grads])
-    dist.all_reduce(flat)
-    flat /= world_size
-    offset = 0
-    for g in grads:
-        g.copy_(flat[offset:offset + g.numel()].view_as(g))
-        offset += g.numel()
+    _mean_over_ranks([p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None],
+                     world_size)
 
 
 def average_buffers(module: torch.nn.Module, world_size: int) -> None:
     """Floating buffers (batch-norm running mean and variance) <- their mean over the ranks."""
-    bufs = [b for b in module.buffers() if b.dtype.is_floating_point]
-    if not bufs:
+    _mean_over_ranks([b for b in module.buffers() if b.dtype.is_floating_point], world_size)
+
+
+def _mean_over_ranks(tensors: list[torch.Tensor], world_size: int) -> None:
+    """Each tensor <- its mean over the ranks, in place, with one all-reduce of one flat buffer."""
+    if not tensors:
         return
-    flat = torch.cat([b.reshape(-1) for b in bufs])
+    flat = torch.cat([t.reshape(-1) for t in tensors])
     dist.all_reduce(flat)
     flat /= world_size
     offset = 0
-    for b in bufs:
-        b.copy_(flat[offset:offset + b.numel()].view_as(b))
-        offset += b.numel()
+    for t in tensors:
+        t.copy_(flat[offset:offset + t.numel()].view_as(t))
+        offset += t.numel()

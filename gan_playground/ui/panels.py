@@ -608,24 +608,36 @@ class ModelTab:
         if bad:
             return ["⚠ Not started: " + " ".join(bad), "", *idle]
         session = session_of(request)
+
+        def build() -> TrainingJob:
+            run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps,
+                                               "batch_size": batch, "seed": seed, "device": training_device()})
+            run = prepare_run(run_cfg, self.settings.overrides(model, list(values)))
+            return self.make_job(run, int(steps), session)
+
+        refused = self._launch(session, build, "started", idle)
+        if refused:
+            return refused
+        return [f"**Starting** {model} on {dataset}…", "", gr.Timer(active=True), *button_updates("running")]
+
+    def _launch(self, session: str, build: Callable[[], TrainingJob], verb: str, idle: list[Any]) -> list[Any] | None:
+        """Claim a place under the job cap, build the job and start it. On a user error the place
+        is given back and the outputs that say why are returned; None when the job runs."""
         try:
             self.ctx.sessions.reserve(session, self.spec.key)
         except UserError as err:
             return [f"⚠ {err}", "", *idle]
         try:
-            run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps,
-                                               "batch_size": batch, "seed": seed, "device": training_device()})
-            run = prepare_run(run_cfg, self.settings.overrides(model, list(values)))
-            job = self.make_job(run, int(steps), session)
+            job = build()
         except UserError as err:
             self.ctx.sessions.release(session, self.spec.key)
-            return [f"⚠ Not started: {err}", "", *idle]
+            return [f"⚠ Not {verb}: {err}", "", *idle]
         except BaseException:
             self.ctx.sessions.release(session, self.spec.key)
             raise
-        slot = self.ctx.sessions.attach(session, self.spec.key, job)
+        self.ctx.sessions.attach(session, self.spec.key, job)
         job.start()
-        return [f"**Starting** {model} on {dataset}…", "", gr.Timer(active=True), *button_updates("running")]
+        return None
 
     def make_job(self, run, steps: int, session: str, start_step: int = 0) -> TrainingJob:
         """A job with live scores where they apply, autosaves to the session's folder (the last
@@ -753,11 +765,9 @@ class ModelTab:
         except (UserError, TypeError, ValueError) as err:
             return [f"⚠ Not resumed: {err}", "", *idle]
         session = session_of(request)
-        try:
-            self.ctx.sessions.reserve(session, self.spec.key)
-        except UserError as err:
-            return [f"⚠ {err}", "", *idle]
-        try:
+        resumed_at: list[int] = []
+
+        def build() -> TrainingJob:
             loaded = load_checkpoint(folder)
             if loaded.model.family != self.spec.family:
                 raise UserError(f"{folder.name} holds a {loaded.model.name} model; this tab trains "
@@ -768,15 +778,13 @@ class ModelTab:
                 overrides = {n: getattr(loaded.model.config, n) * factor for n in specs
                              if n == "lr" or n.startswith("lr_")}
             run, step = resume_run(folder, device=training_device(), overrides=overrides or None)
-            job = self.make_job(run, step + extra, session, start_step=step)
-        except UserError as err:
-            self.ctx.sessions.release(session, self.spec.key)
-            return [f"⚠ Not resumed: {err}", "", *idle]
-        except BaseException:
-            self.ctx.sessions.release(session, self.spec.key)
-            raise
-        slot = self.ctx.sessions.attach(session, self.spec.key, job)
-        job.start()
+            resumed_at.append(step)
+            return self.make_job(run, step + extra, session, start_step=step)
+
+        refused = self._launch(session, build, "resumed", idle)
+        if refused:
+            return refused
+        step = resumed_at[0]
         note = f" with learning rates × {factor:g}" if factor != 1.0 else ""
         return [f"**Resuming** {folder.name} from step {step:,}{note}…", "", gr.Timer(active=True),
                 *button_updates("running")]
