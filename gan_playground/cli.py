@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--precision", choices=("fp32", "bf16"), default=None,
+                   help="bf16: the step's matrix products in bfloat16 (autocast), weights fp32 (default fp32; "
+                        "on --resume, the checkpoint's)")
     t.add_argument("--out", help="checkpoint folder (default runs/MODEL-DATASET)")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting, e.g. lr=1e-4; repeatable")
     t.add_argument("--resume", metavar="DIR", help="continue a checkpoint from its step and optimizer state")
@@ -83,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", default="auto")
     b.add_argument("--dataset", default="mnist")
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--precision", choices=("fp32", "bf16"), default=None,
+                   help="bf16: the step's matrix products in bfloat16 (autocast), weights fp32 (default fp32)")
     b.add_argument("--set", action="append", metavar="KEY=VALUE")
 
     pu = sub.add_parser("push", help="upload a checkpoint folder to the Hugging Face Hub")
@@ -138,11 +143,13 @@ def _train(args, ctx) -> int:
 
     overrides = parse_set_options(args.set)
     run_settings = {"model": args.model, "dataset": args.dataset, "steps": args.steps,
-                    "batch_size": args.batch_size, "device": args.device, "seed": args.seed}
+                    "batch_size": args.batch_size, "device": args.device, "seed": args.seed,
+                    "precision": args.precision or "fp32"}
     if args.eval_every < 0 or args.autosave_minutes < 0 or not math.isfinite(args.autosave_minutes):
         raise UserError("--eval-every and --autosave-minutes must be >= 0.")
     if args.resume:
-        run, start_step = resume_run(args.resume, device=args.device, overrides=overrides)
+        run, start_step = resume_run(args.resume, device=args.device, overrides=overrides,
+                                     precision=args.precision)
         if run.model.name != args.model:
             raise UserError(f"--resume {args.resume} holds a {run.model.name}, not a {args.model}.")
         if args.steps <= start_step:
@@ -341,10 +348,11 @@ def cmd_bench(args) -> int:
         raise UserError(f"--seconds {args.seconds} is not valid: expected a number in [0.5, 3600].")
     run = prepare_run(build_config(RunConfig, {"model": args.model, "dataset": args.dataset,
                                                "batch_size": args.batch_size, "device": args.device,
-                                               "seed": args.seed}), parse_set_options(args.set))
+                                               "seed": args.seed, "precision": args.precision or "fp32"}),
+                       parse_set_options(args.set))
     result = benchmark(run, seconds=args.seconds)
     print(json.dumps({"model": args.model, "dataset": args.dataset, "device": str(run.device),
-                      "batch_size": args.batch_size, **result}))
+                      "batch_size": args.batch_size, "precision": run.run.precision, **result}))
     return 0
 
 

@@ -83,6 +83,24 @@ def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
     return images_uint8.float().div_(127.5).sub_(1.0)
 
 
+def random_shift(images: torch.Tensor, max_shift: int) -> torch.Tensor:
+    """Each image moved by its own random (dy, dx) in [-max_shift, max_shift]^2, background filled.
+
+    The classic augmentation for digits: a small translation keeps the class. Images are
+    (B, C, H, W) in [-1, 1]; the uncovered border gets -1, the background of MNIST.
+    """
+    if max_shift <= 0:
+        return images
+    b, _, h, w = images.shape
+    padded = F.pad(images, (max_shift,) * 4, value=-1.0)  # (B, C, H + 2s, W + 2s)
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, b, 1), device=images.device)
+    rows = (dy + torch.arange(h, device=images.device))[:, None, :, None]  # (B, 1, H, 1)
+    cols = (dx + torch.arange(w, device=images.device))[:, None, None, :]  # (B, 1, 1, W)
+    batch = torch.arange(b, device=images.device)[:, None, None, None]
+    channel = torch.arange(images.shape[1], device=images.device)[None, :, None, None]
+    return padded[batch, channel, rows, cols]
+
+
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """float [-1, 1] -> uint8 [0, 255] (the inverse of :func:`normalize`, clamped)."""
     return images.detach().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)

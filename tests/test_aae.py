@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gan_playground.config import RunConfig, build_config
-from gan_playground.data import Dataset, DataSpec, load_dataset
+from gan_playground.data import Dataset, DataSpec, load_dataset, random_shift
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import ConfigError
 from gan_playground.models import MODELS
@@ -158,6 +158,19 @@ def test_semisupervised_subset_survives_a_resume():
     assert everything.labelled_index.numel() == 0 and everything.labelled_batch(8)[0].shape == (8, 1, 28, 28)
     with pytest.raises(RuntimeError, match="attach_data"):
         make("aae-semisupervised").train_step(torch.zeros(4, 1, 28, 28), None)
+
+
+def test_random_shift_moves_each_image_within_the_bound():
+    x = torch.full((500, 1, 28, 28), -1.0)
+    x[:, 0, 14, 14] = 1.0  # one bright pixel in the middle
+    moved = random_shift(x, 2)
+    where = (moved[:, 0] == 1).nonzero()[:, 1:] - 14  # (500, 2): (dy, dx) of each image
+    assert len(where) == 500 and where.abs().max() <= 2 and moved.min() == -1
+    assert len({tuple(d) for d in where.tolist()}) == 25  # all 5 x 5 shifts occur
+    assert random_shift(x, 0) is x
+    model = make("aae-cluster", hidden=16, shift=2)
+    losses = model.train_step(torch.rand(8, 1, 28, 28) * 2 - 1, None)
+    assert all(torch.isfinite(v) for v in losses.values())
 
 
 def test_scores():

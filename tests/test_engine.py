@@ -169,3 +169,22 @@ def test_autosave_never_keeps_weights_after_a_nan():
     job.start().join(10)
     assert job.state == "diverged" and saved_at and max(saved_at) < 23
     assert all(s % 5 == 0 for s in saved_at)  # only right after a clean loss read
+
+
+def test_bf16_precision_runs_the_step_in_bfloat16_and_keeps_fp32_weights():
+    seen = []
+
+    def spy(module, inputs, output):
+        seen.append(output.dtype)
+
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=3, batch_size=32,
+                                device="cpu", precision="bf16"), {"n_critic": "1", "toy_width": "32"})
+    handle = run.model.critic[0].register_forward_hook(spy)  # the critic's first Linear
+    job = TrainingJob(run, log_every=1).start()
+    assert job.join(60) and job.snapshot().state == "finished", job.snapshot().message
+    handle.remove()
+    assert seen and all(dtype == torch.bfloat16 for dtype in seen)
+    assert all(p.dtype == torch.float32 for p in run.model.parameters())
+    assert run.model.sample(run.model.random_latents(4)).dtype == torch.float32  # sampling stays fp32
+    with pytest.raises(ConfigError, match="precision"):
+        prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", precision="fp8"))

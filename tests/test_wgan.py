@@ -73,6 +73,25 @@ def test_clipping_keeps_critic_weights_in_range():
     assert isinstance(model.optimizers["d"], torch.optim.RMSprop)
 
 
+def test_generator_average_follows_the_weights_and_draws_the_samples():
+    model = create_model("wgan-gp", MNIST_LIKE, {"n_critic": "1", "ema": "0.9"})
+    before = [p.clone() for p in model.generator_ema.parameters()]
+    model.train_step(torch.rand(16, 1, 28, 28) * 2 - 1, None)
+    # the first update uses decay min(0.9, (1 + 0) / (10 + 0)) = 0.1
+    for old, avg, new in zip(before, model.generator_ema.parameters(), model.generator.parameters()):
+        torch.testing.assert_close(avg, 0.1 * old + 0.9 * new)
+    for avg, new in zip(model.generator_ema.buffers(), model.generator.buffers()):
+        assert torch.equal(avg, new)  # batch-norm statistics are copied, not averaged
+    assert int(model.ema_updates) == 1
+    z = model.random_latents(4)
+    drawn = model.sample(z)
+    assert torch.equal(drawn, model.generator_ema.eval()(z))
+    assert not torch.allclose(drawn, model.generator.eval()(z))
+
+    plain = create_model("wgan-gp", MNIST_LIKE, {"ema": "0"})
+    assert not hasattr(plain, "generator_ema") and "ema_updates" not in plain.state_dict()
+
+
 def modes_covered(points: torch.Tensor, modes: torch.Tensor, radius: float = 0.1, min_share: float = 0.02) -> int:
     """Modes that hold at least `min_share` of the samples within `radius` (modes lie ~1.08 apart)."""
     dist = torch.cdist(points, modes)

@@ -43,7 +43,7 @@ from torch import nn
 
 from gan_playground import nets
 from gan_playground.config import param
-from gan_playground.data import Dataset, DataSpec, normalize
+from gan_playground.data import Dataset, DataSpec, normalize, random_shift
 from gan_playground.errors import ConfigError
 from gan_playground.models.base import GANModel, _gen_device, eval_mode
 
@@ -201,6 +201,8 @@ class SemiSupervisedAAEConfig:
     recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
     reg_weight: float = param(1.0, "weight of the encoder's adversarial losses", low=0.0, high=1e4)
     sup_weight: float = param(1.0, "weight of the supervised cross entropy", low=0.0, high=1e4)
+    shift: int = param(0, "augmentation: training images move by up to this many pixels, each its own "
+                          "random way (0: off)", low=0, high=8)
     info_weight: float = param(0.0, "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization "
                                     "loss: confident, balanced q(y|x) (0: the paper's AAE)", low=0.0, high=100.0)
 
@@ -217,6 +219,8 @@ class ClusterAAEConfig:
     betas: tuple[float, float] = param((0.5, 0.999), "Adam's beta1, beta2", low=0.0, high=0.9999)
     recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
     reg_weight: float = param(1.0, "weight of the encoder's adversarial losses", low=0.0, high=1e4)
+    shift: int = param(0, "augmentation: training images move by up to this many pixels, each its own "
+                          "random way (0: off)", low=0, high=8)
     info_weight: float = param(0.0, "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization "
                                     "loss: confident, balanced q(y|x) (0: the paper's AAE)", low=0.0, high=100.0)
 
@@ -405,6 +409,10 @@ class CategoricalAAE(AAE):
         h = self.encoder_trunk(x)
         return self.to_style(h), self.to_class(h)  # z (B, latent), class logits (B, K)
 
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        """Training images as the phases see them: randomly shifted by up to `shift` pixels."""
+        return random_shift(x, self.config.shift) if self.data.kind == "image" else x
+
     def decoder_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor:
         if y is None:
             raise ValueError(f"{self.name} decodes a style for a chosen class or cluster: pass y "
@@ -417,6 +425,7 @@ class CategoricalAAE(AAE):
 
         # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(z, y)|^2,
         #     with z, logits = enc(x) and y = softmax(logits).
+        x = self.augment(x)
         z, logits = self._encode(x)
         loss_recon = reconstruction_loss(self._decode(z, logits.softmax(1)), x)
         opts["ae"].zero_grad(set_to_none=True)
@@ -533,7 +542,7 @@ class SemiSupervisedAAE(CategoricalAAE):
         # (3) Semi-supervised classification phase: update q(y|x) to minimize the cross entropy
         #     -log q(y_n | x_n) on a mini-batch of the labelled subset.
         x_l, y_l = self.labelled_batch(x.shape[0])
-        loss_supervised = supervised_loss(self._encode(x_l)[1], y_l)
+        loss_supervised = supervised_loss(self._encode(self.augment(x_l))[1], y_l)
         self.optimizers["sup"].zero_grad(set_to_none=True)
         (self.config.sup_weight * loss_supervised).backward()
         self.optimizers["sup"].step()

@@ -74,6 +74,8 @@ class ACGANConfig:
                               low=0.0, high=100.0)
     fake_class_loss: bool = param(False, "D also learns to name the class of fakes, -log P(c | G(z, c)), as in "
                                          "the paper's L_C (on); off: D's class head learns from real images only")
+    ema: float = param(0.999, "decay of the moving average of the generator's weights that draws samples "
+                              "and scores (0: sample from the generator itself)", low=0.0, high=0.99999)
     width: int = param(32, "channels of the dcgan arch's first layer", low=4, high=512, ui=False)
     embed_dim: int = param(10, "size of the dcgan arch's label embedding, concatenated to z",
                            low=1, high=1024, ui=False)
@@ -177,6 +179,7 @@ class ACGAN(GANModel):
             "g": torch.optim.Adam(self.generator.parameters(), lr=c.lr, betas=c.betas),
             "d": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr, betas=c.betas),
         }
+        self.track_average(self.generator, c.ema)
 
     @classmethod
     def image_size_for(cls, config: ACGANConfig, dataset: str) -> int | None:
@@ -189,7 +192,7 @@ class ACGAN(GANModel):
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         if y is None:
             raise ValueError("ACGAN draws an image of a chosen class: pass y (class indices).")
-        return self.generator(z, y.long())
+        return self.sampling_net(self.generator)(z, y.long())
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
@@ -219,6 +222,7 @@ class ACGAN(GANModel):
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        self.update_average(self.generator)
         self.discriminator.requires_grad_(True)
 
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "loss_aux": loss_aux.detach(),

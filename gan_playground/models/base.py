@@ -8,6 +8,7 @@ explorer only calls `sample`, `random_latents`, `preview` and, for autoencoders,
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 import torch
@@ -35,6 +36,8 @@ class GANModel(nn.Module):
         self.config = config
         self.data = data
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.ema_decay = 0.0  # `track_average` turns the generator's moving average on
+        self._ema_updates: int | None = 0
 
     @classmethod
     def description(cls) -> str:
@@ -92,6 +95,45 @@ class GANModel(nn.Module):
 
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
+
+    # -- the generator's moving average --------------------------------------------------------
+    def track_average(self, generator: nn.Module, decay: float) -> None:
+        """Keep `generator_ema`, an exponential moving average of `generator`'s weights.
+
+        Samples, scores and the explorer draw from the average (Yazici et al. 2019, "The Unusual
+        Effectiveness of Averaging in GAN Training"): it smooths out the generator's oscillation
+        around the equilibrium at no cost to training. Early on the decay is lowered, to
+        (1 + n) / (10 + n) after n updates, so that the average is not stuck near the random
+        initial weights. decay=0: no average; samples come from the generator itself.
+        """
+        self.ema_decay = decay
+        if decay > 0:
+            self.generator_ema = copy.deepcopy(generator).requires_grad_(False)
+            self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))  # kept by checkpoints
+
+    @torch.no_grad()
+    def update_average(self, generator: nn.Module) -> None:
+        """After each generator update: ema <- decay * ema + (1 - decay) * weights; buffers copied."""
+        if self.ema_decay <= 0:
+            return
+        if self._ema_updates is None:  # after a checkpoint load: read the count once
+            self._ema_updates = int(self.ema_updates)
+        n = self._ema_updates
+        decay = min(self.ema_decay, (1 + n) / (10 + n))
+        torch._foreach_lerp_(list(self.generator_ema.parameters()), list(generator.parameters()), 1 - decay)
+        buffers = list(self.generator_ema.buffers())
+        if buffers:
+            torch._foreach_copy_(buffers, list(generator.buffers()))
+        self._ema_updates = n + 1
+        self.ema_updates.fill_(n + 1)
+
+    def sampling_net(self, generator: nn.Module) -> nn.Module:
+        """The network that draws samples: the moving average if there is one."""
+        return self.generator_ema if self.ema_decay > 0 else generator
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._ema_updates = None  # the loaded `ema_updates` buffer holds the count now
 
     # -- the live grid ---------------------------------------------------------------------------
     def preview_inputs(self, real_x: torch.Tensor, real_y: torch.Tensor | None,

@@ -79,6 +79,8 @@ class WGANConfig:
     lr: float = param(1e-4, "learning rate of both networks", low=1e-7, high=1.0)
     betas: tuple[float, float] = param((0.0, 0.9), "Adam's beta1, beta2", low=0.0, high=0.9999)
     n_critic: int = param(5, "critic updates per generator update", low=1, high=100)
+    ema: float = param(0.999, "decay of the moving average of the generator's weights that draws samples "
+                              "and scores (0: sample from the generator itself)", low=0.0, high=0.99999)
     width: int = param(64, "channels of the dcgan arch's first layer", low=4, high=512, ui=False)
     toy_width: int = param(512, "hidden units of the 2-D toy MLP (512 in gan_toy.py; 128 learns faster on a CPU)",
                            low=8, high=4096)
@@ -137,6 +139,7 @@ class WGAN(GANModel):
             self.generator = nets.conv_generator(c.latent_dim, data.shape, width=c.width)
             self.critic = nets.conv_critic(data.shape, width=c.width, norm="none")
         self.optimizers = self.make_optimizers()
+        self.track_average(self.generator, c.ema)
 
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Arjovsky et al. use momentum-free RMSprop: with Adam, clipped critics trained unstably."""
@@ -158,7 +161,7 @@ class WGAN(GANModel):
                 w.clamp_(-self.config.clip, self.config.clip)
 
     def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.generator(z)
+        return self.sampling_net(self.generator)(z)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
@@ -168,9 +171,13 @@ class WGAN(GANModel):
         # (1) Update the critic n_critic times: maximize E[D(x)] - E[D(G(z))] - penalty,
         #     i.e. minimize loss_d = E[D(G(z))] - E[D(x)] + penalty.
         self.critic.requires_grad_(True)
-        for real in reals:
-            with torch.no_grad():
-                fake = self.generator(torch.randn(batch, self.latent_dim, device=x.device))
+        for i, real in enumerate(reals):
+            # The last fake batch also serves the generator's update below, as in PyTorch-GAN's
+            # loop (G(z) of the last critic iteration's z): G has not changed since, so its graph
+            # is kept (grad enabled) rather than run again.
+            with torch.set_grad_enabled(i == len(reals) - 1):
+                fake_g = self.generator(torch.randn(batch, self.latent_dim, device=x.device))
+            fake = fake_g.detach()
             # One critic pass over real and fake together: the critic scores each sample on its
             # own (no batch norm, see ConvTrunk), so this equals two passes, in fewer, larger ops.
             scores = self.critic(torch.cat([real, fake]))  # (2B, 1)
@@ -182,12 +189,13 @@ class WGAN(GANModel):
             opt_d.step()
             self.after_critic_update()
 
-        # (2) Update the generator: minimize loss_g = -E[D(G(z))].
+        # (2) Update the generator: minimize loss_g = -E[D(G(z))], D as updated above.
         self.critic.requires_grad_(False)  # no weight gradients for D here: they would be thrown away
-        loss_g = -self.critic(self.generator(torch.randn(batch, self.latent_dim, device=x.device))).mean()
+        loss_g = -self.critic(fake_g).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        self.update_average(self.generator)
         self.critic.requires_grad_(True)
 
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
