@@ -1,12 +1,12 @@
 """Training throughput, ours against the PyTorch-GAN reference loop, run in alternation.
 
     python bench/throughput.py                       # all five models, 2 rounds of 20 s each
-    python bench/throughput.py --models wgan aae --seconds 10 --rounds 3 --ref-threads 1
+    python bench/throughput.py --models wgan aae --seconds 10 --rounds 3 --ref-threads 1 --bf16
 
 For each model and round: `python bench/reference.py MODEL` (PyTorch-GAN's loop, DataLoader and
 all), then `python -m gan_playground bench MODEL --batch-size 64 --set <reference settings>`;
 optionally the reference again on one thread (`--ref-threads 1`, to show what the thread choice
-alone is worth). Each process runs alone, one after the other, all under OMP_WAIT_POLICY=PASSIVE
+alone is worth) and ours with bf16 matrix products (`--bf16`: `bench --precision bf16`). Each process runs alone, one after the other, all under OMP_WAIT_POLICY=PASSIVE
 (the package sets it at import; the reference script and this harness set it too).
 
 Writes bench/results.json and bench/RESULTS.md: median images/s per side, the ratio ours/ref,
@@ -31,12 +31,13 @@ REPO = HERE.parent
 MODELS = ("wgan", "wgan-gp", "wgan-div", "aae", "acgan")
 TARGET = {"wgan": 2.5, "wgan-gp": 2.5, "wgan-div": 2.5, "aae": 2.5}  # CPU, 2 cores, batch 64
 
-# The project's models set to the reference scripts' architecture and hyperparameters.
+# The project's models set to the reference scripts' architecture and hyperparameters;
+# ema=0: the reference keeps no moving average of the generator, so ours does not either.
 OURS = {
-    "wgan": ["arch=mlp"],  # RMSprop 5e-5, clip 0.01, n_critic 5: the defaults match wgan.py
-    "wgan-gp": ["arch=mlp", "lr=2e-4", "betas=0.5,0.999"],  # wgan_gp.py's Adam, not the paper's (1e-4, (0, 0.9))
-    "wgan-div": ["arch=mlp"],  # lr 2e-4, betas (0.5, 0.999), k 2, p 6: the defaults match wgan_div.py
-    "acgan": ["arch=reference"],  # acgan.py's nets at 32x32; Adam 2e-4 (0.5, 0.999) are the defaults
+    "wgan": ["arch=mlp", "ema=0"],  # RMSprop 5e-5, clip 0.01, n_critic 5: the defaults match wgan.py
+    "wgan-gp": ["arch=mlp", "lr=2e-4", "betas=0.5,0.999", "ema=0"],  # wgan_gp.py's Adam, not the paper's
+    "wgan-div": ["arch=mlp", "ema=0"],  # lr 2e-4, betas (0.5, 0.999), k 2, p 6: the defaults match wgan_div.py
+    "acgan": ["arch=reference", "ema=0"],  # acgan.py's nets at 32x32; Adam 2e-4 (0.5, 0.999) are the defaults
     # aae.py cannot be expressed exactly (see NOTES["aae"]): the closest settings.
     "aae": ["latent_dim=10", "hidden=512", "lr_recon=2e-4", "lr_reg=2e-4", "recon_weight=0.999",
             "reg_weight=0.001"],
@@ -82,6 +83,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=20.0, help="timed seconds per run (after warm-up)")
     p.add_argument("--rounds", type=int, default=2, help="runs per side and model, alternating (>= 2)")
     p.add_argument("--ref-threads", type=int, default=0, help="also run the reference on this many threads")
+    p.add_argument("--bf16", action="store_true", help="also run ours with --precision bf16")
     p.add_argument("--out", default=str(HERE), help="folder for results.json and RESULTS.md")
     args = p.parse_args()
 
@@ -94,6 +96,8 @@ def main() -> None:
                                 *[a for s in OURS[m] for a in ("--set", s)]]}
     if args.ref_threads:
         sides["ref_threads"] = lambda m: [*sides["ref"](m), "--threads", str(args.ref_threads)]
+    if args.bf16:
+        sides["ours_bf16"] = lambda m: [*sides["ours"](m), "--precision", "bf16"]
     results = {}
     for model in args.models:
         runs = {side: [] for side in sides}
@@ -111,6 +115,7 @@ def main() -> None:
             "ours_settings": OURS[model], "runs": runs, "median": med,
             "ratio": med["ours"]["images_per_s"] / med["ref"]["images_per_s"],
             "ratio_cpu": med["ours"]["images_per_cpu_s"] / med["ref"]["images_per_cpu_s"],
+            **({"ratio_bf16": med["ours_bf16"]["images_per_s"] / med["ref"]["images_per_s"]} if args.bf16 else {}),
             "target": TARGET.get(model), "note": NOTES.get(model, ""),
             "commands": {side: " ".join(cmd(model)[1:]) for side, cmd in sides.items()},
         }
@@ -166,6 +171,7 @@ cores would eat a short run's gain).
 def markdown(report: dict) -> str:
     m = report["machine"]
     extra = any("ref_threads" in r["median"] for r in report["results"].values())
+    bf16 = any("ours_bf16" in r["median"] for r in report["results"].values())
     lines = [
         "# Training throughput: ours against the PyTorch-GAN reference loop", "",
         f"Machine: {m['cpu']}, {m['cores_usable'] or m['cores']} cores, torch {m['torch']}, Python {m['python']}, "
@@ -175,8 +181,9 @@ def markdown(report: dict) -> str:
         f"results.json).", "",
         f"Command: `{report['command']}`", "",
         "| model | ref images/s | ours images/s | ours/ref | target | ref images/CPU-s | ours images/CPU-s | "
-        "ours/ref (CPU) |" + (" ref 1 thread images/s |" if extra else ""),
-        "|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else ""),
+        "ours/ref (CPU) |" + (" ref 1 thread images/s |" if extra else "")
+        + (" ours bf16 images/s | bf16/ref | target (bf16) |" if bf16 else ""),
+        "|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "") + ("---:|---:|---:|" if bf16 else ""),
     ]
     for model, r in report["results"].items():
         med, t = r["median"], r["target"]
@@ -186,6 +193,11 @@ def markdown(report: dict) -> str:
                f"{med['ours']['images_per_cpu_s']:,.0f} | {r['ratio_cpu']:.2f}x |")
         if extra:
             row += f" {med['ref_threads']['images_per_s']:,.0f} |" if "ref_threads" in med else " |"
+        if bf16 and "ours_bf16" in med:
+            met16 = "" if t is None else (f"{t:g}x {'met' if r['ratio_bf16'] >= t else 'missed'}")
+            row += f" {med['ours_bf16']['images_per_s']:,.0f} | {r['ratio_bf16']:.2f}x | {met16} |"
+        elif bf16:
+            row += " | | |"
         lines.append(row)
     lines += ["", "Settings of ours (`--set`), chosen to match the reference scripts:", ""]
     for model, r in report["results"].items():

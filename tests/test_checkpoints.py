@@ -31,6 +31,7 @@ from gan_playground.checkpoints import (load_checkpoint, read_json, read_safeten
 from gan_playground.config import RunConfig, field_specs
 from gan_playground.engine import prepare_run
 from gan_playground.errors import CheckpointError, UserError
+from gan_playground.models import MODELS
 
 # one small model per family (and the variants whose saved state differs: RMSprop, buffers, clusters)
 SMALL = {
@@ -431,3 +432,20 @@ def test_sigkill_at_random_moments(image_folder, tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ck"]
     assert all(n.startswith((".tmp-ck-", ".old-ck")) for n in leftovers), leftovers
     print(f"{i + 1} kills, last step {last_step}, {fallbacks} fell back to .old-ck, {len(leftovers)} leftovers")
+
+
+# ----------------------------------------------------------------------------------------------
+# The pretrained models in checkpoints/: what the app loads at start
+
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_shipped_model_loads_and_draws(name):
+    loaded = load_checkpoint(SHIPPED / f"{name}-mnist")
+    model = loaded.model
+    assert model.name == name and loaded.step > 0
+    y = torch.arange(4) % 10 if model.num_conditions else None
+    images = model.sample(model.random_latents(4, torch.Generator().manual_seed(0)), y)
+    assert images.shape == (4, 1, 28, 28) and torch.isfinite(images).all()
+    assert images.min() >= -1 and images.max() <= 1 and images.std() > 0.1  # not blank
