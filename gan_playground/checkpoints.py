@@ -56,7 +56,7 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         model = run.model
@@ -81,7 +81,26 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _remove_dead_temporaries(final)
     return final
+
+
+def _remove_dead_temporaries(final: Path) -> None:
+    """Delete `.tmp-NAME-PID-*` folders left by saves whose process was killed (PID gone)."""
+    for leftover in final.parent.glob(f".tmp-{final.name}-*-*"):
+        pid = leftover.name[len(f".tmp-{final.name}-"):].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep its folder
+    return True
 
 
 def _swap_in(tmp: Path, final: Path) -> None:

@@ -388,6 +388,16 @@ def test_kill_between_the_two_renames(image_folder, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
 
 
+def test_a_save_clears_temporaries_of_dead_processes_only(image_folder, tmp_path):
+    run = make_run("wgan-gp", image_folder, steps=1)
+    dead, alive = tmp_path / ".tmp-ck-999999999-0badf00d", tmp_path / f".tmp-ck-{os.getppid()}-5ca1ab1e"
+    for folder in (dead, alive):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"half written")
+    save_checkpoint(tmp_path / "ck", run, step=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ck", alive.name])  # a live save is left alone
+
+
 def _save_forever(path: str, log_fd: int) -> None:
     """Child process: resume the newest checkpoint and save after every step until killed."""
     torch.set_num_threads(1)
@@ -432,6 +442,9 @@ def test_sigkill_at_random_moments(image_folder, tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ck"]
     assert all(n.startswith((".tmp-ck-", ".old-ck")) for n in leftovers), leftovers
     print(f"{i + 1} kills, last step {last_step}, {fallbacks} fell back to .old-ck, {len(leftovers)} leftovers")
+    # the next whole save clears what the killed processes left behind
+    save_checkpoint(path, resumed, step=last_step + 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
 
 
 # ----------------------------------------------------------------------------------------------
