@@ -140,8 +140,17 @@ def main() -> None:
 OPTIMIZATIONS = """\
 ## What made ours faster, measured side by side
 
-All on this shared 2-core machine (load average 7-11 throughout), batch 64, MNIST, the reference
-settings above. CPU time per image is from `time.process_time()` over interleaved rounds of the
+The table above is from an otherwise idle machine (load average about 1: the benchmark itself),
+where the reference's two threads help it more than on a busy one: the same harness in the
+earlier session (17:00-18:25), under load 6-7, gave fp32 ratios of 2.25x (wgan), 3.20x (wgan-gp), 2.52x (wgan-div), 2.09x (aae).
+In fp32 ours stays below the 2.5x target on the idle machine; with `--precision bf16` (the
+step's matrix products in bfloat16 on this CPU's AMX units, weights and optimizer in fp32) it
+is above it for all four. bf16 is opt-in, not the default: after 3,000 steps (seed 0, one run
+each) WGAN-GP's FID was 72.0 in bf16 against 62.8 in fp32 and the AAE's reconstruction error
+0.050 against 0.060, which is within what runs vary by but does not show equal quality.
+
+The rows below are from the earlier session, on the shared machine (load average 7-11 throughout),
+batch 64, MNIST, the reference settings above. CPU time per image is from `time.process_time()` over interleaved rounds of the
 same process (one thread), which varies less than wall time under load; wall rates are from
 in-process A/B rounds. Medians.
 
@@ -157,10 +166,15 @@ in-process A/B rounds. Medians.
 | 1 thread instead of 2 | wgan-gp | 2,093-2,191 img/s | 2,944-3,058 img/s (+40%) |
 | 1 thread instead of 2 | aae | 1,584-1,726 img/s | 2,236-2,479 img/s (+45%) |
 | no gradients for the critic in the G step, zero_grad(set_to_none) (existed) | wgan family | | |
+| the G step reuses the last critic iteration's fake, as PyTorch-GAN's loop does (models/wgan.py; 20:00, idle machine, 3 alternating rounds of 8 s) | wgan | 5,906 / 5,774 / 6,512 img/s | 6,133 / 6,167 / 5,927 img/s (within noise) |
+| same | wgan-gp | 4,302 / 3,794 / 4,716 img/s | 4,120 / 4,470 / 3,998 img/s (within noise) |
 
-Tried and not enabled: bf16 autocast on this CPU (AMX) cut CPU time per image by 15-25% (wgan,
-wgan-gp) but changes the numerics of a double backward whose quality was not checked;
-`inference_mode` for the fakes of the critic steps (the critic's backward needs them, and
+Threads on the idle machine (20:05), `GAN_PLAYGROUND_THREADS=1|2 python -m gan_playground
+bench acgan --seconds 8`, alternating: the conv ACGAN ran 1,178 / 1,231 images/s on one thread
+and 1,282 / 1,254 on two (4-9% faster, for 30% more CPU time); one thread stays the default on
+<= 2 cores, where the app's own handlers and any neighbour share the cores.
+
+Tried and not enabled: `inference_mode` for the fakes of the critic steps (the critic's backward needs them, and
 inference tensors cannot be saved for backward); one critic pass in the AAE's D step (exact to
 1e-7 after 3 steps, but it tipped a seed-sensitive learning test, for a ~6% gain: reverted);
 torch.compile (a double backward is not supported by AOTAutograd, and compile time on 2 busy
