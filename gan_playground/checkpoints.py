@@ -29,7 +29,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from gan_playground import __version__
-from gan_playground.config import RunConfig, build_config, config_to_dict
+from gan_playground.config import RunConfig, build_config, config_to_dict, settings_before
 from gan_playground.data import DataSpec
 from gan_playground.errors import CheckpointError, UserError
 from gan_playground.models import GANModel, create_model, model_class
@@ -314,7 +314,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
         name = config["model"]
         cls = model_class(name)
         spec = _data_spec(config["data"])
-        model_config = build_config(cls.Config, _mapping(config, "config"))
+        model_config = build_config(cls.Config, settings_before(cls.Config, _mapping(config, "config")))
         run = build_config(RunConfig, _mapping(config, "run"))
         step = int(config.get("step", 0))
         if step < 0:

@@ -16,12 +16,14 @@ from typing import Any, Literal
 from gan_playground.errors import ConfigError
 
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
-          ui: bool = True) -> Any:
+          ui: bool = True, before: Any = None) -> Any:
     """A config field with a help text and an inclusive numeric range.
 
     `ui=False` keeps expert settings off the UI's main controls (they stay settable by `--set`).
+    `before`: for a setting added after checkpoints were shared, the value that means what those
+    checkpoints did (their config.json lacks the key); None: the default means it.
     """
-    meta = {"help": help, "low": low, "high": high, "ui": ui}
+    meta = {"help": help, "low": low, "high": high, "ui": ui, "before": before}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -39,6 +41,13 @@ class FieldSpec:
     high: float | None = None
     choices: tuple[str, ...] = ()
     ui: bool = True
+
+
+def settings_before(config_cls: type, saved: dict[str, Any]) -> dict[str, Any]:
+    """`saved` (a checkpoint's settings) plus the `before` value of each newer setting it lacks."""
+    missing = {f.name: f.metadata["before"] for f in dataclasses.fields(config_cls)
+               if f.name not in saved and f.metadata.get("before") is not None}
+    return {**missing, **saved}
 
 
 def field_specs(config_cls: type) -> list[FieldSpec]:

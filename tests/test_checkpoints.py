@@ -142,6 +142,23 @@ def test_config_and_model_card(image_folder, tmp_path):
     assert "samples.png" in card and "fid" in card
 
 
+def test_a_checkpoint_from_before_a_setting_existed_loads_as_it_was(image_folder, tmp_path):
+    # Folders written before `ema` existed have no "ema" key and no averaged generator: they
+    # load with ema=0 (`param(before=...)`), not with today's default, which needs the average.
+    run = make_run("wgan-gp", image_folder)
+    weights = {k: v for k, v in run.model.state_dict().items() if not k.startswith("generator_ema.")
+               and k != "ema_updates"}
+    folder = save_checkpoint(tmp_path / "ck", run, step=2)
+    save_file(weights, folder / "model.safetensors")
+    config = json.loads((folder / "config.json").read_text())
+    del config["config"]["ema"]
+    (folder / "config.json").write_text(json.dumps(config))
+    loaded = load_checkpoint(folder).model
+    assert loaded.ema_decay == 0 and not hasattr(loaded, "generator_ema")
+    run.model.ema_decay = 0.0  # the trained run, drawing from its generator itself
+    assert torch.equal(samples(loaded), samples(run.model))
+
+
 def test_training_state_does_not_fit_another_model(image_folder, tmp_path):
     run = make_run("wgan-gp", image_folder)
     save_checkpoint(tmp_path / "gp", run, step=2)

@@ -75,7 +75,8 @@ class ACGANConfig:
     fake_class_loss: bool = param(False, "D also learns to name the class of fakes, -log P(c | G(z, c)), as in "
                                          "the paper's L_C (on); off: D's class head learns from real images only")
     ema: float = param(0.999, "decay of the moving average of the generator's weights that draws samples "
-                              "and scores (0: sample from the generator itself)", low=0.0, high=0.99999)
+                              "and scores (0: sample from the generator itself)", low=0.0, high=0.99999,
+                       before=0.0)
     width: int = param(32, "channels of the dcgan arch's first layer", low=4, high=512, ui=False)
     embed_dim: int = param(10, "size of the dcgan arch's label embedding, concatenated to z",
                            low=1, high=1024, ui=False)

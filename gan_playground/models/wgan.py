@@ -80,7 +80,8 @@ class WGANConfig:
     betas: tuple[float, float] = param((0.0, 0.9), "Adam's beta1, beta2", low=0.0, high=0.9999)
     n_critic: int = param(5, "critic updates per generator update", low=1, high=100)
     ema: float = param(0.999, "decay of the moving average of the generator's weights that draws samples "
-                              "and scores (0: sample from the generator itself)", low=0.0, high=0.99999)
+                              "and scores (0: sample from the generator itself)", low=0.0, high=0.99999,
+                       before=0.0)
     width: int = param(64, "channels of the dcgan arch's first layer", low=4, high=512, ui=False)
     toy_width: int = param(512, "hidden units of the 2-D toy MLP (512 in gan_toy.py; 128 learns faster on a CPU)",
                            low=8, high=4096)
