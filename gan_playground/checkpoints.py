@@ -148,7 +148,8 @@ def reproduce_command(run: "Run", step: int) -> str:
     sets = " ".join(f"--set {k}={_format_value(v)}" for k, v in config_to_dict(run.model.config).items())
     return (f"python -m gan_playground train {run.run.model} --dataset {run.run.dataset} --steps {step} "
             f"--batch-size {run.run.batch_size} --seed {run.run.seed} "
-            f"{'--precision bf16 ' if run.run.precision == 'bf16' else ''}{sets}").strip()
+            f"{'--precision bf16 ' if run.run.precision == 'bf16' else ''}"
+            f"{'--lr-decay linear ' if run.run.lr_decay == 'linear' else ''}{sets}").strip()
 
 
 def _format_value(v: Any) -> str:
@@ -430,18 +431,18 @@ def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> li
 
 
 def resume_run(path: str | Path, *, device: str = "auto", overrides: dict[str, Any] | None = None,
-               precision: str | None = None) -> tuple["Run", int]:
+               precision: str | None = None, lr_decay: str | None = None) -> tuple["Run", int]:
     """A Run rebuilt from a checkpoint, weights and optimizers loaded: train on from its step.
 
     `overrides` may change settings that do not change the networks' shapes (e.g. a lower `lr`
-    after a divergence), and `precision` the training step's (see engine.autocast). The optimizers keep their saved moments but take their learning rates
+    after a divergence); `precision` and `lr_decay` replace the run's. The optimizers keep their saved moments but take their learning rates
     from the (possibly changed) settings: each model maps its own `lr*` fields to its optimizers.
     """
     from gan_playground.engine import prepare_run
 
     loaded = load_checkpoint(path)
-    run_cfg = build_config(RunConfig, {"device": device, **({"precision": precision} if precision else {})},
-                           base=loaded.run)
+    changes = {"device": device, "precision": precision, "lr_decay": lr_decay}
+    run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
     model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)
     run = prepare_run(run_cfg, model_config=model_cfg)
     run.model.load_state_dict(loaded.model.state_dict())

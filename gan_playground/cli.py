@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--precision", choices=("fp32", "bf16"), default=None,
                    help="bf16: the step's matrix products in bfloat16 (autocast), weights fp32 (default fp32; "
                         "on --resume, the checkpoint's)")
+    t.add_argument("--lr-decay", choices=("none", "linear"), default=None,
+                   help="linear: every learning rate falls to 0 at the last step (default none; on --resume, "
+                        "the checkpoint's)")
     t.add_argument("--out", help="checkpoint folder (default runs/MODEL-DATASET)")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting, e.g. lr=1e-4; repeatable")
     t.add_argument("--resume", metavar="DIR", help="continue a checkpoint from its step and optimizer state")
@@ -144,12 +147,12 @@ def _train(args, ctx) -> int:
     overrides = parse_set_options(args.set)
     run_settings = {"model": args.model, "dataset": args.dataset, "steps": args.steps,
                     "batch_size": args.batch_size, "device": args.device, "seed": args.seed,
-                    "precision": args.precision or "fp32"}
+                    "precision": args.precision or "fp32", "lr_decay": args.lr_decay or "none"}
     if args.eval_every < 0 or args.autosave_minutes < 0 or not math.isfinite(args.autosave_minutes):
         raise UserError("--eval-every and --autosave-minutes must be >= 0.")
     if args.resume:
         run, start_step = resume_run(args.resume, device=args.device, overrides=overrides,
-                                     precision=args.precision)
+                                     precision=args.precision, lr_decay=args.lr_decay)
         if run.model.name != args.model:
             raise UserError(f"--resume {args.resume} holds a {run.model.name}, not a {args.model}.")
         if args.steps <= start_step:

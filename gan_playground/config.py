@@ -190,6 +190,8 @@ class RunConfig:
     batch_size: int = param(64, "examples per batch", low=1, high=4096)
     device: Literal["auto", "cpu", "cuda", "mps"] = param("auto", "where to train: auto picks CUDA, then MPS, then CPU")
     seed: int = param(0, "seed of weights, batches and noise", low=0, high=2**63 - 1)
+    lr_decay: Literal["none", "linear"] = param(
+        "none", "linear: every learning rate falls in a straight line from its setting to 0 at the last step")
     precision: Literal["fp32", "bf16"] = param(
         "fp32", "bf16: the training step's matrix products run in bfloat16 under torch.autocast, weights and "
                 "optimizer state stay fp32 (faster on CPUs with AMX or AVX512-BF16 and on recent GPUs)")

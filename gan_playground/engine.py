@@ -225,6 +225,7 @@ class TrainingJob:
         self.model = run.model
         self.steps = steps or run.run.steps
         self.step = start_step
+        self._base_lrs: dict[str, list[float]] | None = None  # for lr_decay, read at the first step
         self.log_every = log_every
         self.preview_every = preview_every
         self.max_history = max_history
@@ -338,6 +339,18 @@ class TrainingJob:
             traceback.print_exc(file=sys.stderr)
             self._set(state="failed", message=f"Training failed at step {self.step}: {type(err).__name__}: {err}")
 
+    def _decay_learning_rates(self) -> None:
+        """`lr_decay=linear`: each rate is its setting times (1 - step / steps) for the coming step."""
+        if self.run.run.lr_decay != "linear":
+            return
+        if self._base_lrs is None:  # the settings' rates, read once (resume_run restores them)
+            self._base_lrs = {name: [g["lr"] for g in opt.param_groups]
+                              for name, opt in self.model.optimizers.items()}
+        factor = max(0.0, 1.0 - self.step / self.steps)
+        for name, opt in self.model.optimizers.items():
+            for group, base in zip(opt.param_groups, self._base_lrs[name]):
+                group["lr"] = base * factor
+
     def _ended(self) -> bool:
         return self.step >= self.steps or self._stop.is_set() or self.state == "diverged"
 
@@ -358,6 +371,7 @@ class TrainingJob:
                 t_last, images_since = time.perf_counter(), 0
                 continue
             x, y = sampler.next(model.batches_per_step)
+            self._decay_learning_rates()
             with self._model_lock, autocast(self.run):
                 losses = model.train_step(x, y)
             names = list(losses)

@@ -141,3 +141,19 @@ def test_eval_every_keeps_the_best_checkpoint_by_score(tmp_path, capsys):
     assert code == 0 and "modes" in best["scores"] and best["step"] in (10, 20, 30, 40)
     modes = [float(r.split(",")[-2]) for r in history[1:] if r.split(",")[-2]]  # the modes column
     assert best["scores"]["modes"] == max(modes)
+
+
+def test_the_reproduce_command_keeps_the_run_settings_and_parses():
+    import shlex
+
+    from gan_playground.checkpoints import reproduce_command
+    from gan_playground.cli import build_parser
+    from gan_playground.config import RunConfig
+    from gan_playground.engine import prepare_run
+
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, seed=7,
+                                precision="bf16", lr_decay="linear"), {"toy_width": "16"})
+    command = reproduce_command(run, step=300)
+    args = build_parser().parse_args(shlex.split(command)[3:])  # after "python -m gan_playground"
+    assert (args.model, args.steps, args.seed, args.precision, args.lr_decay) == ("wgan-gp", 300, 7, "bf16", "linear")
+    assert "toy_width=16" in args.set

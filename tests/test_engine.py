@@ -188,3 +188,20 @@ def test_bf16_precision_runs_the_step_in_bfloat16_and_keeps_fp32_weights():
     assert run.model.sample(run.model.random_latents(4)).dtype == torch.float32  # sampling stays fp32
     with pytest.raises(ConfigError, match="precision"):
         prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", precision="fp8"))
+
+
+def test_linear_lr_decay_falls_to_zero_at_the_last_step():
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=10, batch_size=16,
+                                lr_decay="linear"), {"lr": "1e-3", "n_critic": "1", "toy_width": "16"})
+    rates = []
+    step = run.model.train_step
+
+    def spy(x, y):
+        rates.append([opt.param_groups[0]["lr"] for opt in run.model.optimizers.values()])
+        return step(x, y)
+
+    run.model.train_step = spy
+    job = TrainingJob(run, log_every=1).start()
+    assert job.join(60) and job.snapshot().state == "finished"
+    assert [r[0] for r in rates] == pytest.approx([1e-3 * (1 - i / 10) for i in range(10)])
+    assert all(r[0] == r[1] for r in rates)  # every optimizer follows the schedule
