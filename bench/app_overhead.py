@@ -21,7 +21,6 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -30,37 +29,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 
-REPO = Path(__file__).resolve().parents[1]
+from apps import REPO, rss_mb, start_app, stop_app  # noqa: E402  (bench/apps.py)
 TAB = {"wgan-gp": "wgan", "wgan": "wgan", "wgan-div": "wgan", "acgan": "acgan", "aae": "aae"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out + [g for c in out for g in _children(c)]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory (VmRSS, Linux /proc) of a process and its children, in MiB."""
-    total = 0
-    for p in [pid, *_children(pid)]:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    return total / 2**20
 
 
 def headless(model: str, seconds: float, env: dict) -> float:
@@ -72,24 +42,11 @@ def headless(model: str, seconds: float, env: dict) -> float:
 def with_app(model: str, seconds: float, env: dict) -> dict:
     from gradio_client import Client
 
-    port = free_port()
     saves = tempfile.mkdtemp(prefix="gp-app-")
-    app_env = {**env, "GRADIO_SERVER_PORT": str(port), "GAN_PLAYGROUND_UI_SAVES": saves,
-               "GRADIO_ANALYTICS_ENABLED": "False"}
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=app_env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+    app, url = start_app({**env, "GAN_PLAYGROUND_UI_SAVES": saves})
     proc = app.pid
     try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                client = Client(url, verbose=False)
-                break
-            except Exception:
-                if app.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the app did not come up: {app.stderr.read()[-2000:] if app.stderr else ''}")
-                time.sleep(1)
+        client = Client(url, verbose=False)
         time.sleep(5)
         idle = rss_mb(proc)
         tab = TAB[model]
@@ -108,11 +65,7 @@ def with_app(model: str, seconds: float, env: dict) -> dict:
         return {"start_status": str(status)[:200], "images_per_s": statistics.median(rates) if rates else 0.0,
                 "polls_with_rate": len(rates), "rss_idle_mb": round(idle, 1), "rss_peak_training_mb": round(peak, 1)}
     finally:
-        app.terminate()
-        try:
-            app.wait(30)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop_app(app)
 
 
 def main() -> None:

@@ -15,48 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from apps import cpu_model, rss_mb, start_app, stop_app  # bench/apps.py
 
 
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
-
-
-def wait_for_server(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
-    import urllib.request
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise SystemExit(f"the app exited with code {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("the app did not start in time")
 
 
 def status_of(client, tries: int = 10) -> str:
@@ -81,15 +50,9 @@ def main() -> int:
 
     from gradio_client import Client
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
     temp_dir = Path(tempfile.mkdtemp(prefix="gradio-load-"))
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_TEMP_DIR": str(temp_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server, url = start_app({**os.environ, "GRADIO_TEMP_DIR": str(temp_dir)})
     try:
-        wait_for_server(url, server)
         owner = Client(url, verbose=False)
         owner.predict(variant="wgan-gp", dataset="mnist", steps=1_000_000, api_name="/wgan_start")
         time.sleep(5)  # let the job run and the first snapshot exist
@@ -140,29 +103,15 @@ def main() -> int:
             "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
             "rss_growth_mb": round(rss_end - rss_start, 1), "gradio_temp_mb": round(folder_mb(temp_dir), 2),
             "isolation_ok": isolation_ok, "job_status_at_end": str(final)[:200],
-            "cpu": _cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M"),
+            "cpu": f"{cpu_model()} x{os.cpu_count()}", "date": time.strftime("%Y-%m-%d %H:%M"),
         }
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_app(server)
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     ok = not errors and isolation_ok and result["rss_growth_mb"] <= 100
     return 0 if ok else 1
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+from apps import cpu_model  # noqa: E402  (bench/apps.py)
 MODELS = ("wgan", "wgan-gp", "wgan-div", "aae", "acgan")
 TARGET = {"wgan": 2.5, "wgan-gp": 2.5, "wgan-div": 2.5, "aae": 2.5}  # CPU, 2 cores, batch 64
 
@@ -55,16 +56,6 @@ NOTES = {
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def run_json(cmd: list[str], env: dict[str, str]) -> dict:
