@@ -119,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
 
 # ----------------------------------------------------------------------------------------------
 
+def _given(**options) -> dict:
+    """The options the user set (None: not given, so RunConfig's default or the checkpoint's applies)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def cmd_models(args) -> int:
     from gan_playground.models import MODELS
 
@@ -147,7 +152,7 @@ def _train(args, ctx) -> int:
     overrides = parse_set_options(args.set)
     run_settings = {"model": args.model, "dataset": args.dataset, "steps": args.steps,
                     "batch_size": args.batch_size, "device": args.device, "seed": args.seed,
-                    "precision": args.precision or "fp32", "lr_decay": args.lr_decay or "none"}
+                    **_given(precision=args.precision, lr_decay=args.lr_decay)}
     if args.eval_every < 0 or args.autosave_minutes < 0 or not math.isfinite(args.autosave_minutes):
         raise UserError("--eval-every and --autosave-minutes must be >= 0.")
     if args.resume:
@@ -351,7 +356,7 @@ def cmd_bench(args) -> int:
         raise UserError(f"--seconds {args.seconds} is not valid: expected a number in [0.5, 3600].")
     run = prepare_run(build_config(RunConfig, {"model": args.model, "dataset": args.dataset,
                                                "batch_size": args.batch_size, "device": args.device,
-                                               "seed": args.seed, "precision": args.precision or "fp32"}),
+                                               "seed": args.seed, **_given(precision=args.precision)}),
                        parse_set_options(args.set))
     result = benchmark(run, seconds=args.seconds)
     print(json.dumps({"model": args.model, "dataset": args.dataset, "device": str(run.device),

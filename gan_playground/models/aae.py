@@ -411,7 +411,7 @@ class CategoricalAAE(AAE):
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         """Training images as the phases see them: randomly shifted by up to `shift` pixels."""
-        return random_shift(x, self.config.shift) if self.data.kind == "image" else x
+        return random_shift(x, self.config.shift)
 
     def decoder_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor:
         if y is None:

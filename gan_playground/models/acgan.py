@@ -180,7 +180,7 @@ class ACGAN(GANModel):
             "g": torch.optim.Adam(self.generator.parameters(), lr=c.lr, betas=c.betas),
             "d": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr, betas=c.betas),
         }
-        self.track_average(self.generator, c.ema)
+        self.track_average(c.ema)
 
     @classmethod
     def image_size_for(cls, config: ACGANConfig, dataset: str) -> int | None:
@@ -193,7 +193,7 @@ class ACGAN(GANModel):
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         if y is None:
             raise ValueError("ACGAN draws an image of a chosen class: pass y (class indices).")
-        return self.sampling_net(self.generator)(z, y.long())
+        return self.sampling_net(z, y.long())
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
@@ -223,7 +223,7 @@ class ACGAN(GANModel):
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        self.update_average(self.generator)
+        self.update_average()
         self.discriminator.requires_grad_(True)
 
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "loss_aux": loss_aux.detach(),

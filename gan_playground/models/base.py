@@ -97,8 +97,8 @@ class GANModel(nn.Module):
         raise NotImplementedError
 
     # -- the generator's moving average --------------------------------------------------------
-    def track_average(self, generator: nn.Module, decay: float) -> None:
-        """Keep `generator_ema`, an exponential moving average of `generator`'s weights.
+    def track_average(self, decay: float) -> None:
+        """Keep `generator_ema`, an exponential moving average of `self.generator`'s weights.
 
         Samples, scores and the explorer draw from the average (Yazici et al. 2019, "The Unusual
         Effectiveness of Averaging in GAN Training"): it smooths out the generator's oscillation
@@ -108,11 +108,11 @@ class GANModel(nn.Module):
         """
         self.ema_decay = decay
         if decay > 0:
-            self.generator_ema = copy.deepcopy(generator).requires_grad_(False)
+            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
             self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))  # kept by checkpoints
 
     @torch.no_grad()
-    def update_average(self, generator: nn.Module) -> None:
+    def update_average(self) -> None:
         """After each generator update: ema <- decay * ema + (1 - decay) * weights; buffers copied."""
         if self.ema_decay <= 0:
             return
@@ -120,16 +120,17 @@ class GANModel(nn.Module):
             self._ema_updates = int(self.ema_updates)
         n = self._ema_updates
         decay = min(self.ema_decay, (1 + n) / (10 + n))
-        torch._foreach_lerp_(list(self.generator_ema.parameters()), list(generator.parameters()), 1 - decay)
+        torch._foreach_lerp_(list(self.generator_ema.parameters()), list(self.generator.parameters()), 1 - decay)
         buffers = list(self.generator_ema.buffers())
         if buffers:
-            torch._foreach_copy_(buffers, list(generator.buffers()))
+            torch._foreach_copy_(buffers, list(self.generator.buffers()))
         self._ema_updates = n + 1
         self.ema_updates.fill_(n + 1)
 
-    def sampling_net(self, generator: nn.Module) -> nn.Module:
-        """The network that draws samples: the moving average if there is one."""
-        return self.generator_ema if self.ema_decay > 0 else generator
+    @property
+    def sampling_net(self) -> nn.Module:
+        """The network that draws samples: the moving average if there is one, else `generator`."""
+        return self.generator_ema if self.ema_decay > 0 else self.generator
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)

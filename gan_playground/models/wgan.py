@@ -140,7 +140,7 @@ class WGAN(GANModel):
             self.generator = nets.conv_generator(c.latent_dim, data.shape, width=c.width)
             self.critic = nets.conv_critic(data.shape, width=c.width, norm="none")
         self.optimizers = self.make_optimizers()
-        self.track_average(self.generator, c.ema)
+        self.track_average(c.ema)
 
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Arjovsky et al. use momentum-free RMSprop: with Adam, clipped critics trained unstably."""
@@ -162,7 +162,7 @@ class WGAN(GANModel):
                 w.clamp_(-self.config.clip, self.config.clip)
 
     def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.sampling_net(self.generator)(z)
+        return self.sampling_net(z)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
@@ -196,7 +196,7 @@ class WGAN(GANModel):
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        self.update_average(self.generator)
+        self.update_average()
         self.critic.requires_grad_(True)
 
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
