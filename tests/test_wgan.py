@@ -6,7 +6,7 @@ from gan_playground.config import RunConfig
 from gan_playground.data import DataSpec
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.models import create_model
-from gan_playground.models.wgan import divergence_penalty, gradient_penalty, lipschitz_penalty
+from gan_playground.models.wgan import divergence_scores_and_penalty, gradient_penalty, lipschitz_penalty
 
 MNIST_LIKE = DataSpec((1, 28, 28), 10, "image")
 VARIANTS = ("wgan", "wgan-gp", "wgan-div", "wgan-lp")
@@ -27,7 +27,7 @@ def test_penalties_of_a_linear_critic(norm):
     real, fake = torch.randn(8, 1, 4, 4), torch.randn(8, 1, 4, 4)
     assert gradient_penalty(critic, real, fake).item() == pytest.approx((norm - 1) ** 2, abs=1e-5)
     assert lipschitz_penalty(critic, real, fake).item() == pytest.approx(max(0.0, norm - 1) ** 2, abs=1e-5)
-    assert divergence_penalty(critic, real, fake, p=6).item() == pytest.approx(norm ** 6, rel=1e-4)
+    assert divergence_scores_and_penalty(critic, real, fake, p=6)[1].item() == pytest.approx(norm ** 6, rel=1e-4)
 
 
 def test_gradient_norm_is_per_sample_over_the_whole_image():
@@ -39,6 +39,27 @@ def test_gradient_norm_is_per_sample_over_the_whole_image():
     # interpolates of x with itself are x: |grad| = 2 |x| per sample = 0.6 and 0.8
     expected = ((0.6 - 1) ** 2 + (0.8 - 1) ** 2) / 2
     assert gradient_penalty(critic, real, real).item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_divergence_penalty_of_one_pass_equals_per_sample_gradients():
+    # One backward over cat(real, fake) must give each sample its own gradient, as separate
+    # passes would: checked against one autograd call per sample on a nonlinear critic.
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    real, fake = torch.randn(3, 1, 4, 4), torch.randn(3, 1, 4, 4)
+    scores, penalty = divergence_scores_and_penalty(critic, real, fake, p=6)
+
+    def own_norm(x):
+        x = x.unsqueeze(0).requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(x).sum(), x)
+        return grad.norm()
+
+    expected = 0.5 * (torch.stack([own_norm(x) ** 6 for x in real]).mean()
+                      + torch.stack([own_norm(x) ** 6 for x in fake]).mean())
+    assert torch.allclose(scores, critic(torch.cat([real, fake])))
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
+    penalty.backward()  # differentiable for the critic's weights (the double backward)
+    assert critic[1].weight.grad.abs().sum() > 0
 
 
 def test_penalty_is_differentiable_for_the_critic():

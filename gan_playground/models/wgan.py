@@ -33,11 +33,21 @@ from gan_playground.models.base import GANModel
 # ----------------------------------------------------------------------------------------------
 # Penalties: small pure functions of a critic and two batches.
 
-def _input_grad_norm(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """|grad_x D(x)|_2 per sample, over the flattened input, kept in the graph. (B,)"""
+def _scores_and_grad_norms(critic: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """D(x) (B, 1) and |grad_x D(x)|_2 per sample (B,), over the flattened input, both in the graph.
+
+    One backward of sum(D(x)) gives every sample's own input gradient: the critic scores each
+    sample on its own (no batch norm, see ConvTrunk).
+    """
     x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
-    return grad.flatten(1).norm(2, dim=1)
+    scores = critic(x)
+    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    return scores, grad.flatten(1).norm(2, dim=1)
+
+
+def _input_grad_norm(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """|grad_x D(x)|_2 per sample, kept in the graph. (B,)"""
+    return _scores_and_grad_norms(critic, x)[1]
 
 
 def _interpolates(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -59,13 +69,18 @@ def lipschitz_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor)
     return torch.relu(_input_grad_norm(critic, _interpolates(real, fake)) - 1).pow(2).mean()
 
 
-def divergence_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *, p: float) -> torch.Tensor:
-    """Wu et al. 2018 (WGAN-div), eq. 13 without k: E[|grad D(x)|_2^p] at real and at fake points.
+def divergence_scores_and_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
+                                  p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """D(cat(real, fake)) (2B, 1) and Wu et al. 2018 (WGAN-div), eq. 13 without k:
+    E[|grad D(x)|_2^p] at real and at fake points, averaged.
 
     The paper allows any distribution for the penalized points; its experiments found the mix
-    of real and fake samples best (better FID than interpolates), so we average the two.
+    of real and fake samples best (better FID than interpolates). Those are the very points the
+    critic's loss scores, so one critic pass serves both, as in PyTorch-GAN's wgan_div.py.
     """
-    return 0.5 * (_input_grad_norm(critic, real).pow(p).mean() + _input_grad_norm(critic, fake).pow(p).mean())
+    scores, norms = _scores_and_grad_norms(critic, torch.cat([real, fake]))
+    powered = norms.pow(p)
+    return scores, 0.5 * (powered[:real.shape[0]].mean() + powered[real.shape[0]:].mean())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -155,6 +170,14 @@ class WGAN(GANModel):
         """The Lipschitz term added to the critic's loss (weight clipping adds none)."""
         return real.new_zeros(())
 
+    def scores_and_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The critic's scores of cat(real, fake) (2B, 1), and the penalty.
+
+        One critic pass over real and fake together: the critic scores each sample on its own
+        (no batch norm, see ConvTrunk), so this equals two passes, in fewer, larger ops.
+        """
+        return self.critic(torch.cat([real, fake])), self.penalty(real, fake)
+
     def after_critic_update(self) -> None:
         """Weight clipping: project the critic's weights back into [-c, c] after each update."""
         with torch.no_grad():
@@ -178,15 +201,11 @@ class WGAN(GANModel):
             # is kept (grad enabled) rather than run again.
             with torch.set_grad_enabled(i == len(reals) - 1):
                 fake_g = self.generator(torch.randn(batch, self.latent_dim, device=x.device))
-            fake = fake_g.detach()
-            # One critic pass over real and fake together: the critic scores each sample on its
-            # own (no batch norm, see ConvTrunk), so this equals two passes, in fewer, larger ops.
-            scores = self.critic(torch.cat([real, fake]))  # (2B, 1)
+            scores, penalty = self.scores_and_penalty(real, fake_g.detach())  # (2B, 1), ()
             wasserstein = scores[:batch].mean() - scores[batch:].mean()
-            penalty = self.penalty(real, fake)
             loss_d = -wasserstein + penalty
             opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
+            loss_d.backward(inputs=list(self.critic.parameters()))  # no gradient for the penalty's points
             opt_d.step()
             self.after_critic_update()
 
@@ -231,8 +250,10 @@ class WGANDiv(PenalizedWGAN):
     name = "wgan-div"
     Config = WGANDivConfig
 
-    def penalty(self, real, fake):
-        return self.config.k * divergence_penalty(self.critic, real, fake, p=self.config.p)
+    def scores_and_penalty(self, real, fake):
+        """The penalty's points are the scored points: one critic pass gives both."""
+        scores, penalty = divergence_scores_and_penalty(self.critic, real, fake, p=self.config.p)
+        return scores, self.config.k * penalty
 
 
 class WGANLP(PenalizedWGAN):
