@@ -100,7 +100,8 @@ def use_fast_paths(run: Run) -> None:
     optimizer state brings back the options the optimizers were saved with.
 
     - Every device: optimizers step all parameters in one kernel (fused Adam/AdamW on CPU and
-      CUDA; multi-tensor "foreach" for the rest) instead of a Python loop over tensors. On the
+      CUDA; multi-tensor "foreach" for the rest; the WGAN's RMSprop fuses by itself, optim.py)
+      instead of a Python loop over tensors. On the
       CPU this took a WGAN-GP step from 308 to 258 us of CPU time per image (bench/RESULTS.md).
     - CPU with 2 cores or fewer: one intra-op thread (`GAN_PLAYGROUND_THREADS=N` overrides). On
       the shared 2-core machine, batch-64 steps ran 30-45% faster on one thread than on two:
@@ -117,6 +118,8 @@ def use_fast_paths(run: Run) -> None:
     fused_ok = device.type in ("cpu", "cuda")
     for opt in run.model.optimizers.values():
         fused = fused_ok and isinstance(opt, (torch.optim.Adam, torch.optim.AdamW))
+        if not fused and "foreach" not in opt.defaults:
+            continue  # the project's own RMSprop (optim.py) fuses by itself
         for group in opt.param_groups:
             if group.get("differentiable") or group.get("capturable"):
                 continue
