@@ -430,9 +430,11 @@ def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> li
             for a, b in zip(saved, current)]
 
 
-def resume_run(path: str | Path, *, device: str = "auto", overrides: dict[str, Any] | None = None,
+def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrides: dict[str, Any] | None = None,
                precision: str | None = None, lr_decay: str | None = None) -> tuple["Run", int]:
     """A Run rebuilt from a checkpoint, weights and optimizers loaded: train on from its step.
+
+    `checkpoint` is a folder, or what `load_checkpoint` returned for it (not read again).
 
     `overrides` may change settings that do not change the networks' shapes (e.g. a lower `lr`
     after a divergence); `precision` and `lr_decay` replace the run's. The optimizers keep their saved moments but take their learning rates
@@ -440,7 +442,7 @@ def resume_run(path: str | Path, *, device: str = "auto", overrides: dict[str, A
     """
     from gan_playground.engine import prepare_run
 
-    loaded = load_checkpoint(path)
+    loaded = checkpoint if isinstance(checkpoint, Loaded) else load_checkpoint(checkpoint)
     changes = {"device": device, "precision": precision, "lr_decay": lr_decay}
     run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
     model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)

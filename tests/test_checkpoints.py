@@ -385,6 +385,7 @@ def test_kill_between_the_two_renames(image_folder, tmp_path, monkeypatch):
     loaded = load_checkpoint(path)  # falls back to the whole old copy
     assert loaded.step == 1 and loaded.path.name == ".old-ck"
     assert resume_run(path, device="cpu")[1] == 1
+    assert resume_run(loaded, device="cpu")[1] == 1  # what load_checkpoint gave, not read again
 
     # the next save, killed again before its tmp folder is in place, must not lose the old copy
     calls.clear()

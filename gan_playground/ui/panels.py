@@ -777,7 +777,7 @@ class ModelTab:
                 specs = {s.name: s for s in field_specs(type(loaded.model.config))}
                 overrides = {n: getattr(loaded.model.config, n) * factor for n in specs
                              if n == "lr" or n.startswith("lr_")}
-            run, step = resume_run(folder, device=training_device(), overrides=overrides or None)
+            run, step = resume_run(loaded, device=training_device(), overrides=overrides or None)
             resumed_at.append(step)
             return self.make_job(run, step + extra, session, start_step=step)
 
