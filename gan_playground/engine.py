@@ -101,8 +101,8 @@ def use_fast_paths(run: Run) -> None:
 
     - Every device: optimizers step all parameters in one kernel (fused Adam/AdamW on CPU and
       CUDA; multi-tensor "foreach" for the rest; the WGAN's RMSprop fuses by itself, optim.py)
-      instead of a Python loop over tensors. On the
-      CPU this took a WGAN-GP step from 308 to 258 us of CPU time per image (bench/RESULTS.md).
+      instead of a Python loop over tensors. On the CPU this took a WGAN-GP step from 308 to
+      258 us of CPU time per image (bench/RESULTS.md).
     - CPU with 2 cores or fewer: one intra-op thread (`GAN_PLAYGROUND_THREADS=N` overrides). On
       the shared 2-core machine, batch-64 steps ran 30-45% faster on one thread than on two:
       two threads wait for each other whenever another process takes a core.
