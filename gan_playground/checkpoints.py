@@ -210,11 +210,12 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
     dataset_tag = dataset if not dataset.startswith("folder:") else "custom"
     model_cls = model_class(name)
     scores = config.get("scores") or {}
+    tags = dict.fromkeys(["gan", name, model_cls.family, dataset_tag, "pytorch", "safetensors"])  # acgan is both
     lines = [
         "---",
         "library_name: gan-playground",
         "license: mit",
-        "tags:", "- gan", f"- {name}", f"- {model_cls.family}", f"- {dataset_tag}", "- pytorch", "- safetensors",
+        "tags:", *(f"- {tag}" for tag in tags),
         *(["datasets:", f"- {dataset_tag}"] if dataset_tag in ("mnist", "fashion-mnist", "cifar10") else []),
         "pipeline_tag: unconditional-image-generation",
         "---",

@@ -139,6 +139,7 @@ def test_config_and_model_card(image_folder, tmp_path):
     meta = yaml.safe_load(card.split("---\n", 2)[1])
     assert meta["library_name"] == "gan-playground" and meta["license"]
     assert {"gan", "acgan", "safetensors"} <= set(meta["tags"])
+    assert len(meta["tags"]) == len(set(meta["tags"]))  # each once
     assert "samples.png" in card and "fid" in card
 
 
