@@ -93,8 +93,13 @@ def reconstruction_loss(x_rec: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(x_rec, x)
 
 
-def discriminator_loss(d_prior: torch.Tensor, d_code: torch.Tensor) -> torch.Tensor:
-    """Regularization phase, D's half (section 2, eq. 1): -log D(z_prior) - log(1 - D(q(z|x)))."""
+def discriminator_loss(disc: nn.Module, prior: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    """Regularization phase, D's half (section 2, eq. 1): -log D(z_prior) - log(1 - D(q(z|x))).
+
+    `code` is detached here: this loss trains D only. One D pass over both batches together:
+    D scores each sample on its own, so this equals two passes, in fewer, larger ops.
+    """
+    d_prior, d_code = disc(torch.cat([prior, code.detach()])).chunk(2)
     return (F.binary_cross_entropy_with_logits(d_prior, torch.ones_like(d_prior))
             + F.binary_cross_entropy_with_logits(d_code, torch.zeros_like(d_code)))
 
@@ -290,9 +295,7 @@ class AAE(GANModel):
         # (2a) Regularization phase, D: maximize log D(z_prior) + log(1 - D(enc(x))).
         z_fake = self.encoder(x)  # (B, latent)
         z_real = sample_prior(c.prior, x.shape[0], self.latent_dim, device=x.device)
-        # One D pass over prior and code samples together: D scores each sample on its own.
-        d_real, d_fake = self.disc_z(torch.cat([z_real, z_fake.detach()])).chunk(2)
-        loss_d_z = discriminator_loss(d_real, d_fake)
+        loss_d_z = discriminator_loss(self.disc_z, z_real, z_fake)
         opts["d"].zero_grad(set_to_none=True)
         loss_d_z.backward()
         opts["d"].step()
@@ -440,9 +443,8 @@ class CategoricalAAE(AAE):
         y_fake = logits.softmax(1)
         z_real = torch.randn_like(z_fake)
         y_real = sample_categorical(x.shape[0], k, device=x.device)
-        # One pass of each D over prior and code samples together: D scores each sample on its own.
-        loss_d_z = discriminator_loss(*self.disc_z(torch.cat([z_real, z_fake.detach()])).chunk(2))
-        loss_d_y = discriminator_loss(*self.disc_y(torch.cat([y_real, y_fake.detach()])).chunk(2))
+        loss_d_z = discriminator_loss(self.disc_z, z_real, z_fake)
+        loss_d_y = discriminator_loss(self.disc_y, y_real, y_fake)
         opts["d"].zero_grad(set_to_none=True)
         (loss_d_z + loss_d_y).backward()
         opts["d"].step()
