@@ -30,7 +30,7 @@ class RMSprop(torch.optim.Optimizer):
         if not 0.0 <= alpha < 1.0 or lr < 0.0 or eps < 0.0:
             raise ValueError(f"RMSprop needs lr >= 0, 0 <= alpha < 1 and eps >= 0; got {lr}, {alpha}, {eps}")
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps})
-        self._steps_for_kernel: dict[torch.device, list[torch.Tensor]] = {}
+        self._no_bias_correction: dict[torch.device, torch.Tensor] = {}  # the kernel's step count, per device
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -48,14 +48,17 @@ class RMSprop(torch.optim.Optimizer):
                 if not state:  # the same state torch's RMSprop keeps
                     state["step"] = torch.tensor(0.0)
                     state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
+            torch._foreach_add_([self.state[p]["step"] for p in params], 1.0)  # the count torch's RMSprop keeps
             averages = [self.state[p]["square_avg"] for p in params]
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             device = params[0].device
             if device.type in _FUSED_DEVICES and all(p.device == device and not p.is_sparse for p in params):
                 # The gradients stand in for Adam's first moment: with beta1 = 0 it is set to
                 # 0 * m + 1 * g = g, in place, so they come out unchanged.
-                torch._fused_adam_(params, grads, grads, averages, [], self._kernel_steps(device, len(params)),
+                if device not in self._no_bias_correction:
+                    self._no_bias_correction[device] = torch.tensor(_NO_BIAS_CORRECTION, device=device)
+                steps = [self._no_bias_correction[device]] * len(params)
+                torch._fused_adam_(params, grads, grads, averages, [], steps,
                                    lr=lr, beta1=0.0, beta2=alpha, weight_decay=0.0, eps=eps,
                                    amsgrad=False, maximize=False)
             else:
@@ -65,11 +68,3 @@ class RMSprop(torch.optim.Optimizer):
                 torch._foreach_add_(denominators, eps)
                 torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
         return loss
-
-    def _kernel_steps(self, device: torch.device, n: int) -> list[torch.Tensor]:
-        """The step count the fused kernel reads: large enough that it corrects no bias."""
-        steps = self._steps_for_kernel.get(device)
-        if steps is None or len(steps) < n:
-            one = torch.tensor(_NO_BIAS_CORRECTION, device=device)
-            steps = self._steps_for_kernel[device] = [one] * n
-        return steps[:n]
