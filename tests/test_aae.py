@@ -234,6 +234,32 @@ def test_cluster_scores_run(mnist_small):
     assert 0.1 <= accuracy <= 1
 
 
+@pytest.mark.parametrize("name", ("aae-semisupervised", "aae-cluster"))
+def test_the_encoders_moving_average_classifies_and_encodes(name, mnist_small):
+    model = make(name, ema=0.9)
+    model.attach_data(mnist_small, seed=0)
+    for x, y in batches(mnist_small, 5, 64):
+        model.train_step(x, y)
+    x_test = mnist_small.test[:200].float() / 127.5 - 1
+    avg, live = model.generator_ema, model.generator
+    with torch.no_grad():
+        h_avg, h_live = avg.encoder_trunk(x_test), live.encoder_trunk(x_test)
+        probs_avg, probs_live = avg.to_class(h_avg).softmax(1), live.to_class(h_live).softmax(1)
+    assert int(model.ema_updates) == 5 and not any(p.requires_grad for p in avg.parameters())
+    assert torch.allclose(model.class_probs(x_test), probs_avg) and not torch.allclose(probs_avg, probs_live)
+    assert torch.allclose(model.encode(x_test), avg.to_style(h_avg).detach())
+    assert any(k.startswith("generator_ema.to_class.") for k in model.state_dict())  # saved with the model
+
+    plain = make(name, ema=0)  # no average: the encoder itself answers
+    plain.attach_data(mnist_small, seed=0)
+    for x, y in batches(mnist_small, 2, 64):
+        plain.train_step(x, y)
+    assert not hasattr(plain, "generator_ema")
+    with torch.no_grad():
+        direct = plain.to_class(plain.encoder_trunk(x_test)).softmax(1)
+    assert torch.allclose(plain.class_probs(x_test), direct)
+
+
 # ----------------------------------------------------------------------------------------------
 # Through the engine
 
