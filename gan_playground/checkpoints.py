@@ -224,7 +224,8 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
         "",
         f"{model_cls.description()}",
         "",
-        f"Trained with [GAN Playground](https://github.com/) for {config['step']} steps (seed {config['seed']}).",
+        f"Trained with GAN Playground {config.get('version', '')} (the `gan_playground` package) "
+        f"for {config['step']} steps (seed {config['seed']}).",
         "",
     ]
     if has_samples:
