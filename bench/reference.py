@@ -1,13 +1,14 @@
 """A faithful re-creation of PyTorch-GAN's training loops, timed: the baseline of bench/throughput.py.
 
-    python bench/reference.py wgan-gp --seconds 20
+    python bench/reference.py wgan-gp --seconds 20 [--device cuda]
 
 Follows eriklindernoren/PyTorch-GAN `implementations/{wgan,wgan_gp,wgan_div,acgan,aae}/*.py`
 (master): torchvision MNIST through a DataLoader with PIL transforms (Resize for the 32x32
 scripts, ToTensor, Normalize([0.5], [0.5])), batch 64, shuffle, num_workers 0 (the scripts'
 default); the same networks, losses, optimizers and per-batch structure (one critic update per
 batch and a generator update every n_critic batches; ACGAN and AAE: one G and one D update per
-batch); z from numpy on the host, as in the scripts.
+batch); z from numpy on the host, as in the scripts. With `--device cuda`, as the scripts run
+when CUDA is there: networks on the GPU, each batch and each numpy draw copied to it.
 
 Changed, and only where the project's models make the same fix (DESIGN.md, "known mistakes"):
 BatchNorm gets its default eps instead of the scripts' `BatchNorm(n, 0.8)` (same work), and
@@ -183,17 +184,17 @@ class AAEDiscriminator(nn.Module):
         return self.model(z)
 
 
-def normal(*shape) -> torch.Tensor:
-    """`Variable(Tensor(np.random.normal(0, 1, shape)))`: noise drawn by numpy on the host."""
-    return torch.tensor(np.random.normal(0, 1, shape), dtype=torch.float32)
+def normal(*shape, device: torch.device) -> torch.Tensor:
+    """`Variable(Tensor(np.random.normal(0, 1, shape)))`: noise drawn by numpy on the host, then copied."""
+    return torch.tensor(np.random.normal(0, 1, shape), dtype=torch.float32, device=device)
 
 
 # ----------------------------------------------------------------------------------------------
 # The scripts' loops, one batch per call: `step(imgs, labels, i)`
 
-def make_wgan(kind: str):
+def make_wgan(kind: str, device: torch.device):
     latent_dim, n_critic, img_shape = 100, 5, (1, 28, 28)
-    generator, discriminator = MLPGenerator(latent_dim, img_shape), MLPCritic(img_shape)
+    generator, discriminator = MLPGenerator(latent_dim, img_shape).to(device), MLPCritic(img_shape).to(device)
     if kind == "wgan":
         lr, clip_value = 0.00005, 0.01
         optimizer_G = torch.optim.RMSprop(generator.parameters(), lr=lr)
@@ -204,10 +205,10 @@ def make_wgan(kind: str):
     lambda_gp, k, p = 10, 2, 6
 
     def compute_gradient_penalty(D, real_samples, fake_samples):
-        alpha = torch.tensor(np.random.random((real_samples.size(0), 1, 1, 1)), dtype=torch.float32)
+        alpha = torch.tensor(np.random.random((real_samples.size(0), 1, 1, 1)), dtype=torch.float32, device=device)
         interpolates = (alpha * real_samples + ((1 - alpha) * fake_samples)).requires_grad_(True)
         d_interpolates = D(interpolates)
-        fake = torch.ones(real_samples.shape[0], 1)
+        fake = torch.ones(real_samples.shape[0], 1, device=device)
         gradients = autograd.grad(outputs=d_interpolates, inputs=interpolates, grad_outputs=fake,
                                   create_graph=True, retain_graph=True, only_inputs=True)[0]
         gradients = gradients.view(gradients.size(0), -1)
@@ -215,9 +216,9 @@ def make_wgan(kind: str):
 
     def step(imgs, labels, i):
         if kind == "wgan":
-            real_imgs = imgs.type(torch.FloatTensor)
+            real_imgs = imgs.to(device, torch.float32)
             optimizer_D.zero_grad()
-            z = normal(imgs.shape[0], latent_dim)
+            z = normal(imgs.shape[0], latent_dim, device=device)
             fake_imgs = generator(z).detach()
             loss_D = -torch.mean(discriminator(real_imgs)) + torch.mean(discriminator(fake_imgs))
             loss_D.backward()
@@ -233,26 +234,26 @@ def make_wgan(kind: str):
                 loss_D.item(), loss_G.item()  # the script prints both
             return
         if kind == "wgan-gp":
-            real_imgs = imgs.type(torch.FloatTensor)
+            real_imgs = imgs.to(device, torch.float32)
             optimizer_D.zero_grad()
-            z = normal(imgs.shape[0], latent_dim)
+            z = normal(imgs.shape[0], latent_dim, device=device)
             fake_imgs = generator(z)
             real_validity = discriminator(real_imgs)
             fake_validity = discriminator(fake_imgs)
             gradient_penalty = compute_gradient_penalty(discriminator, real_imgs.data, fake_imgs.data)
             d_loss = -torch.mean(real_validity) + torch.mean(fake_validity) + lambda_gp * gradient_penalty
         else:  # wgan-div
-            real_imgs = imgs.type(torch.FloatTensor).requires_grad_(True)
+            real_imgs = imgs.to(device, torch.float32).requires_grad_(True)
             optimizer_D.zero_grad()
-            z = normal(imgs.shape[0], latent_dim)
+            z = normal(imgs.shape[0], latent_dim, device=device)
             fake_imgs = generator(z)
             real_validity = discriminator(real_imgs)
             fake_validity = discriminator(fake_imgs)
-            real_grad_out = torch.ones(real_imgs.size(0), 1)
+            real_grad_out = torch.ones(real_imgs.size(0), 1, device=device)
             real_grad = autograd.grad(real_validity, real_imgs, real_grad_out, create_graph=True,
                                       retain_graph=True, only_inputs=True)[0]
             real_grad_norm = real_grad.view(real_grad.size(0), -1).pow(2).sum(1) ** (p / 2)
-            fake_grad_out = torch.ones(fake_imgs.size(0), 1)
+            fake_grad_out = torch.ones(fake_imgs.size(0), 1, device=device)
             fake_grad = autograd.grad(fake_validity, fake_imgs, fake_grad_out, create_graph=True,
                                       retain_graph=True, only_inputs=True)[0]
             fake_grad_norm = fake_grad.view(fake_grad.size(0), -1).pow(2).sum(1) ** (p / 2)
@@ -272,9 +273,9 @@ def make_wgan(kind: str):
     return step
 
 
-def make_acgan():
+def make_acgan(device: torch.device):
     latent_dim, n_classes = 100, 10
-    generator, discriminator = ACGenerator(latent_dim, n_classes), ACDiscriminator(n_classes)
+    generator, discriminator = ACGenerator(latent_dim, n_classes).to(device), ACDiscriminator(n_classes).to(device)
     generator.apply(weights_init_normal)
     discriminator.apply(weights_init_normal)
     adversarial_loss, auxiliary_loss = torch.nn.BCELoss(), torch.nn.CrossEntropyLoss()
@@ -283,12 +284,12 @@ def make_acgan():
 
     def step(imgs, labels, i):
         batch_size = imgs.shape[0]
-        valid, fake = torch.ones(batch_size, 1), torch.zeros(batch_size, 1)
-        real_imgs, labels = imgs.type(torch.FloatTensor), labels.type(torch.LongTensor)
+        valid, fake = torch.ones(batch_size, 1, device=device), torch.zeros(batch_size, 1, device=device)
+        real_imgs, labels = imgs.to(device, torch.float32), labels.to(device, torch.long)
         # Train Generator
         optimizer_G.zero_grad()
-        z = normal(batch_size, latent_dim)
-        gen_labels = torch.tensor(np.random.randint(0, n_classes, batch_size), dtype=torch.long)
+        z = normal(batch_size, latent_dim, device=device)
+        gen_labels = torch.tensor(np.random.randint(0, n_classes, batch_size), dtype=torch.long, device=device)
         gen_imgs = generator(z, gen_labels)
         validity, pred_label = discriminator(gen_imgs)
         g_loss = 0.5 * (adversarial_loss(validity, valid) + auxiliary_loss(pred_label, gen_labels))
@@ -311,18 +312,19 @@ def make_acgan():
     return step
 
 
-def make_aae():
+def make_aae(device: torch.device):
     latent_dim, img_shape = 10, (1, 32, 32)
-    encoder, decoder, discriminator = AAEEncoder(img_shape, latent_dim), AAEDecoder(img_shape, latent_dim), \
-        AAEDiscriminator(latent_dim)
+    encoder, decoder, discriminator = (AAEEncoder(img_shape, latent_dim).to(device),
+                                       AAEDecoder(img_shape, latent_dim).to(device),
+                                       AAEDiscriminator(latent_dim).to(device))
     adversarial_loss, pixelwise_loss = torch.nn.BCELoss(), torch.nn.L1Loss()
     optimizer_G = torch.optim.Adam(itertools.chain(encoder.parameters(), decoder.parameters()), lr=0.0002,
                                    betas=(0.5, 0.999))
     optimizer_D = torch.optim.Adam(discriminator.parameters(), lr=0.0002, betas=(0.5, 0.999))
 
     def step(imgs, labels, i):
-        valid, fake = torch.ones(imgs.shape[0], 1), torch.zeros(imgs.shape[0], 1)
-        real_imgs = imgs.type(torch.FloatTensor)
+        valid, fake = torch.ones(imgs.shape[0], 1, device=device), torch.zeros(imgs.shape[0], 1, device=device)
+        real_imgs = imgs.to(device, torch.float32)
         # Train Generator (encoder + decoder)
         optimizer_G.zero_grad()
         encoded_imgs = encoder(real_imgs)
@@ -333,7 +335,7 @@ def make_aae():
         optimizer_G.step()
         # Train Discriminator
         optimizer_D.zero_grad()
-        z = normal(imgs.shape[0], latent_dim)
+        z = normal(imgs.shape[0], latent_dim, device=device)
         real_loss = adversarial_loss(discriminator(z), valid)
         fake_loss = adversarial_loss(discriminator(encoded_imgs.detach()), fake)
         d_loss = 0.5 * (real_loss + fake_loss)
@@ -344,16 +346,17 @@ def make_aae():
     return step
 
 
-def make_step(model: str):
+def make_step(model: str, device: torch.device):
     if model in ("wgan", "wgan-gp", "wgan-div"):
-        return make_wgan(model)
-    return make_acgan() if model == "acgan" else make_aae()
+        return make_wgan(model, device)
+    return make_acgan(device) if model == "acgan" else make_aae(device)
 
 
-def benchmark(model: str, *, seconds: float, batch_size: int = 64, warmup: int = 20, seed: int = 0) -> dict:
+def benchmark(model: str, *, seconds: float, batch_size: int = 64, warmup: int = 20, seed: int = 0,
+              device: str = "cpu") -> dict:
     torch.manual_seed(seed)
     np.random.seed(seed)
-    step = make_step(model)
+    step = make_step(model, torch.device(device))
     batches = forever(loader(model, batch_size))
     for i in range(warmup):
         imgs, labels = next(batches)
@@ -364,10 +367,12 @@ def benchmark(model: str, *, seconds: float, batch_size: int = 64, warmup: int =
         step(imgs, labels, i)
         images += imgs.shape[0]
         i += 1
+    if device == "cuda":
+        torch.cuda.synchronize()  # (each step's .item() reads already wait for the GPU)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
     return {"model": model, "images_per_s": images / elapsed, "images": images, "seconds": elapsed,
             "cpu_seconds": cpu, "images_per_cpu_s": images / cpu,
-            "batch_size": batch_size, "threads": torch.get_num_threads()}
+            "batch_size": batch_size, "threads": torch.get_num_threads(), "device": device}
 
 
 def main() -> None:
@@ -377,10 +382,15 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--warmup", type=int, default=20, help="batches before the clock starts")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="cuda: networks, losses and each batch on the GPU, as the scripts do when CUDA is there")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(json.dumps(benchmark(args.model, seconds=args.seconds, batch_size=args.batch_size, warmup=args.warmup)))
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: this torch sees no CUDA GPU.")
+    print(json.dumps(benchmark(args.model, seconds=args.seconds, batch_size=args.batch_size, warmup=args.warmup,
+                               device=args.device)))
 
 
 if __name__ == "__main__":

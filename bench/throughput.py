@@ -31,6 +31,7 @@ REPO = HERE.parent
 from apps import cpu_model  # noqa: E402  (bench/apps.py)
 MODELS = ("wgan", "wgan-gp", "wgan-div", "aae", "acgan")
 TARGET = {"wgan": 2.5, "wgan-gp": 2.5, "wgan-div": 2.5, "aae": 2.5}  # CPU, 2 cores, batch 64
+GPU_TARGET = 10.0  # every model, batch 64 (issue 7)
 
 # The project's models set to the reference scripts' architecture and hyperparameters;
 # ema=0: the reference keeps no moving average of the generator, so ours does not either.
@@ -76,14 +77,17 @@ def main() -> None:
     p.add_argument("--ref-threads", type=int, default=0, help="also run the reference on this many threads")
     p.add_argument("--bf16", action="store_true", help="also run ours with --precision bf16")
     p.add_argument("--out", default=str(HERE), help="folder for results.json and RESULTS.md")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where both sides train (cuda: write to another --out than the CPU table's)")
     args = p.parse_args()
 
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(REPO)}
     import torch  # after the env: only for its version string
 
-    sides = {"ref": lambda m: [sys.executable, "bench/reference.py", m, "--seconds", str(args.seconds)],
+    sides = {"ref": lambda m: [sys.executable, "bench/reference.py", m, "--seconds", str(args.seconds),
+                               "--device", args.device],
              "ours": lambda m: [sys.executable, "-m", "gan_playground", "bench", m, "--batch-size", "64",
-                                "--seconds", str(args.seconds), "--device", "cpu",
+                                "--seconds", str(args.seconds), "--device", args.device,
                                 *[a for s in OURS[m] for a in ("--set", s)]]}
     if args.ref_threads:
         sides["ref_threads"] = lambda m: [*sides["ref"](m), "--threads", str(args.ref_threads)]
@@ -107,10 +111,11 @@ def main() -> None:
             "ratio": med["ours"]["images_per_s"] / med["ref"]["images_per_s"],
             "ratio_cpu": med["ours"]["images_per_cpu_s"] / med["ref"]["images_per_cpu_s"],
             **({"ratio_bf16": med["ours_bf16"]["images_per_s"] / med["ref"]["images_per_s"]} if args.bf16 else {}),
-            "target": TARGET.get(model), "note": NOTES.get(model, ""),
+            "target": GPU_TARGET if args.device == "cuda" else TARGET.get(model), "note": NOTES.get(model, ""),
             "commands": {side: " ".join(cmd(model)[1:]) for side, cmd in sides.items()},
         }
-    machine = {"cpu": cpu_model(), "cores": os.cpu_count(),
+    machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "device": args.device,
+               **({"gpu": torch.cuda.get_device_name()} if args.device == "cuda" else {}),
                "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
                "torch": torch.__version__, "python": platform.python_version(),
                "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -190,7 +195,8 @@ def markdown(report: dict) -> str:
     bf16 = any("ours_bf16" in r["median"] for r in report["results"].values())
     lines = [
         "# Training throughput: ours against the PyTorch-GAN reference loop", "",
-        f"Machine: {m['cpu']}, {m['cores_usable'] or m['cores']} cores, torch {m['torch']}, Python {m['python']}, "
+        f"Machine: {m['cpu']}, {m['cores_usable'] or m['cores']} cores"
+        f"{', GPU ' + m['gpu'] if m.get('gpu') else ''}, torch {m['torch']}, Python {m['python']}, "
         f"{m['date']}. Batch 64, MNIST, {report['seconds']:g} s timed per run after warm-up, "
         f"{report['rounds']} runs per side, alternating; medians. Load average at the end: "
         f"{' '.join(map(str, m['load_average_end']))} (the machine is shared: the load before each run is in "

@@ -45,11 +45,14 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=100, help="steps between live scores")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting (default: the defaults)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.add_argument("--log", default=str(Path(__file__).resolve().parent / "time_to_quality.jsonl"),
+                   help="the JSON-lines file that the result is appended to")
     args = p.parse_args()
 
     what, reached = TARGETS[args.model]
     run = prepare_run(RunConfig(model=args.model, dataset="mnist", batch_size=64, steps=10_000_000, seed=args.seed,
-                                device="cpu"), parse_set_options(args.set))
+                                device=args.device), parse_set_options(args.set))
     evaluate = live_evaluator("mnist")
     job = TrainingJob(run, evaluate=evaluate, eval_every=args.eval_every)
     load_start = [round(x, 2) for x in os.getloadavg()]
@@ -78,7 +81,7 @@ def main() -> None:
               "load_average_end": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
               "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
               "command": " ".join(["python", *sys.argv]), "history": history}
-    with open(Path(__file__).resolve().parent / "time_to_quality.jsonl", "a") as fh:
+    with open(args.log, "a") as fh:
         fh.write(json.dumps(result) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "history"}))
 
