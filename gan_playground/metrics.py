@@ -230,8 +230,12 @@ def _load_classifier(folder: str, device: str) -> Classifier:
     try:
         state = load_file(str(weights_file))
         arch.pop("class", None)
-        net = Classifier(**{k: arch[k] for k in ("in_channels", "num_classes", "width", "hidden")},
-                         batchnorm=bool(arch.get("batchnorm", False)))
+        # Building the net draws random initial weights (that the file's then replace) from the
+        # global generator; fork_rng leaves the caller's random stream as it was, so that making
+        # a scorer during a training run does not change the run.
+        with torch.random.fork_rng(devices=[]):
+            net = Classifier(**{k: arch[k] for k in ("in_channels", "num_classes", "width", "hidden")},
+                             batchnorm=bool(arch.get("batchnorm", False)))
         net.load_state_dict({k: v.float() for k, v in state.items()})
     except (SafetensorError, RuntimeError, KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"The evaluation classifier in {path} cannot be loaded: {err}") from None

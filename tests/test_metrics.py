@@ -277,3 +277,23 @@ def test_live_evaluator_leaves_out_classifier_scores_when_the_file_is_missing(mo
             metrics.evaluate(model, "mnist", n_samples=500)
     finally:
         metrics._scorer.cache_clear()
+
+
+def test_making_a_scorer_during_training_leaves_the_run_as_it_was():
+    # The train command builds its live evaluator after seeding the run. Loading the classifier
+    # used to draw its (discarded) initial weights from the global generator, which shifted
+    # every later z and shift: the same command gave other weights with --eval-every than without.
+    from gan_playground.config import RunConfig
+    from gan_playground.engine import TrainingJob, prepare_run
+
+    def final_weights(make_scorer: bool) -> torch.Tensor:
+        metrics._load_classifier.cache_clear()  # as in a fresh process
+        metrics.fid_floor.cache_clear()
+        run = prepare_run(RunConfig(model="aae-cluster", dataset="mnist", batch_size=16, steps=30, device="cpu"),
+                          {"hidden": "32"})
+        evaluate = metrics.live_evaluator("mnist", 200) if make_scorer else None
+        job = TrainingJob(run, evaluate=evaluate, eval_every=10).start()
+        assert job.join(120) and job.snapshot().state == "finished"
+        return torch.cat([p.detach().flatten() for p in run.model.parameters()])
+
+    assert torch.equal(final_weights(False), final_weights(True))
