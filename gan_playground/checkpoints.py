@@ -335,7 +335,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     if need > size:
         raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
                               f"they need at least {need:,} bytes of weights, the file holds {size:,}.")
-    model = create_model(name, spec, config=model_config)
+    # Random initial weights that the file's replace: drawn aside, so that loading a checkpoint
+    # (the explorer, while a run trains in the same process) leaves that run's random stream alone.
+    with torch.random.fork_rng(devices=[]):
+        model = create_model(name, spec, config=model_config)
     weights = read_safetensors(folder / "model.safetensors")
     expected = model.state_dict()
     problems = [k for k in expected if k not in weights] + [k for k in weights if k not in expected]

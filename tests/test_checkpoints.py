@@ -94,6 +94,7 @@ def test_round_trip(name, image_folder, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors",
                                                         "samples.png", "training_state.safetensors"]
     loaded = load_checkpoint(folder)
+    assert torch.equal(torch.get_rng_state(), rng_at_save)  # a load leaves a running job's random stream alone
     assert loaded.model.name == name and loaded.step == 2 and not loaded.model.training
     assert torch.equal(samples(loaded.model), samples(run.model))
     for key, value in run.model.state_dict().items():
