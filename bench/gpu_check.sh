@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Every GPU figure of issue 7 in one run, for a session that is lent a CUDA machine (about 8
-# minutes on an H100). Nothing here has run on a GPU yet: no session so far was lent one.
+# Every GPU figure of issue 7 in one run, for a session that is lent a CUDA machine. Estimated at
+# 9 minutes (30 benchmark processes of 4 timed seconds plus start-up, then two time-to-quality
+# runs of at most 60 and 120 s); each part writes its results as it goes, so a run cut off at the
+# device's 10-minute limit still returns what it measured. Nothing here has run on a GPU yet.
 #
 #   bash bench/gpu_check.sh [OUT]        # results in OUT (default bench/gpu)
 #
@@ -30,17 +32,17 @@ from gan_playground.data import load_dataset
 load_dataset("mnist")  # unpack or fail here, before any timing
 EOF
 
-python bench/throughput.py --device cuda --seconds 8 --rounds 2 --bf16 --out "$out" 2>&1 | tee "$out/throughput.log"
+python bench/throughput.py --device cuda --seconds 4 --rounds 2 --bf16 --out "$out" 2>&1 | tee "$out/throughput.log"
 
 {
   for model in wgan wgan-gp wgan-div; do
-    python -m gan_playground bench "$model" --device cuda --seconds 8 --set arch=mlp
+    python -m gan_playground bench "$model" --device cuda --seconds 4 --set arch=mlp
   done
-  python -m gan_playground bench aae --device cuda --seconds 8  # the AAEs are MLPs throughout
+  python -m gan_playground bench aae --device cuda --seconds 4  # the AAEs are MLPs throughout
 } 2>&1 | tee "$out/default_batch.jsonl"
 
-python bench/time_to_quality.py acgan --device cuda --max-seconds 120 --eval-every 100 \
+python bench/time_to_quality.py acgan --device cuda --max-seconds 60 --eval-every 100 \
   --log "$out/time_to_quality.jsonl" 2>&1 | tail -n 1
-python bench/time_to_quality.py wgan-gp --device cuda --max-seconds 240 --eval-every 500 \
+python bench/time_to_quality.py wgan-gp --device cuda --max-seconds 120 --eval-every 500 \
   --log "$out/time_to_quality.jsonl" 2>&1 | tail -n 1
 echo "results in $out"
