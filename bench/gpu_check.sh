@@ -42,7 +42,7 @@ python bench/throughput.py --device cuda --seconds 4 --rounds 2 --bf16 --out "$o
 } 2>&1 | tee "$out/default_batch.jsonl"
 
 python bench/time_to_quality.py acgan --device cuda --max-seconds 60 --eval-every 100 \
-  --log "$out/time_to_quality.jsonl" 2>&1 | tail -n 1
+  --log "$out/time_to_quality.jsonl" 2>&1 | tee -a "$out/time_to_quality.log" | tail -n 1
 python bench/time_to_quality.py wgan-gp --device cuda --max-seconds 120 --eval-every 500 \
-  --log "$out/time_to_quality.jsonl" 2>&1 | tail -n 1
+  --log "$out/time_to_quality.jsonl" 2>&1 | tee -a "$out/time_to_quality.log" | tail -n 1
 echo "results in $out"
