@@ -497,28 +497,30 @@ class CategoricalAAE(AAE):
 
     # -- what the explorer uses ---------------------------------------------------------------
     @torch.no_grad()
+    def _encode_outside_training(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """z and class logits of images in [-1, 1], by the encoder's average where one is kept.
+
+        The one way in for everything outside training, so that none of it reads the live encoder.
+        """
+        with eval_mode(self):
+            return self._encode(images.to(self.device), self.sampling_net)
+
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """The style z (N, latent) of images in [-1, 1]; `classify` gives their class."""
-        with eval_mode(self):
-            return self._encode(images.to(self.device), self.sampling_net)[0]
+        return self._encode_outside_training(images)[0]
 
-    @torch.no_grad()
     def class_probs(self, images: torch.Tensor) -> torch.Tensor:
         """q(y|x) (N, K) for images in [-1, 1]."""
-        with eval_mode(self):
-            return self._encode(images.to(self.device), self.sampling_net)[1].softmax(1)
+        return self._encode_outside_training(images)[1].softmax(1)
 
-    @torch.no_grad()
     def classify(self, images: torch.Tensor) -> torch.Tensor:
         """Predicted class (or cluster) indices (N,), a LongTensor."""
         return self.class_probs(images).argmax(1)
 
-    @torch.no_grad()
     def reconstruct(self, images: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """dec(z, q(y|x)): the encoder's own class weights, whatever `y` says."""
-        with eval_mode(self):
-            z, logits = self._encode(images.to(self.device), self.sampling_net)
-            return self._decode(z, logits.softmax(1))
+        z, logits = self._encode_outside_training(images)
+        return self.decode(z, logits.softmax(1))
 
     @property
     def num_conditions(self) -> int:
