@@ -34,12 +34,9 @@ EOF
 
 python bench/throughput.py --device cuda --seconds 4 --rounds 2 --bf16 --out "$out" 2>&1 | tee "$out/throughput.log"
 
-{
-  for model in wgan wgan-gp wgan-div; do
-    python -m gan_playground bench "$model" --device cuda --seconds 4 --set arch=mlp
-  done
-  python -m gan_playground bench aae --device cuda --seconds 4  # the AAEs are MLPs throughout
-} 2>&1 | tee "$out/default_batch.jsonl"
+for model in wgan wgan-gp wgan-div aae; do  # the WGANs' default arch is the MLP; the AAEs are MLPs
+  python -m gan_playground bench "$model" --device cuda --seconds 4
+done 2>&1 | tee "$out/default_batch.jsonl"
 
 python bench/time_to_quality.py acgan --device cuda --max-seconds 60 --eval-every 100 \
   --log "$out/time_to_quality.jsonl" 2>&1 | tee -a "$out/time_to_quality.log" | tail -n 1

@@ -82,7 +82,7 @@ def main() -> None:
     args = p.parse_args()
 
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(REPO)}
-    import torch  # after the env: only for its version string
+    import torch  # after the env: for its version and the GPU's name
 
     sides = {"ref": lambda m: [sys.executable, "bench/reference.py", m, "--seconds", str(args.seconds),
                                "--device", args.device],

@@ -335,8 +335,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     if need > size:
         raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
                               f"they need at least {need:,} bytes of weights, the file holds {size:,}.")
-    # Random initial weights that the file's replace: drawn aside, so that loading a checkpoint
-    # (the explorer, while a run trains in the same process) leaves that run's random stream alone.
+    # Random initial weights that the file's replace: drawn aside, so that a load between a run's
+    # steps (a script, a scorer) leaves the run's random stream as it was. (A load in another
+    # thread while a run trains can still interleave with it: the stream is the process's.)
     with torch.random.fork_rng(devices=[]):
         model = create_model(name, spec, config=model_config)
     weights = read_safetensors(folder / "model.safetensors")
