@@ -8,6 +8,11 @@ A checkpoint is a folder in the Hugging Face Hub's conventions:
     README.md                    a model card with YAML metadata
     samples.png, history.csv     the sample grid and the loss history
 
+A folder saved without training state (for sharing: it can never train on) is "sampling only":
+its model.safetensors leaves out what only training reads, the discriminators or critics and,
+where a moving average draws the samples, the raw generator (`GANModel.training_only_keys`),
+and its config.json says `"sampling_only": true`.
+
 Only JSON and safetensors are ever read. Pickles (`.pt`, `.pth`, `.bin`, `.ckpt`, `.pkl`) are
 refused, never unpickled: unpickling runs arbitrary code from whoever wrote the file.
 """
@@ -52,6 +57,7 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     """Write a checkpoint folder atomically: a killed save leaves the previous one whole.
 
     `half` stores float weights as float16 (half the size; they load back as float32).
+    `training_state=False` writes a sampling-only folder (see the module's docstring).
     The caller holds the model still (e.g. inside `job.exclusive()`).
     """
     final = Path(path)
@@ -61,7 +67,11 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     try:
         model = run.model
         config = checkpoint_config(run, step=step, scores=scores, command=command)
-        weights = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
+        left_out = set() if training_state else set(model.training_only_keys())
+        if left_out:
+            config["sampling_only"] = True
+        weights = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()
+                   if k not in left_out}
         if half:
             weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
         save_file(weights, tmp / "model.safetensors", metadata={"format": "pt"})
@@ -228,6 +238,11 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
         f"for {config['step']} steps (seed {config['seed']}).",
         "",
     ]
+    if config.get("sampling_only"):
+        left_out = " and ".join(f"`{n}`" for n in model_cls.adversaries)
+        lines += [f"A folder for sampling and exploring: it leaves out the optimizers and what only training "
+                  f"reads ({left_out}, and the raw generator where its moving average samples), so it cannot "
+                  f"train on. To train further, run the command under Reproduce.", ""]
     if has_samples:
         lines += ["![samples from a fixed z](samples.png)", ""]
     if scores:
@@ -324,9 +339,14 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
             raise ValueError(f"step {step} is negative")
         # Build it without memory first: a config must not make us allocate more than its
         # weights file could ever fill (a hostile shape or width would exhaust memory).
+        sampling_only = config.get("sampling_only", False)
+        if not isinstance(sampling_only, bool):
+            raise ValueError(f"sampling_only must be true or false, got {sampling_only!r}")
         with torch.device("meta"):
             probe = create_model(name, spec, config=model_config)
-        need = sum(v.numel() * (2 if v.is_floating_point() else v.element_size()) for v in probe.state_dict().values())
+        left_out = set(probe.training_only_keys()) if sampling_only else set()
+        need = sum(v.numel() * (2 if v.is_floating_point() else v.element_size())
+                   for k, v in probe.state_dict().items() if k not in left_out)
     except UserError as err:
         raise CheckpointError(f"{folder}/config.json: {err}") from None
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, OverflowError) as err:
@@ -341,14 +361,18 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     with torch.random.fork_rng(devices=[]):
         model = create_model(name, spec, config=model_config)
     weights = read_safetensors(folder / "model.safetensors")
-    expected = model.state_dict()
+    expected = {k: v for k, v in model.state_dict().items() if k not in left_out}
     problems = [k for k in expected if k not in weights] + [k for k in weights if k not in expected]
     problems += [f"{k}: saved {tuple(weights[k].shape)}, expected {tuple(v.shape)}"
                  for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
     if problems:
         raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
                               + "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
-    model.load_state_dict(weights)  # copies float16 weights back into float32 parameters
+    model.load_state_dict(weights, strict=not left_out)  # copies float16 weights back into float32 parameters
+    if left_out:
+        model.sampling_only = True
+        if model.ema_decay > 0:  # the raw generator was left out: let it hold the average, not random weights
+            model.generator.load_state_dict(model.sampling_net.state_dict())
     model.to(device)
     model.eval()
     return Loaded(folder, model, config, run, step)
@@ -449,6 +473,9 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     from gan_playground.engine import prepare_run
 
     loaded = checkpoint if isinstance(checkpoint, Loaded) else load_checkpoint(checkpoint)
+    if loaded.model.sampling_only:
+        raise CheckpointError(f"{loaded.path} is a folder for sampling (no optimizers, no {' or '.join(loaded.model.adversaries)}), "
+                              f"so it cannot be resumed; its README.md has the command that trains it.")
     changes = {"device": device, "precision": precision, "lr_decay": lr_decay}
     run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
     model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)

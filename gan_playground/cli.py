@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="DIR", help="continue a checkpoint from its step and optimizer state")
     t.add_argument("--half", action="store_true", help="store weights as float16")
     t.add_argument("--no-training-state", action="store_true",
-                   help="write no training_state.safetensors (optimizers, RNG): a smaller folder for "
-                        "sharing, which cannot be resumed")
+                   help="a folder for sharing, which cannot be resumed: no training_state.safetensors "
+                        "(optimizers, RNG), and no discriminator or critic (nor the raw generator where its "
+                        "moving average samples)")
     t.add_argument("--autosave-minutes", type=float, default=5.0, help="save the checkpoint this often (0: off)")
     t.add_argument("--eval-every", type=int, default=0, help="score the model every N steps and keep the best by score in OUT-best "
                         "(0: no scores while training; `eval` scores a checkpoint afterwards)")

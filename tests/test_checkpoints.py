@@ -122,6 +122,39 @@ def test_round_trip(name, image_folder, tmp_path):
     assert after_resume == train(run, 1)
 
 
+@pytest.mark.parametrize("name", list(SMALL))
+def test_a_folder_without_training_state_keeps_only_what_samples(name, image_folder, tmp_path):
+    run = make_run(name, image_folder)
+    model = run.model
+    full = save_checkpoint(tmp_path / "full", run, step=2)
+    shared = save_checkpoint(tmp_path / "shared", run, step=2, training_state=False)
+    left_out = set(model.training_only_keys())
+    adversary_keys = {k for k in model.state_dict() if k.split(".")[0] in model.adversaries}
+    assert adversary_keys and adversary_keys <= left_out
+    if model.ema_decay > 0:  # the raw generator (the AAEs' encoder) goes too: its average draws the samples
+        raw = ("encoder_trunk.", "to_style.", "to_class.") if model.is_autoencoder else ("generator.",)
+        raw_keys = {k for k in model.state_dict() if k.startswith(raw)}
+        assert raw_keys and raw_keys <= left_out
+        assert not any(k.startswith("generator_ema.") for k in left_out)
+    assert set(read_safetensors(shared / "model.safetensors")) == set(model.state_dict()) - left_out
+    assert (shared / "model.safetensors").stat().st_size < (full / "model.safetensors").stat().st_size
+    assert json.loads((shared / "config.json").read_text())["sampling_only"] is True
+    assert "sampling_only" not in json.loads((full / "config.json").read_text())
+    assert "cannot train on" in (shared / "README.md").read_text()
+
+    loaded = load_checkpoint(shared).model
+    assert loaded.sampling_only and not load_checkpoint(full).model.sampling_only
+    assert torch.equal(samples(loaded), samples(model))
+    if model.is_autoencoder:
+        images = samples(model)
+        assert torch.equal(loaded.encode(images), model.encode(images))
+    if model.ema_decay > 0:  # the raw generator holds the average, not random weights
+        for a, b in zip(loaded.generator.state_dict().values(), loaded.sampling_net.state_dict().values()):
+            assert torch.equal(a, b)
+    with pytest.raises(CheckpointError, match="cannot be resumed"):
+        resume_run(shared, device="cpu")
+
+
 def test_config_and_model_card(image_folder, tmp_path):
     run = make_run("acgan", image_folder)
     folder = save_checkpoint(tmp_path / "ck", run, step=2, scores={"fid": 12.5})
@@ -313,6 +346,8 @@ def edit_config(folder: Path, edit) -> None:
     (lambda c: c["config"].update(latent_dim=1024), "need at least|does not fit"),
     (lambda c: c.update(step="many"), "malformed"),
     (lambda c: c.update(step=-5), "malformed"),
+    (lambda c: c.update(sampling_only="yes"), "sampling_only"),
+    (lambda c: c.update(sampling_only=True), "does not fit"),  # the file holds the critic: not what it says
 ])
 def test_hostile_configs(edit, match, good, tmp_path):
     folder = copy_of(good, tmp_path / "ck")

@@ -254,6 +254,7 @@ class AAE(GANModel):
     family = "aae"
     Config = AAEConfig
     is_autoencoder = True
+    adversaries = ("disc_z",)
     loss_names = ("loss_recon", "loss_d_z", "loss_g_z")
 
     def __init__(self, *, config: AAEConfig, data: DataSpec):
@@ -395,6 +396,7 @@ class CategoricalAAE(AAE):
     prior by D_y, and a style z held to N(0, I) by D_z. The decoder sees [z, y].
     """
 
+    adversaries = ("disc_z", "disc_y")
     loss_names = ("loss_recon", "loss_d_z", "loss_d_y", "loss_g_z", "loss_g_y", "loss_info")
 
     def build_networks(self) -> None:

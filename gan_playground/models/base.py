@@ -25,6 +25,7 @@ class GANModel(nn.Module):
     needs_labels: ClassVar[bool] = False  # refuses data without labels
     supports_points: ClassVar[bool] = False  # can train on the 2-D toy sets
     is_autoencoder: ClassVar[bool] = False  # offers encode / decode
+    adversaries: ClassVar[tuple[str, ...]] = ()  # submodules only training reads: discriminators, critics
 
     def __init__(self, *, config: Any, data: DataSpec):
         super().__init__()
@@ -38,6 +39,9 @@ class GANModel(nn.Module):
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.ema_decay = 0.0  # `track_average` turns the generator's moving average on
         self._ema_updates: int | None = 0
+        # True when loaded from a folder for sharing, which leaves out what only training reads
+        # (see `training_only_keys`): such a model samples and explores, but has no adversary.
+        self.sampling_only = False
 
     @classmethod
     def description(cls) -> str:
@@ -131,6 +135,16 @@ class GANModel(nn.Module):
     def sampling_net(self) -> nn.Module:
         """The network that draws samples: the moving average if there is one, else `generator`."""
         return self.generator_ema if self.ema_decay > 0 else self.generator
+
+    def training_only_keys(self) -> list[str]:
+        """The `state_dict` keys that only training reads: the adversaries, and the generator
+        itself where its moving average draws the samples. A folder for sharing (saved without
+        training state, so it can never train on) leaves them out: a third to a half of its size."""
+        nets = [self.get_submodule(name) for name in self.adversaries]
+        if self.ema_decay > 0:
+            nets.append(self.generator)
+        skip = {id(t) for net in nets for t in net.state_dict(keep_vars=True).values()}
+        return [k for k, t in self.state_dict(keep_vars=True).items() if id(t) in skip]
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)

@@ -137,6 +137,7 @@ class WGAN(GANModel):
     family = "wgan"
     Config = WGANClipConfig
     supports_points = True
+    adversaries = ("critic",)
     loss_names = ("loss_d", "loss_g", "wasserstein", "penalty")
 
     def __init__(self, *, config: WGANConfig, data: DataSpec):

@@ -999,6 +999,9 @@ class ModelTab:
                 if not src.is_points:
                     raise UserError("The critic's landscape is drawn for 2-D models only.")
                 model = src.model
+                if model.sampling_only:
+                    raise UserError("This checkpoint is a folder for sampling: it was saved without its critic, "
+                                    "so there is no landscape to draw. Train a run here to see one.")
                 ds = src.dataset()
                 real = ds.test[:600].numpy()
                 fake = model.sample(model.random_latents(512, torch.Generator(device=model.device).manual_seed(0)))
