@@ -15,9 +15,12 @@ and exits with code 2; there are no tracebacks for things a user can fix.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -183,13 +186,11 @@ def _train(args, ctx) -> int:
         print(f"Training {args.model} on {args.dataset} ({describe_device(run.device)}), "
               f"steps {start_step}->{args.steps}, writing {out}", file=sys.stderr)
     job.start()
-    try:
+    with _first_ctrl_c_stops(job) as interrupted:
         while not job.join(timeout=0.5):
             if not args.quiet:
                 _progress(job)
-    except KeyboardInterrupt:
-        job.stop()
-        job.join()
+    if interrupted.is_set():
         print("\nstopped; saving what was trained", file=sys.stderr)
     snap = job.snapshot()
     if not args.quiet:
@@ -210,6 +211,30 @@ def _train(args, ctx) -> int:
     _save(job, out, args.half, scores=scores, training_state=keep_state)
     print(f"wrote {out}: {snap.step} steps in {snap.elapsed_s:.1f} s, {snap.images_per_s:,.0f} images/s")
     return 0
+
+
+@contextlib.contextmanager
+def _first_ctrl_c_stops(job):
+    """Within: the first Ctrl-C asks `job` to stop after its step (the caller then saves); a second
+    one quits at once. Handled by a signal handler rather than KeyboardInterrupt, after which
+    torch's thread pool aborted the process at exit ("terminate called without an active
+    exception", exit status 134) although the checkpoint was saved."""
+    interrupted = threading.Event()
+
+    def stop(signum, frame):
+        interrupted.set()
+        job.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the second Ctrl-C: KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, stop)
+    except ValueError:  # not the main thread (the CLI called from a thread): leave Ctrl-C as it is
+        previous = None
+    try:
+        yield interrupted
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _save(job, out: Path, half: bool, scores: dict | None = None, training_state: bool = True) -> None:

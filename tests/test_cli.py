@@ -2,13 +2,16 @@
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from gan_playground.checkpoints import load_checkpoint
 from gan_playground.cli import main
 
 
@@ -157,3 +160,22 @@ def test_the_reproduce_command_keeps_the_run_settings_and_parses():
     args = build_parser().parse_args(shlex.split(command)[3:])  # after "python -m gan_playground"
     assert (args.model, args.steps, args.seed, args.precision, args.lr_decay) == ("wgan-gp", 300, 7, "bf16", "linear")
     assert "toy_width=16" in args.set
+
+
+def test_ctrl_c_saves_what_was_trained_and_exits_cleanly(tmp_path):
+    """Ctrl-C stops after the current step and saves: no abort at exit, no traceback."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "gan_playground", "train", "wgan", "--dataset", "mnist",
+                             "--steps", "1000000", "--device", "cpu", "--out", str(out), "--autosave-minutes", "0"],
+                            stderr=subprocess.PIPE, text=True)
+    progress = ""
+    while "img/s" not in progress:  # training has begun
+        progress += proc.stderr.read(1)
+        assert proc.poll() is None, progress
+    time.sleep(5)  # the abort at exit came only after some seconds of training
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, rest[-500:]
+    assert "stopped; saving what was trained" in rest
+    assert "terminate called" not in rest and "Traceback" not in rest
+    assert 0 < load_checkpoint(out).step < 1000000
