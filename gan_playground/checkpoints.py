@@ -239,10 +239,13 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
         "",
     ]
     if config.get("sampling_only"):
-        left_out = " and ".join(f"`{n}`" for n in model_cls.adversaries)
+        left_out = [f"`{n}`" for n in model_cls.adversaries]
+        if (config.get("config") or {}).get("ema", 0) > 0:
+            left_out.append("the raw encoder, whose moving average encodes" if model_cls.is_autoencoder
+                            else "the raw generator, whose moving average samples")
         lines += [f"A folder for sampling and exploring: it leaves out the optimizers and what only training "
-                  f"reads ({left_out}, and the raw generator where its moving average samples), so it cannot "
-                  f"train on. To train further, run the command under Reproduce.", ""]
+                  f"reads ({'; '.join(left_out)}), so it cannot train on. To train further, run the command "
+                  f"under Reproduce.", ""]
     if has_samples:
         lines += ["![samples from a fixed z](samples.png)", ""]
     if scores:
