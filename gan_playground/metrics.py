@@ -52,6 +52,7 @@ from torch import nn
 
 from gan_playground.data import TOY_SETS, Dataset, load_dataset, normalize
 from gan_playground.errors import CheckpointError, UserError
+from gan_playground.models.aae import classification_error, cluster_accuracy  # shared with the models' own scores
 from gan_playground.models.base import GANModel, eval_mode
 
 CLASSIFIER_DATASETS = ("mnist", "fashion-mnist")
@@ -317,19 +318,6 @@ def reconstruction_mse(x: torch.Tensor, x_hat: torch.Tensor) -> float:
     return ((x_hat.float().clamp(-1, 1) - x.float()) / 2).pow(2).mean().item()
 
 
-def classification_error(predicted: torch.Tensor, labels: torch.Tensor) -> float:
-    return (predicted.cpu().long() != labels.cpu().long()).double().mean().item()
-
-
-def cluster_accuracy(clusters: torch.Tensor, labels: torch.Tensor) -> float:
-    """Makhzani et al. 2016, sec. 5: each cluster takes the majority label of its members."""
-    clusters, labels = clusters.cpu().long(), labels.cpu().long()
-    k, c = int(clusters.max()) + 1, int(labels.max()) + 1
-    table = torch.zeros(k, c, dtype=torch.long)
-    table.index_put_((clusters, labels), torch.ones_like(labels), accumulate=True)  # (clusters, classes)
-    return table.max(dim=1).values.sum().item() / labels.numel()
-
-
 def mmd_rbf(x: torch.Tensor, y: torch.Tensor, *, scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)) -> float:
     """Unbiased MMD^2 (Gretton et al. 2012) with a sum of RBF kernels.
 
@@ -516,7 +504,8 @@ class _Scorer:
             if classes and "test_error" in names:
                 out["test_error"] = classification_error(torch.cat(classes), labels)
             elif classes:
-                out["cluster_acc"] = cluster_accuracy(torch.cat(classes), labels)
+                out["cluster_acc"] = cluster_accuracy(torch.cat(classes), labels, model.num_conditions,
+                                                      len(ds.classes))
         return out
 
 
