@@ -98,7 +98,7 @@ def main() -> int:
     for _, log, _ in procs.values():
         log.close()
 
-    # (2) Score every folder that was written, a few at a time.
+    # (2) Score every folder that was written, all at once (eval is short beside training).
     rows = []
     evals = {}
     for name in names:
