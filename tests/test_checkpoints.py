@@ -517,3 +517,11 @@ def test_every_shipped_model_loads_and_draws(name):
     images = model.sample(model.random_latents(4, torch.Generator().manual_seed(0)), y)
     assert images.shape == (4, 1, 28, 28) and torch.isfinite(images).all()
     assert images.min() >= -1 and images.max() <= 1 and images.std() > 0.1  # not blank
+
+
+def test_shipped_checkpoints_fit_the_budget():
+    """Issue 6: all of checkpoints/ at most 40 MB (sampling-only folders, 16-bit weights)."""
+    size = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
+    assert size <= 40_000_000, f"checkpoints/ holds {size:,} bytes"
+    for name in MODELS:
+        assert json.loads((SHIPPED / f"{name}-mnist" / "config.json").read_text())["sampling_only"] is True
