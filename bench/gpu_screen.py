@@ -54,7 +54,7 @@ RUNS = {
     "cluster-h1000-s2": f"{CLUSTER} --seed 2 --set hidden=1000",
     "cluster-h1000-info1-s0": f"{CLUSTER} --seed 0 --set hidden=1000 --set info_weight=1.0",
 }
-PRIMARY = ("fid", "cond_acc", "cluster_acc", "recon_mse")
+COLUMNS = ("fid", "cond_acc", "cluster_acc", "recon_mse")
 
 
 def main() -> int:
@@ -122,10 +122,10 @@ def main() -> int:
 
     (args.out / "screen.json").write_text(json.dumps({"train_seconds": train_s, "runs": rows}, indent=1))
     lines = [f"# GPU screen ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, training {train_s:.0f} s)", "",
-             "| run | step | " + " | ".join(PRIMARY) + " | last log line |", "|---|---|" + "---|" * len(PRIMARY) + "---|"]
+             "| run | step | " + " | ".join(COLUMNS) + " | last log line |", "|---|---|" + "---|" * len(COLUMNS) + "---|"]
     for row in rows:
         ev = row.get("eval", {})
-        cells = [f"{ev[k]:.4g}" if k in ev else "" for k in PRIMARY]
+        cells = [f"{ev[k]:.4g}" if k in ev else "" for k in COLUMNS]
         lines.append(f"| {row['name']} | {ev.get('step', '')} | " + " | ".join(cells) + f" | {row['last_line'][:90]} |")
     (args.out / "screen.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -20,7 +20,6 @@ import json
 import math
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -186,13 +185,13 @@ def _train(args, ctx) -> int:
         print(f"Training {args.model} on {args.dataset} ({describe_device(run.device)}), "
               f"steps {start_step}->{args.steps}, writing {out}", file=sys.stderr)
     job.start()
-    with _first_ctrl_c_stops(job) as interrupted:
+    with _first_ctrl_c_stops(job):
         while not job.join(timeout=0.5):
             if not args.quiet:
                 _progress(job)
-    if interrupted.is_set():
-        print("\nstopped; saving what was trained", file=sys.stderr)
     snap = job.snapshot()
+    if snap.state == "stopped":  # only Ctrl-C stops a job here
+        print("\nstopped; saving what was trained", file=sys.stderr)
     if not args.quiet:
         _progress(job)
         print(file=sys.stderr)
@@ -217,12 +216,9 @@ def _train(args, ctx) -> int:
 def _first_ctrl_c_stops(job):
     """Within: the first Ctrl-C asks `job` to stop after its step (the caller then saves); a second
     one quits at once. Handled by a signal handler rather than KeyboardInterrupt, after which
-    torch's thread pool aborted the process at exit ("terminate called without an active
+    torch's thread pool sometimes aborted the process at exit ("terminate called without an active
     exception", exit status 134) although the checkpoint was saved."""
-    interrupted = threading.Event()
-
     def stop(signum, frame):
-        interrupted.set()
         job.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # the second Ctrl-C: KeyboardInterrupt
 
@@ -231,7 +227,7 @@ def _first_ctrl_c_stops(job):
     except ValueError:  # not the main thread (the CLI called from a thread): leave Ctrl-C as it is
         previous = None
     try:
-        yield interrupted
+        yield
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
