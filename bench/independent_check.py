@@ -82,7 +82,10 @@ class MLP:
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)), the square root by eigendecompositions."""
+    """|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)), the square root by eigendecompositions.
+
+    gan_playground.metrics.frechet_distance computes the same; this copy is on purpose, so that a
+    mistake there cannot hide behind agreeing judges."""
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     vals, vecs = np.linalg.eigh(s_a)
