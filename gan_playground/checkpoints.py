@@ -151,6 +151,7 @@ def checkpoint_config(run: "Run", *, step: int, scores: dict[str, float] | None 
         "seed": run.run.seed,
         "scores": {k: float(v) for k, v in (scores or {}).items()},
         "command": command or reproduce_command(run, step),
+        **model.provenance(),
     }
 
 
@@ -251,7 +252,13 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
     if scores:
         lines += ["## Scores", "", "| score | value |", "|---|---|",
                   *(f"| {k} | {v:.4g} |" for k, v in scores.items()), ""]
-    lines += ["## Reproduce", "", "```bash", config["command"], "```", "",
+    teachers = [t.get("command", "") for t in config.get("teachers", []) if isinstance(t, dict)]
+    if teachers:
+        lines += ["## Reproduce", "", f"This run learned from the consensus of {len(teachers)} earlier runs "
+                  f"(`teachers`). Train them first:", "", "```bash", *teachers, "```", "", "Then:", ""]
+    else:
+        lines += ["## Reproduce", ""]
+    lines += ["```bash", config["command"], "```", "",
               "## Use", "", "```bash", "pip install -r requirements.txt",
               "python -m gan_playground sample THIS_FOLDER --n 64 --out samples.png", "```", "",
               "## Settings", "", "```json", json.dumps(config["config"], indent=2), "```", ""]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
 
+from gan_playground.checkpoints import save_checkpoint
 from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, DataSpec, load_dataset, random_shift
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import ConfigError
 from gan_playground.models import MODELS
 from gan_playground.models.aae import (SemiSupervisedAAE, balanced_subset, classification_error,
-                                       cluster_accuracy, majority_mapping, predict, sample_prior)
+                                       cluster_accuracy, consensus_clusters, majority_mapping, predict,
+                                       sample_prior)
 
 SPEC = DataSpec((1, 28, 28), 10, "image")
 AAE_MODELS = ("aae", "aae-supervised", "aae-semisupervised", "aae-cluster")
@@ -182,6 +185,25 @@ def test_scores():
     assert classification_error(torch.tensor([1, 2, 3, 4]), torch.tensor([1, 2, 0, 0])) == pytest.approx(0.5)
 
 
+def test_consensus_clusters_beats_each_member():
+    gen = torch.Generator().manual_seed(0)
+    truth = torch.arange(600) % 6
+    members = []
+    for _ in range(5):  # the same six groups under other names, a fifth of each reassigned at random
+        member = torch.randperm(6, generator=gen)[truth]
+        noisy = torch.rand(600, generator=gen) < 0.2
+        member[noisy] = torch.randint(0, 6, (int(noisy.sum()),), generator=gen)
+        members.append(member)
+    members[0][truth == 1] = members[0][truth == 0][0]  # and one member merges two groups
+    assignments = torch.stack(members, 1)  # (600, 5)
+    consensus = consensus_clusters(assignments, 6, seed=0, restarts=10)
+    best_member = max(cluster_accuracy(m, truth, 6, 6) for m in members)
+    assert cluster_accuracy(consensus, truth, 6, 6) > 0.97 and best_member < 0.9, best_member
+    assert torch.equal(consensus, consensus_clusters(assignments, 6, seed=0, restarts=10))
+    few = torch.tensor([[0, 1], [2, 0], [0, 1]])  # no more distinct rows than clusters: each its own
+    assert consensus_clusters(few, 4, seed=0).tolist() == [0, 1, 0]
+
+
 # ----------------------------------------------------------------------------------------------
 # Learning
 
@@ -232,6 +254,50 @@ def test_cluster_scores_run(mnist_small):
         model.train_step(x, None)
     accuracy = model.scores(mnist_small)["cluster_accuracy"]
     assert 0.1 <= accuracy <= 1
+
+
+def train_and_save(out, model: str, steps: int, seed: int, overrides: dict[str, str], dataset: str = "mnist"):
+    run = prepare_run(RunConfig(model=model, dataset=dataset, batch_size=64, steps=steps, device="cpu",
+                                seed=seed), overrides)
+    job = TrainingJob(run).start()
+    assert job.join(120) and job.snapshot().state == "finished"
+    save_checkpoint(out, run, step=steps)
+    return run
+
+
+def test_the_clustering_aae_learns_its_teachers_consensus(tmp_path):
+    small = {"hidden": "64", "clusters": "8", "latent_dim": "4", "info_weight": "1"}
+    teachers = [train_and_save(tmp_path / f"t{seed}", "aae-cluster", 100, seed, small) for seed in (0, 1)]
+    student = prepare_run(RunConfig(model="aae-cluster", dataset="mnist", batch_size=64, steps=300, device="cpu"),
+                          {**small, "teachers": f"{tmp_path / 't0'}, {tmp_path / 't1'}"})
+    train = student.dataset.train
+    consensus = consensus_clusters(torch.stack([predict(t.model, train) for t in teachers], 1), 8, seed=0)
+    assert torch.equal(student.model._taught_y.cpu(), consensus)  # what the supervised phase learns
+    agreement_before = (predict(student.model, train[:3000]) == consensus[:3000]).float().mean().item()
+    job = TrainingJob(student).start()
+    assert job.join(120) and job.snapshot().state == "finished"
+    history = job.snapshot().history["loss_supervised"]
+    agreement = (predict(student.model, train[:3000]) == consensus[:3000]).float().mean().item()
+    assert agreement > 0.6 > agreement_before + 0.2, (agreement_before, agreement)
+    assert history and all(math.isfinite(v) for v in history)  # logged beside the AAE's own losses
+
+    folder = save_checkpoint(tmp_path / "student", student, step=300)  # its card says how to remake the teachers
+    saved = json.loads((folder / "config.json").read_text())
+    assert [t["folder"] for t in saved["teachers"]] == [str(tmp_path / "t0"), str(tmp_path / "t1")]
+    card = (folder / "README.md").read_text()
+    assert f"--seed 1 --set clusters=8" in card and f"--out {tmp_path / 't1'}" in card
+    assert card.index("Train them first") < card.index("--set teachers=")
+
+
+def test_teachers_must_be_clustering_runs_of_the_same_data(tmp_path):
+    train_and_save(tmp_path / "plain", "aae", 2, 0, {"hidden": "16"})
+    with pytest.raises(ConfigError, match="not an aae-cluster run"):
+        prepare_run(RunConfig(model="aae-cluster", dataset="mnist", steps=2, device="cpu"),
+                    {"hidden": "16", "teachers": str(tmp_path / "plain")})
+    train_and_save(tmp_path / "fashion", "aae-cluster", 2, 0, {"hidden": "16"}, dataset="fashion-mnist")
+    with pytest.raises(ConfigError, match="learned fashion-mnist"):
+        prepare_run(RunConfig(model="aae-cluster", dataset="mnist", steps=2, device="cpu"),
+                    {"hidden": "16", "teachers": str(tmp_path / "fashion")})
 
 
 @pytest.mark.parametrize("name", ("aae-semisupervised", "aae-cluster"))

@@ -97,6 +97,7 @@ def test_bench_prints_one_json_line(capsys):
     (["train", "acgan", "--dataset", "toy-8gaussians"], "2-D toy sets"),
     (["train", "wgan", "--dataset", "folder:/no/such/folder"], "does not exist"),
     (["train", "wgan", "--dataset"], "expected one argument"),
+    (["train", "aae-cluster", "--dataset", "mnist", "--set", "teachers=/no/such/run"], "does not exist"),
     (["sample", "/no/such/checkpoint", "--out", "x.png"], "does not exist"),
     (["sample", "/no/such/checkpoint", "--out", "x.jpg"], "must end in .png"),
     (["eval", "/no/such/checkpoint"], "does not exist"),

@@ -29,7 +29,14 @@ clustering AAE the paper's losses alone let D_y win at once while q(y|x) stays s
 accuracy after 210 s on a CPU); H(y|x) alone sent every image to one cluster (12.6% at 750
 steps); with `info_weight=0.3 latent_dim=5`, 36% at 1,000 steps and 54% at 2,500 (16 clusters,
 seed 0), still rising, and 76.8% after 36,000. A stronger term, `info_weight=1`, reached 81.6%
-(seed 0; seeds 1-4: 76.3%, 69.2%, 77.3%, 68.9%): the shipped checkpoints/aae-cluster-mnist uses it.
+(seed 0; seeds 1-4: 76.3%, 69.2%, 77.3%, 68.9%).
+
+Such runs err in different places, so the clustering AAE can also learn from earlier runs
+(`teachers`): their consensus clustering of the training set (a cluster ensemble, see
+`consensus_clusters`) becomes the labels of the semi-supervised AAE's phase (3). No label is
+read anywhere. Taught by seven runs of that recipe (seeds 0-6, 69-82% each), a new run scored
+87.6% after 12,000 steps, with seed 0 and seed 1 alike: the shipped checkpoints/aae-cluster-mnist
+(its card lists all eight commands).
 
 They also keep a moving average of the encoder's weights (`ema`, as the GANs do for their
 generator), which classifies and encodes outside training.
@@ -39,7 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -48,7 +55,7 @@ from torch import nn
 from gan_playground import nets
 from gan_playground.config import param
 from gan_playground.data import Dataset, DataSpec, normalize, random_shift
-from gan_playground.errors import ConfigError
+from gan_playground.errors import CheckpointError, ConfigError
 from gan_playground.models.base import GANModel, _gen_device, eval_mode
 
 PRIORS = ("gaussian", "mixture-10", "swiss-roll")
@@ -162,6 +169,46 @@ def cluster_accuracy(clusters: torch.Tensor, labels: torch.Tensor, k: int, num_c
     return (mapping.cpu()[clusters.cpu().long()] == labels.cpu()).float().mean().item()
 
 
+def consensus_clusters(assignments: torch.Tensor, k: int, *, seed: int, restarts: int = 100,
+                       iters: int = 100) -> torch.Tensor:
+    """One clustering (N,) into k clusters that agrees best with M clusterings (N, M) of one set.
+
+    A cluster ensemble (Strehl and Ghosh 2002, "Cluster ensembles"): k-means on each example's
+    M one-hot assignments side by side, so two examples share a cluster when most members put
+    them together. Runs of the clustering AAE differ a lot from seed to seed (69-82% on MNIST)
+    and err in different places; their consensus errs less. Lloyd's algorithm from `restarts`
+    k-means++ starts (seeded), keeping the lowest within-cluster sum of squares. It runs on the
+    distinct rows of `assignments`, weighted by their counts: a few thousand rather than N.
+    """
+    rows, inverse, counts = torch.unique(assignments.cpu().long(), dim=0, return_inverse=True,
+                                         return_counts=True)
+    sizes = (rows.max(0).values + 1).tolist()  # each member's number of clusters
+    x = torch.cat([F.one_hot(rows[:, m], sizes[m]) for m in range(rows.shape[1])], 1).float()  # (U, sum)
+    w = counts.float()
+    if len(rows) <= k:  # as many distinct rows as clusters, or fewer: each its own
+        return inverse
+    gen = torch.Generator().manual_seed(seed)
+    best, best_cost = None, math.inf
+    for _ in range(restarts):
+        centers = x[torch.multinomial(w, 1, generator=gen)]
+        for _ in range(k - 1):  # k-means++: the next center far from those already picked
+            d2 = torch.cdist(x, centers).min(1).values.square()
+            centers = torch.cat([centers, x[torch.multinomial(w * d2 + 1e-12, 1, generator=gen)]])
+        for _ in range(iters):
+            nearest = torch.cdist(x, centers).argmin(1)
+            mass = torch.zeros(k).index_add_(0, nearest, w)
+            sums = torch.zeros_like(centers).index_add_(0, nearest, x * w[:, None])
+            moved = torch.where(mass[:, None] > 0, sums / mass.clamp_min(1e-12)[:, None], centers)
+            if torch.equal(moved, centers):
+                break
+            centers = moved
+        nearest = torch.cdist(x, centers).argmin(1)
+        cost = (w * (x - centers[nearest]).square().sum(1)).sum().item()
+        if cost < best_cost:
+            best, best_cost = nearest, cost
+    return best[inverse]
+
+
 @torch.no_grad()
 def predict(model: "CategoricalAAE", images: torch.Tensor, *, batch: int = 2000) -> torch.Tensor:
     """model.classify over a whole set (uint8 or [-1, 1] images), in chunks: (N,) on the CPU."""
@@ -238,6 +285,12 @@ class ClusterAAEConfig:
     ema: float = param(0.999, "decay of the moving average of the encoder's weights that classifies and "
                               "encodes outside training (0: the encoder itself)", low=0.0, high=0.99999,
                        before=0.0)
+    teachers: str = param("", "comma-separated folders of finished aae-cluster runs on the same data: q(y|x) "
+                              "also learns their consensus clustering of the training set (empty: off)", ui=False)
+    lr_sup: float = param(1e-3, "learning rate of the phase that teaches the teachers' consensus (Adam)",
+                          low=1e-7, high=1.0, ui=False)
+    sup_weight: float = param(1.0, "weight of the cross entropy to the teachers' consensus", low=0.0, high=1e4,
+                              ui=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -400,6 +453,17 @@ class CategoricalAAE(AAE):
     adversaries = ("disc_z", "disc_y")
     loss_names = ("loss_recon", "loss_d_z", "loss_d_y", "loss_g_z", "loss_g_y", "loss_info")
 
+    def __init__(self, *, config, data: DataSpec):
+        super().__init__(config=config, data=data)
+        # What the supervised phase learns from, on the device (not saved): set by `teach`.
+        self._taught_x: torch.Tensor | None = None
+        self._taught_y: torch.Tensor | None = None
+
+    @property
+    def has_supervised_phase(self) -> bool:
+        """Whether each step ends with phase (3), cross entropy on examples given to `teach`."""
+        return False
+
     def build_networks(self) -> None:
         c, pixels, k = self.config, math.prod(self.data.shape), self.num_conditions
         self.encoder_trunk = nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))  # (B, hidden)
@@ -428,10 +492,14 @@ class CategoricalAAE(AAE):
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
         encoder = [*self.encoder_trunk.parameters(), *self.to_style.parameters(), *self.to_class.parameters()]
-        return {"ae": torch.optim.Adam([*encoder, *self.decoder.parameters()], lr=c.lr_recon, betas=c.betas),
+        opts = {"ae": torch.optim.Adam([*encoder, *self.decoder.parameters()], lr=c.lr_recon, betas=c.betas),
                 "d": torch.optim.Adam([*self.disc_z.parameters(), *self.disc_y.parameters()],
                                       lr=c.lr_reg, betas=c.betas),
                 "g": torch.optim.Adam(encoder, lr=c.lr_reg, betas=c.betas)}
+        if self.has_supervised_phase:
+            opts["sup"] = torch.optim.Adam([*self.encoder_trunk.parameters(), *self.to_class.parameters()],
+                                           lr=c.lr_sup, betas=c.betas)
+        return opts
 
     def random_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return sample_prior("gaussian", n, self.latent_dim, generator=generator,
@@ -493,8 +561,32 @@ class CategoricalAAE(AAE):
         return {"loss_recon": loss_recon.detach(), "loss_d_z": loss_d_z.detach(), "loss_d_y": loss_d_y.detach(),
                 "loss_g_z": loss_g_z.detach(), "loss_g_y": loss_g_y.detach(), "loss_info": loss_info.detach()}
 
+    def teach(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        """Give the supervised phase its examples: images (N, C, H, W) and their classes (N,)."""
+        self._taught_x = images.to(self.device)
+        self._taught_y = labels.to(self.device).long()
+
+    def labelled_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """n random taught examples (with replacement), normalized, on the device."""
+        if self._taught_x is None:
+            raise RuntimeError(f"{self.name} needs attach_data(dataset, seed) before training.")
+        pick = torch.randint(0, self._taught_x.shape[0], (n,), device=self._taught_x.device)
+        x = self._taught_x[pick]
+        return (x if x.dtype.is_floating_point else normalize(x)), self._taught_y[pick]
+
+    def supervised_phase(self, n: int) -> torch.Tensor:
+        """Phase (3) of section 5: update q(y|x) to minimize -log q(y_n | x_n) on n taught examples."""
+        x_l, y_l = self.labelled_batch(n)
+        loss = supervised_loss(self._encode(self.augment(x_l))[1], y_l)
+        self.optimizers["sup"].zero_grad(set_to_none=True)
+        (self.config.sup_weight * loss).backward()
+        self.optimizers["sup"].step()
+        return loss.detach()
+
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        losses = self.adversarial_phases(x)  # the clustering AAE never looks at y
+        losses = self.adversarial_phases(x)  # phases (1) and (2); the batch's own labels are unused
+        if self.has_supervised_phase:
+            losses["loss_supervised"] = self.supervised_phase(x.shape[0])
         self.update_average()
         return losses
 
@@ -540,53 +632,32 @@ class SemiSupervisedAAE(CategoricalAAE):
 
     def __init__(self, *, config: SemiSupervisedAAEConfig, data: DataSpec):
         super().__init__(config=config, data=data)
-        self.optimizers["sup"] = torch.optim.Adam(
-            [*self.encoder_trunk.parameters(), *self.to_class.parameters()], lr=config.lr_sup, betas=config.betas)
         n = 0 if config.labels == "all" else int(config.labels)
         # The labelled subset's indices into the training set, -1 until `attach_data` picks them.
         # A buffer, so a checkpoint keeps the subset; empty for labels=all.
         self.register_buffer("labelled_index", torch.full((n,), -1, dtype=torch.long))
-        self._train_x: torch.Tensor | None = None  # the training set on the device (not saved)
-        self._train_y: torch.Tensor | None = None
+
+    @property
+    def has_supervised_phase(self) -> bool:
+        return True
 
     @property
     def num_conditions(self) -> int:
         return self.data.num_classes
 
     def attach_data(self, dataset: Dataset, seed: int) -> None:
-        """Keep the training set on the device; pick the labelled subset unless a checkpoint did."""
+        """Teach the labelled subset (picked here unless a checkpoint did), or the whole set."""
         if dataset.train_labels is None:
             raise ConfigError(f"{self.name} needs labelled data.")
         n = self.labelled_index.numel()
         if n and bool((self.labelled_index < 0).all()):
             picked = balanced_subset(dataset.train_labels, n, self.num_conditions, seed)
             self.labelled_index.copy_(picked.to(self.labelled_index.device))
-        self._train_x = dataset.train.to(self.device)
-        self._train_y = dataset.train_labels.to(self.device)
-
-    def labelled_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """n random examples of the labelled subset (with replacement), normalized, on the device."""
-        if self._train_x is None:
-            raise RuntimeError(f"{self.name} needs attach_data(dataset, seed) before training.")
-        size = self.labelled_index.numel() or self._train_x.shape[0]
-        pick = torch.randint(0, size, (n,), device=self._train_x.device)
-        idx = self.labelled_index[pick] if self.labelled_index.numel() else pick
-        x = self._train_x[idx]
-        return (x if x.dtype.is_floating_point else normalize(x)), self._train_y[idx]
-
-    def train_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        losses = self.adversarial_phases(x)  # phases (1) and (2); the batch's own labels are unused
-
-        # (3) Semi-supervised classification phase: update q(y|x) to minimize the cross entropy
-        #     -log q(y_n | x_n) on a mini-batch of the labelled subset.
-        x_l, y_l = self.labelled_batch(x.shape[0])
-        loss_supervised = supervised_loss(self._encode(self.augment(x_l))[1], y_l)
-        self.optimizers["sup"].zero_grad(set_to_none=True)
-        (self.config.sup_weight * loss_supervised).backward()
-        self.optimizers["sup"].step()
-        self.update_average()
-
-        return {**losses, "loss_supervised": loss_supervised.detach()}
+        if n:
+            index = self.labelled_index.cpu()
+            self.teach(dataset.train[index], dataset.train_labels[index])
+        else:
+            self.teach(dataset.train, dataset.train_labels)
 
     def scores(self, dataset: Dataset) -> dict[str, float]:
         """Test classification error (Table 2 of the paper), a fraction."""
@@ -594,14 +665,62 @@ class SemiSupervisedAAE(CategoricalAAE):
 
 
 class ClusterAAE(CategoricalAAE):
-    """Clustering AAE (Makhzani et al. 2015, section 6): K clusters and a style, no labels."""
+    """Clustering AAE (Makhzani et al. 2015, section 6): K clusters and a style, no labels.
+
+    With `teachers` (finished runs of this model on the same data), each step also has the
+    semi-supervised AAE's phase (3), its labels the teachers' consensus clustering of the
+    training set (`consensus_clusters`); its loss is logged as loss_supervised. Still no labels:
+    the teachers never saw any either.
+    """
 
     name = "aae-cluster"
     Config = ClusterAAEConfig
 
+    def __init__(self, *, config: ClusterAAEConfig, data: DataSpec):
+        super().__init__(config=config, data=data)
+        self._teacher_runs: list[dict[str, str]] = []  # each teacher's folder and command, for the card
+
     @property
     def num_conditions(self) -> int:
         return self.config.clusters
+
+    @property
+    def teacher_folders(self) -> list[str]:
+        return [f.strip() for f in self.config.teachers.split(",") if f.strip()]
+
+    @property
+    def has_supervised_phase(self) -> bool:
+        return bool(self.teacher_folders)
+
+    def attach_data(self, dataset: Dataset, seed: int) -> None:
+        """With teachers: teach their consensus (once per model; a resume works it out again)."""
+        if self.has_supervised_phase and (self._taught_x is None or len(self._taught_x) != len(dataset.train)):
+            self.teach(dataset.train, self.teachers_consensus(dataset, seed))
+
+    def teachers_consensus(self, dataset: Dataset, seed: int) -> torch.Tensor:
+        """The teachers' consensus clustering of the training set into K clusters: (N,)."""
+        from gan_playground.checkpoints import load_checkpoint  # checkpoints imports this module
+
+        assignments, self._teacher_runs = [], []
+        for folder in self.teacher_folders:
+            try:
+                loaded = load_checkpoint(folder, device=self.device)
+            except CheckpointError as err:
+                raise CheckpointError(f"teachers: {err}") from None
+            teacher = loaded.model
+            if teacher.name != self.name:
+                raise ConfigError(f"teachers: {folder} is not an {self.name} run (it holds {teacher.name}); "
+                                  f"teachers are runs of this model, which learned without labels.")
+            if loaded.run.dataset != dataset.name:
+                raise ConfigError(f"teachers: {folder} learned {loaded.run.dataset}; this run trains on "
+                                  f"{dataset.name}.")
+            assignments.append(predict(teacher, dataset.train))
+            command = f"{loaded.config.get('command', '')} --out {folder}"
+            self._teacher_runs.append({"folder": folder, "command": command})
+        return consensus_clusters(torch.stack(assignments, 1), self.num_conditions, seed=seed)
+
+    def provenance(self) -> dict[str, Any]:
+        return {"teachers": self._teacher_runs} if self._teacher_runs else {}
 
     def scores(self, dataset: Dataset) -> dict[str, float]:
         """Test accuracy when each cluster takes the majority label of its training members."""

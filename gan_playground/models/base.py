@@ -59,6 +59,11 @@ class GANModel(nn.Module):
         AAE's fixed labelled subset. Anything to keep across a resume goes in a buffer.
         """
 
+    def provenance(self) -> dict[str, Any]:
+        """What config.json records beside the settings to remake this run: what it learned from
+        besides the data (the clustering AAE's teacher runs). Known after `attach_data`."""
+        return {}
+
     # -- training -------------------------------------------------------------------------------
     @property
     def batches_per_step(self) -> int:
