@@ -252,7 +252,9 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
     if scores:
         lines += ["## Scores", "", "| score | value |", "|---|---|",
                   *(f"| {k} | {v:.4g} |" for k, v in scores.items()), ""]
-    teachers = [t.get("command", "") for t in config.get("teachers", []) if isinstance(t, dict)]
+    listed = config.get("teachers")  # the clustering AAE's earlier runs, when it learned from them
+    teachers = [t["command"] for t in (listed if isinstance(listed, list) else [])
+                if isinstance(t, dict) and isinstance(t.get("command"), str)]
     if teachers:
         lines += ["## Reproduce", "", f"This run learned from the consensus of {len(teachers)} earlier runs "
                   f"(`teachers`). Train them first:", "", "```bash", *teachers, "```", "", "Then:", ""]

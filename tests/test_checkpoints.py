@@ -176,6 +176,14 @@ def test_config_and_model_card(image_folder, tmp_path):
     assert len(meta["tags"]) == len(set(meta["tags"]))  # each once
     assert "samples.png" in card and "fid" in card
 
+    # "teachers" (a taught clustering AAE's earlier runs) in a hand-edited or hostile config.json:
+    # what is not a list of {"command": str} is left out of the card, nothing fails
+    for teachers in ([{"command": 5}, "x", None], "runs/a", 7, {"command": "rm -rf"}):
+        assert "Train them first" not in ck.model_card({**config, "teachers": teachers}, has_samples=False)
+    listed = ck.model_card({**config, "teachers": [{"folder": "t", "command": "python -m x --out t"}]},
+                           has_samples=False)
+    assert listed.index("python -m x --out t") < listed.index(config["command"])
+
 
 def test_a_checkpoint_from_before_a_setting_existed_loads_as_it_was(image_folder, tmp_path):
     # Folders written before `ema` existed have no "ema" key and no averaged generator: they
