@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -273,6 +274,16 @@ def test_the_clustering_aae_learns_its_teachers_consensus(tmp_path):
     train = student.dataset.train
     consensus = consensus_clusters(torch.stack([predict(t.model, train) for t in teachers], 1), 8, seed=0)
     assert torch.equal(student.model._taught_y.cpu(), consensus)  # what the supervised phase learns
+    # Attaching again, as zerogpu.move_run does after a move to another device, places the data
+    # it is given anew but reads no teacher: the consensus is worked out once.
+    for teacher in ("t0", "t1"):
+        (tmp_path / teacher / "config.json").rename(tmp_path / teacher / "gone.json")
+    moved = dataclasses.replace(student.dataset, train=train.clone())
+    student.model.attach_data(moved, 0)
+    assert student.model._taught_x.data_ptr() == moved.train.data_ptr()
+    assert torch.equal(student.model._taught_y.cpu(), consensus)
+    for teacher in ("t0", "t1"):
+        (tmp_path / teacher / "gone.json").rename(tmp_path / teacher / "config.json")
     agreement_before = (predict(student.model, train[:3000]) == consensus[:3000]).float().mean().item()
     job = TrainingJob(student).start()
     assert job.join(120) and job.snapshot().state == "finished"

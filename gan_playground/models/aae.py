@@ -182,11 +182,11 @@ def consensus_clusters(assignments: torch.Tensor, k: int, *, seed: int, restarts
     """
     rows, inverse, counts = torch.unique(assignments.cpu().long(), dim=0, return_inverse=True,
                                          return_counts=True)
+    if len(rows) <= k:  # as many distinct rows as clusters, or fewer: each its own
+        return inverse
     sizes = (rows.max(0).values + 1).tolist()  # each member's number of clusters
     x = torch.cat([F.one_hot(rows[:, m], sizes[m]) for m in range(rows.shape[1])], 1).float()  # (U, sum)
     w = counts.float()
-    if len(rows) <= k:  # as many distinct rows as clusters, or fewer: each its own
-        return inverse
     gen = torch.Generator().manual_seed(seed)
     best, best_cost = None, math.inf
     for _ in range(restarts):
@@ -679,6 +679,7 @@ class ClusterAAE(CategoricalAAE):
     def __init__(self, *, config: ClusterAAEConfig, data: DataSpec):
         super().__init__(config=config, data=data)
         self._teacher_runs: list[dict[str, str]] = []  # each teacher's folder and command, for the card
+        self._consensus: torch.Tensor | None = None  # the teachers' clustering of the training set (N,)
 
     @property
     def num_conditions(self) -> int:
@@ -693,9 +694,14 @@ class ClusterAAE(CategoricalAAE):
         return bool(self.teacher_folders)
 
     def attach_data(self, dataset: Dataset, seed: int) -> None:
-        """With teachers: teach their consensus (once per model; a resume works it out again)."""
-        if self.has_supervised_phase and (self._taught_x is None or len(self._taught_x) != len(dataset.train)):
-            self.teach(dataset.train, self.teachers_consensus(dataset, seed))
+        """With teachers: teach their consensus, worked out once per model (reading the teachers
+        takes seconds; a resume works it out again). Each call places the taught data anew, on the
+        model's device of the moment (`zerogpu.move_run` calls this after a move)."""
+        if not self.has_supervised_phase:
+            return
+        if self._consensus is None:
+            self._consensus = self.teachers_consensus(dataset, seed)
+        self.teach(dataset.train, self._consensus)
 
     def teachers_consensus(self, dataset: Dataset, seed: int) -> torch.Tensor:
         """The teachers' consensus clustering of the training set into K clusters: (N,)."""
