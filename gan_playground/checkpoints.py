@@ -23,8 +23,9 @@ import csv
 import json
 import os
 import shutil
+import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from safetensors.torch import load_file, save_file
 from gan_playground import __version__
 from gan_playground.config import RunConfig, build_config, config_to_dict, settings_before
 from gan_playground.data import DataSpec
-from gan_playground.errors import CheckpointError, UserError
+from gan_playground.errors import CheckpointError, ConfigError, UserError
 from gan_playground.models import GANModel, create_model, model_class
 
 if TYPE_CHECKING:
@@ -59,8 +60,10 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     `half` stores float weights as float16 (half the size; they load back as float32).
     `training_state=False` writes a sampling-only folder (see the module's docstring).
     The caller holds the model still (e.g. inside `job.exclusive()`).
+    An existing `path` that is not a checkpoint is refused, never swapped away (`refuse_to_replace`).
     """
     final = Path(path)
+    refuse_to_replace(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -93,6 +96,55 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
         raise
     _remove_dead_temporaries(final)
     return final
+
+
+def is_checkpoint_folder(path: str | Path) -> bool:
+    """Whether `path` is a folder this program saved: its config.json says so (`checkpoint_config`)."""
+    try:
+        return read_json(Path(path) / "config.json").get("library") == "gan-playground"
+    except (CheckpointError, OSError):
+        return False
+
+
+def refuse_to_replace(folder: Path) -> None:
+    """Refuse a save to `folder` when the save would destroy what is there: a file, or a folder
+    that holds anything but a checkpoint of ours (the save replaces the whole folder)."""
+    if folder.is_dir():
+        if is_checkpoint_folder(folder):
+            return
+        names = sorted(p.name for p in folder.iterdir())
+        if names:
+            listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            raise UserError(f"Output folder {folder} holds files that are not a GAN Playground checkpoint "
+                            f"({listed}); saving there would replace them. Choose a new or empty folder.")
+    elif folder.exists() or folder.is_symlink():
+        raise UserError(f"Output folder {folder} is a file; choose a folder (new, empty, or a checkpoint).")
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse `path` unless something can be created where it goes: found before a long run
+    rather than when it saves. Probes the nearest folder that exists on the way to it."""
+    target = Path(path).absolute()
+    place = target.parent
+    while not place.exists() and not place.is_symlink():
+        place = place.parent
+    if not place.is_dir():
+        raise UserError(f"Cannot write {path}: {place} is a file, not a folder.")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".gan-playground-probe-", dir=place))
+    except OSError as err:
+        raise UserError(f"Cannot write {path}: creating anything in {place} fails ({err.strerror}).") from None
+
+
+def check_output_folder(path: str | Path) -> Path:
+    """`path` as a folder that `save_checkpoint` can write without destroying anything, checked
+    before any training goes into it."""
+    folder = Path(path)
+    if folder.name in ("", ".."):  # the save renames the folder itself, which these cannot be
+        raise UserError(f"Output folder {path!r} needs a name of its own, e.g. {str(folder / 'run')!r}.")
+    refuse_to_replace(folder)
+    check_writable(folder)
+    return folder
 
 
 def _remove_dead_temporaries(final: Path) -> None:
@@ -380,6 +432,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     if problems:
         raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
                               + "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
+    _refuse_impossible_values(weights, folder)
     model.load_state_dict(weights, strict=not left_out)  # copies float16 weights back into float32 parameters
     if left_out:
         model.sampling_only = True
@@ -388,6 +441,29 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     model.to(device)
     model.eval()
     return Loaded(folder, model, config, run, step)
+
+
+def _refuse_impossible_values(weights: dict[str, torch.Tensor], folder: Path) -> None:
+    """Refuse weights no training writes, which would otherwise load: complex numbers (copied into
+    real parameters, the imaginary part dropped with a warning) and NaN or inf, which sample
+    blank images and score as a model that learned nothing."""
+    for key, tensor in weights.items():
+        if not _is_real(tensor.dtype):
+            raise CheckpointError(f"model.safetensors in {folder}: {key} holds {str(tensor.dtype).removeprefix('torch.')} "
+                                  f"numbers; weights are floating point, integer or bool.")
+        if tensor.is_floating_point() and not torch.isfinite(tensor.float()).all():
+            raise CheckpointError(f"model.safetensors in {folder}: {key} holds NaN or infinite values; "
+                                  f"the file is damaged or saved from a run that diverged.")
+
+
+def _is_real(dtype: torch.dtype) -> bool:
+    if dtype.is_floating_point or dtype == torch.bool:
+        return True
+    try:
+        torch.iinfo(dtype)  # the integer types
+    except TypeError:
+        return False
+    return True
 
 
 MAX_IMAGE_SIZE = 1024
@@ -491,6 +567,7 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     changes = {"device": device, "precision": precision, "lr_decay": lr_decay}
     run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
     model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)
+    _refuse_shape_changes(loaded, model_cfg)
     run = prepare_run(run_cfg, model_config=model_cfg)
     run.model.load_state_dict(loaded.model.state_dict())
     rates = {name: [g["lr"] for g in opt.param_groups] for name, opt in run.model.optimizers.items()}
@@ -499,6 +576,39 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
         for group, lr in zip(opt.param_groups, rates[name]):
             group["lr"] = lr
     return run, step
+
+
+def _refuse_shape_changes(loaded: Loaded, new_config: Any) -> None:
+    """Refuse settings that would give the resumed networks other shapes (or other data sizes),
+    which the saved weights and optimizer moments cannot fill; checked before any data loads."""
+    saved = loaded.model.config
+    before = _shapes(loaded, saved)
+    if _shapes(loaded, new_config) == before:
+        return
+
+    def changes_shapes_alone(key: str) -> bool:
+        try:
+            return _shapes(loaded, replace(saved, **{key: getattr(new_config, key)})) != before
+        except ConfigError:  # valid only together with the other changes
+            return False
+
+    changed = [f.name for f in fields(saved) if getattr(saved, f.name) != getattr(new_config, f.name)]
+    culprits = [k for k in changed if changes_shapes_alone(k)] or changed
+    was = (_format_value(getattr(saved, culprits[0])) if len(culprits) == 1
+           else ", ".join(f"{k}={_format_value(getattr(saved, k))}" for k in culprits))
+    raise CheckpointError(f"{', '.join(culprits)} {'changes' if len(culprits) == 1 else 'change'} the networks' "
+                          f"shapes; a resumed run keeps its checkpoint's ({was}). Start a new run to change "
+                          f"{'it' if len(culprits) == 1 else 'them'}.")
+
+
+def _shapes(loaded: Loaded, config: Any) -> dict[str, Any]:
+    """Every tensor's shape of the model `config` makes, and the image size it trains on
+    (built on the meta device: no memory, no data)."""
+    name, cls = loaded.model.name, type(loaded.model)
+    with torch.device("meta"):
+        model = create_model(name, loaded.model.data, config=config)
+    return {"image size": cls.image_size_for(config, loaded.run.dataset),
+            **{k: tuple(v.shape) for k, v in model.state_dict().items()}}
 
 
 def safe_child(base: str | Path, name: str) -> Path:

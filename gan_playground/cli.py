@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "seed", None) is not None:
+            _check_seed(args.seed)
         return COMMANDS[args.command](args)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -121,6 +123,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+
+def _check_seed(seed: int) -> None:
+    """torch's generators take seeds in RunConfig.seed's range; outside it they overflow."""
+    from gan_playground.config import RunConfig, field_specs
+
+    spec = next(s for s in field_specs(RunConfig) if s.name == "seed")
+    if not spec.low <= seed <= spec.high:
+        raise UserError(f"--seed {seed} is not valid: expected an integer in [{spec.low}, {spec.high}].")
+
 
 def _given(**options) -> dict:
     """The options the user set (None: not given, so RunConfig's default or the checkpoint's applies)."""
@@ -148,7 +159,7 @@ def cmd_train(args) -> int:
 
 def _train(args, ctx) -> int:
     from gan_playground import distributed
-    from gan_playground.checkpoints import resume_run
+    from gan_playground.checkpoints import check_output_folder, resume_run
     from gan_playground.config import RunConfig, build_config, parse_set_options
     from gan_playground.engine import TrainingJob, describe_device, prepare_run
 
@@ -158,6 +169,9 @@ def _train(args, ctx) -> int:
                     **_given(precision=args.precision, lr_decay=args.lr_decay)}
     if args.eval_every < 0 or args.autosave_minutes < 0 or not math.isfinite(args.autosave_minutes):
         raise UserError("--eval-every and --autosave-minutes must be >= 0.")
+    # Before any data loads or any step runs: a save must neither fail after the training nor destroy files.
+    out = check_output_folder(args.out or f"runs/{args.model}-{args.dataset.replace('folder:', 'folder-').replace('/', '_')}")
+    best_dir = check_output_folder(out.with_name(out.name + "-best")) if args.eval_every else None
     if args.resume:
         run, start_step = resume_run(args.resume, device=args.device, overrides=overrides,
                                      precision=args.precision, lr_decay=args.lr_decay)
@@ -170,12 +184,11 @@ def _train(args, ctx) -> int:
         start_step = 0
     distributed.make_data_parallel(run, ctx)  # no-op without torchrun
     args.quiet = args.quiet or not ctx.is_main  # only rank 0 prints and writes
-    out = Path(args.out or f"runs/{args.model}-{args.dataset.replace('folder:', 'folder-').replace('/', '_')}")
 
     keep_state = not args.no_training_state
     evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every and ctx.is_main else None
     if evaluate is not None:
-        evaluate = _keeping_best(evaluate, lambda: job, out.with_name(out.name + "-best"), args.half, keep_state)
+        evaluate = _keeping_best(evaluate, lambda: job, best_dir, args.half, keep_state)
     autosave = (lambda job: _save(job, out, args.half, training_state=keep_state)) if args.autosave_minutes > 0 and ctx.is_main else None
     job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
                       eval_every=args.eval_every or 10**12, autosave=autosave,
@@ -286,7 +299,7 @@ def _duration(seconds: float) -> str:
 def cmd_sample(args) -> int:
     import torch
 
-    from gan_playground.checkpoints import load_checkpoint
+    from gan_playground.checkpoints import check_writable, load_checkpoint
     from gan_playground.data import to_uint8
     from gan_playground.explore import image_grid, points_picture
 
@@ -295,6 +308,9 @@ def cmd_sample(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npz"):
         raise UserError(f"--out must end in .png (a grid) or .npz (arrays), got {out.name!r}.")
+    if out.is_dir():
+        raise UserError(f"--out {out} is a folder; give a file name ending in .png or .npz.")
+    check_writable(out)
     loaded = load_checkpoint(args.dir)
     model = loaded.model
     k = model.num_conditions
