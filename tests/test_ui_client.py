@@ -9,6 +9,7 @@ Endpoints used (see gan_playground/ui/__init__.py for all of them): /lab_start, 
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from pathlib import Path
@@ -180,8 +181,7 @@ def test_closed_session_stops_its_jobs(server):
     other = Client(server[1], verbose=False)
     other.predict(**TOY, steps=100_000, api_name="/lab_start")
     assert len(sessions.active_jobs()) == 1
-    session = sessions.active_jobs()[0][0]
-    sessions.close_later(session)  # what the page's unload event does, with a 0.5 s grace here
+    sessions.close_later(other.session_hash)  # what the page's unload event does, with a 0.5 s grace here
     deadline = time.monotonic() + 10
     while sessions.active_jobs() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -228,3 +228,48 @@ def test_hostile_uploads_are_refused_and_run_nothing(server, tmp_path):
     message = client.predict(checkpoint=None, files=[handle_file(str(renamed))], api_name="/acgan_load_checkpoint")
     assert message.startswith("⚠") and "model.safetensors" in message
     assert not marker.exists() and not (tmp_path.parent / "escaped.txt").exists()
+
+
+@pytest.mark.parametrize("hostile", ["{victim}/x/vicXYZ-anything", "../../../../escape", "..", "a\x00b",
+                                     "x" * 10_000, "{other}"])
+def test_a_hostile_session_hash_never_becomes_a_path(server, monkeypatch, hostile):
+    """Saves and autosaves go to a folder named by a page id the server made, whatever the client's
+    session hash says: nothing is written or removed outside the saves root.
+
+    The victim's folder has a short absolute name and holds the saves root four levels down, so
+    that the first 12 characters of each hostile hash (what the app once used) land inside it."""
+    import shutil
+
+    from gan_playground.ui.sessions import PAGE_ID
+
+    victim = Path("/tmp") / f"gp{os.urandom(2).hex()[:3]}"  # 10 characters: "/tmp/gpXYZ"
+    victim.mkdir()
+    try:
+        saves = victim / "a" / "b" / "c" / "d" / "saves"
+        saves.mkdir(parents=True)
+        monkeypatch.setenv("GAN_PLAYGROUND_UI_SAVES", str(saves))
+        precious = [victim / "x" / "wgan-gp-toy-8gaussians-step20" / "precious.txt",
+                    victim / "escape" / "precious.txt", victim / "a" / "precious.txt"]
+        for p in precious:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("mine")
+        first = Client(server[1], verbose=False)
+        first.predict(api_name="/lab_poll")  # a session whose hash the attacker reuses below
+        outside_before = {p for p in victim.rglob("*") if saves not in p.parents and p != saves}
+
+        client = Client(server[1], verbose=False)
+        client.session_hash = hostile.format(victim=victim, other=first.session_hash)
+        try:
+            client.predict(**TOY, steps=20, api_name="/lab_start")
+            poll_until(client, "lab", is_final)
+            message = client.predict(api_name="/lab_save")[0]
+        except Exception as err:  # a hash the server refuses outright is fine too: then nothing is written
+            message = str(err)
+        assert all(p.read_text() == "mine" for p in precious)
+        assert {p for p in victim.rglob("*") if saves not in p.parents and p != saves} == outside_before
+        for p in saves.rglob("*"):  # every new folder: <a page id made here>/<checkpoint>
+            assert PAGE_ID.fullmatch(p.relative_to(saves).parts[0]), p
+        assert str(victim) not in message and "\x00" not in message
+        assert server[0].ctx.sessions.active_jobs() == []
+    finally:
+        shutil.rmtree(victim, ignore_errors=True)

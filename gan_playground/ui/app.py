@@ -38,10 +38,16 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
             tabs.append(wgan.build(ctx))
             tabs.append(wgan.build_lab(ctx))
             about.build()
+        # The page's identity: an id this server made, kept in the browser so that a reload finds
+        # the page's runs again (sessions.py). The tabs fill in once the page is known.
+        page_id = gr.BrowserState(None, storage_key="gan-playground-page")
+
+        def attach_page(kept: Any, request: gr.Request):
+            return ctx.sessions.attach(session_of(request), kept)
+
+        attached = demo.load(attach_page, page_id, page_id, api_visibility="private", show_progress="hidden")
         for tab in tabs:
-            demo.load(tab.init, None, [tab.resume_choice, tab.load_choice, tab.source, *tab.class_controls()],
-                      api_name=tab.api("init"),
-                      show_progress="hidden")
+            attached.then(tab.init, None, tab.init_outputs(), api_name=tab.api("init"), show_progress="hidden")
 
         def on_unload(request: gr.Request):
             ctx.sessions.close_later(session_of(request))

@@ -17,7 +17,7 @@ from gan_playground.data import Dataset, load_dataset
 from gan_playground.engine import describe_device, resolve_device
 from gan_playground.errors import UserError
 from gan_playground.models import MODELS
-from gan_playground.ui.sessions import Sessions, Slot
+from gan_playground.ui.sessions import PAGE_ID, Sessions, Slot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,6 +79,13 @@ class AppContext:
                 self.shipped[folder.name] = load_checkpoint(folder)
             except UserError as err:
                 print(f"[gan-playground] skipped checkpoint {folder.name}: {err}")
+
+    def saves_of(self, page_id: str) -> Path:
+        """The folder of a page's saves and autosaves: named by the page's server-made id, and
+        checked to stay inside the saves root whatever that id holds."""
+        if not PAGE_ID.fullmatch(page_id):
+            raise UserError("This page has no valid id; reload it.")
+        return safe_child(saves_dir(), page_id)
 
     # -- checkpoints a tab can offer ----------------------------------------------------------------
     def shipped_for(self, family: str, points: bool) -> list[str]:

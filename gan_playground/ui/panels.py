@@ -29,7 +29,7 @@ from gan_playground.engine import Snapshot, TrainingJob, prepare_run
 from gan_playground.errors import UserError
 from gan_playground.metrics import live_evaluator
 from gan_playground.models import model_class
-from gan_playground.ui.context import AppContext, saves_dir
+from gan_playground.ui.context import AppContext
 from gan_playground.ui.sessions import Slot, session_of
 
 LABELS = {  # short, readable names for the settings; the help text says the rest
@@ -320,8 +320,12 @@ class ModelTab:
         self.ctx, self.spec = ctx, spec
 
     # -- helpers ---------------------------------------------------------------------------------------
+    def page(self, request: gr.Request | None) -> str:
+        """The server-made id of the request's page (see sessions.py)."""
+        return self.ctx.sessions.page_of(session_of(request))
+
     def slot(self, request: gr.Request | None) -> Slot:
-        return self.ctx.sessions.slot(session_of(request), self.spec.key)
+        return self.ctx.sessions.slot(self.page(request), self.spec.key)
 
     def api(self, action: str) -> str:
         return f"{self.spec.key}_{action}"
@@ -578,10 +582,19 @@ class ModelTab:
             out += [self.latent_class]
         return out
 
+    def init_outputs(self) -> list[Any]:
+        return [self.resume_choice, self.load_choice, self.source, *self.class_controls(), self.status,
+                self.timer, self.start_btn, self.pause_btn, self.resume_btn, self.stop_btn]
+
     def init(self, request: gr.Request = None):
-        """Page load: the checkpoints this tab can resume from or load; what Explore looks at."""
+        """Page load (or reload): the checkpoints this tab can resume from or load; what Explore looks
+        at; and the page's run in this tab, if any, whose status and plots carry on from here."""
+        slot = self.slot(request)
+        slot.drawn_version = slot.drawn_preview = -1  # a reloaded page has drawn nothing yet
         info = self.explore_info(request)
-        return [*self._choices_updates(self.slot(request)), *(info if isinstance(info, tuple) else (info,))]
+        controls = self._controls_out(slot) if slot.job is not None else [
+            "Not training. Choose settings and press **Start**.", gr.Timer(active=False), *button_updates(None)]
+        return [*self._choices_updates(slot), *(info if isinstance(info, tuple) else (info,)), *controls]
 
     # -- training handlers --------------------------------------------------------------------------------
     def validator(self, variant, dataset, steps, batch, seed, *values):
@@ -607,7 +620,7 @@ class ModelTab:
         idle = [gr.Timer(active=False), *button_updates(slot.job.state if slot.job else None)]
         if bad:
             return ["⚠ Not started: " + " ".join(bad), "", *idle]
-        session = session_of(request)
+        session = self.page(request)
 
         def build() -> TrainingJob:
             run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps,
@@ -635,7 +648,7 @@ class ModelTab:
         except BaseException:
             self.ctx.sessions.release(session, self.spec.key)
             raise
-        self.ctx.sessions.attach(session, self.spec.key, job)
+        self.ctx.sessions.start_in(session, self.spec.key, job)
         job.start()
         return None
 
@@ -643,7 +656,7 @@ class ModelTab:
         """A job with live scores where they apply, autosaves to the session's folder (the last
         good checkpoint after a divergence), and ZeroGPU slices where the Space has them."""
         points = run.dataset.kind == "points"
-        autosave_dir = saves_dir() / session[:12] / f"{run.model.name}-{run.run.dataset}-autosave"
+        autosave_dir = self.ctx.saves_of(session) / f"{run.model.name}-{run.run.dataset}-autosave"
 
         slot = self.ctx.sessions.slot(session, self.spec.key)
 
@@ -741,15 +754,16 @@ class ModelTab:
         if snap.state == "diverged":
             return ["⚠ The run diverged; its weights are not worth saving. Resume from an earlier save.",
                     *self._choices_updates(slot)]
-        session = session_of(request)
-        folder = saves_dir() / session[:12] / f"{job.model.name}-{job.run.run.dataset}-step{snap.step}"
+        session = self.page(request)
+        folder = self.ctx.saves_of(session) / f"{job.model.name}-{job.run.run.dataset}-step{snap.step}"
         with job.exclusive():
             step = job.step
             folder = folder.with_name(f"{job.model.name}-{job.run.run.dataset}-step{step}")
             save_checkpoint(folder, job.run, step=step, snapshot=job.snapshot(), command=None)
         if folder not in slot.saved:
             slot.saved.append(folder)
-        return [f"Saved step {step:,} to `{folder}`.", *self._choices_updates(slot)]
+        return [f"Saved step {step:,} as `{folder.name}`: resume it below, download it, or push it to the Hub.",
+                *self._choices_updates(slot)]
 
     def resume_checkpoint(self, checkpoint, lr_factor, steps, request: gr.Request = None):
         slot = self.slot(request)
@@ -764,7 +778,7 @@ class ModelTab:
                 raise UserError("The step budget must be at least 1.")
         except (UserError, TypeError, ValueError) as err:
             return [f"⚠ Not resumed: {err}", "", *idle]
-        session = session_of(request)
+        session = self.page(request)
         resumed_at: list[int] = []
 
         def build() -> TrainingJob:

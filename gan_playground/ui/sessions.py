@@ -1,21 +1,31 @@
-"""Who owns which training job: a registry keyed by the browser session, with a cap on jobs.
+"""Who owns which training job: pages with server-made ids, their slots, and a cap on jobs.
 
-Each browser page has a Gradio `session_hash` (so does each `gradio_client.Client`). A session
-holds one *slot* per tab: its training job (if any), the checkpoint it loaded for exploring, and
-the checkpoints it saved. Handlers only ever reach the slots of their own session, so nobody
-can see, pause or stop another visitor's job.
+A *page* is one visitor's view of the app. Its id is made here (`secrets.token_hex`), never taken
+from a client: the browser keeps it in `gr.BrowserState` and hands it back after a reload, and
+`attach` accepts it only if this server made it. Gradio's `session_hash` (chosen by the client,
+new on every reload) is only a key to find the page bound to a connection; it never becomes a
+path. A page holds one *slot* per tab: its training job (if any), the checkpoint it loaded for
+exploring, and the checkpoints it saved. Handlers only ever reach their own page's slots, so
+nobody can see, pause or stop another visitor's job.
 
 Resources:
 - at most `max_jobs` jobs train at once on the whole server (`GAN_PLAYGROUND_MAX_JOBS`; default
   1 on a CPU, 4 on a GPU); a finished, stopped or failed job does not count;
-- when a page closes, its session's jobs are stopped and its slots dropped `grace_s` seconds
-  later (`GAN_PLAYGROUND_SESSION_GRACE_S`, default 300), enough to survive a reload or a short
-  network drop without leaving a job running for nobody.
+- a page whose connections have all closed is closed `grace_s` seconds later
+  (`GAN_PLAYGROUND_SESSION_GRACE_S`, default 300): its jobs stop and its models are released.
+  A reload within the grace finds its page, jobs and saves again;
+- a job's model, optimizers and data are released as soon as the slot starts another job or
+  the page closes (`give_back_memory`), so the cap on jobs also bounds memory.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import os
+import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +37,7 @@ import torch
 from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 
-ANONYMOUS = "anonymous"
+PAGE_ID = re.compile(r"[0-9a-f]{32}")  # what `new_page_id` makes: 128 random bits, in hex
 
 
 def default_max_jobs() -> int:
@@ -51,18 +61,30 @@ def default_grace_s() -> float:
         raise UserError(f"GAN_PLAYGROUND_SESSION_GRACE_S={value!r} is not a number of seconds.") from None
 
 
+def new_page_id() -> str:
+    return secrets.token_hex(16)
+
+
 @dataclass
 class Slot:
-    """One session's state in one tab."""
+    """One page's state in one tab."""
 
     job: TrainingJob | None = None
     loaded: Any = None  # a checkpoints.Loaded chosen for exploring
     source: str = "default"  # "job" | "checkpoint" | "default": what Explore looks at
-    saved: list[Path] = field(default_factory=list)  # checkpoints this session saved here
+    saved: list[Path] = field(default_factory=list)  # checkpoints this page saved here
     drawn_version: int = -1  # the snapshot version last sent to this page
     drawn_preview: int = -1  # the step of the sample grid last sent
     heatmap_t: float = 0.0  # when the critic heat map was last drawn
     scatter_cache: Any = None  # the last latent scatter (its projection is reused to decode)
+
+
+@dataclass
+class Page:
+    id: str
+    slots: dict[str, Slot] = field(default_factory=dict)  # tab key -> slot
+    connections: set[str] = field(default_factory=set)  # Gradio session hashes bound to it now
+    closing: threading.Timer | None = None
 
 
 class Sessions:
@@ -70,86 +92,167 @@ class Sessions:
         self.max_jobs = default_max_jobs() if max_jobs is None else max_jobs
         self.grace_s = default_grace_s() if grace_s is None else grace_s
         self._lock = threading.Lock()
-        self._slots: dict[tuple[str, str], Slot] = {}
-        self._reserved: set[tuple[str, str]] = set()  # starts in progress (data loading)
-        self._closing: dict[str, threading.Timer] = {}
+        self._pages: dict[str, Page] = {}
+        self._page_of: dict[str, str] = {}  # session hash -> page id
+        self._reserved: set[tuple[str, str]] = set()  # (page, tab): starts in progress (data loading)
+
+    # -- pages ----------------------------------------------------------------------------------
+    def page_of(self, session_hash: str | None) -> str:
+        """The id of the page this connection belongs to; a new page for a connection not seen yet."""
+        key = session_hash or ""
+        with self._lock:
+            page = self._pages.get(self._page_of.get(key, ""))
+            if page is None:
+                page = self._new_page()
+                self._bind(key, page)
+            self._keep_open(page)
+            return page.id
+
+    def attach(self, session_hash: str | None, page_id: Any) -> str:
+        """Bind a (re)loaded page's connection to the page id its browser kept, if this server made
+        it and the page is still open; else to a new page. Returns the id for the browser to keep."""
+        key = session_hash or ""
+        with self._lock:
+            page = self._pages.get(page_id) if isinstance(page_id, str) and PAGE_ID.fullmatch(page_id) else None
+            current = self._pages.get(self._page_of.get(key, ""))
+            if page is None:
+                page = current or self._new_page()
+            if current is not None and current is not page:
+                current.connections.discard(key)
+                if not current.connections and not current.slots:  # made by a handler before attach ran
+                    self._pages.pop(current.id, None)
+            self._bind(key, page)
+            self._keep_open(page)
+            return page.id
+
+    def _new_page(self) -> Page:
+        page = Page(new_page_id())
+        self._pages[page.id] = page
+        return page
+
+    def _bind(self, key: str, page: Page) -> None:
+        self._page_of[key] = page.id
+        page.connections.add(key)
+
+    def _keep_open(self, page: Page) -> None:
+        if page.closing is not None:  # a page that is talking again is alive
+            page.closing.cancel()
+            page.closing = None
+
+    def is_open(self, page_id: str) -> bool:
+        with self._lock:
+            return page_id in self._pages
 
     # -- slots ----------------------------------------------------------------------------------
-    def slot(self, session: str, tab: str) -> Slot:
+    def slot(self, page_id: str, tab: str) -> Slot:
         with self._lock:
-            timer = self._closing.pop(session, None)  # a session that is still talking is alive
-            if timer is not None:
-                timer.cancel()
-            return self._slots.setdefault((session, tab), Slot())
+            page = self._pages.get(page_id)
+            if page is None:  # closed meanwhile: a slot that belongs to nobody, dropped after use
+                return Slot()
+            self._keep_open(page)
+            return page.slots.setdefault(tab, Slot())
 
-    def peek(self, session: str, tab: str) -> Slot | None:
+    def runs(self, page_id: str) -> list[tuple[str, TrainingJob]]:
+        """(tab, job) for every job of this page, running or not, in tab order of creation."""
         with self._lock:
-            return self._slots.get((session, tab))
+            page = self._pages.get(page_id)
+            return [] if page is None else [(t, s.job) for t, s in page.slots.items() if s.job is not None]
 
     def active_jobs(self) -> list[tuple[str, str, TrainingJob]]:
-        """Jobs that are running or paused (they hold memory and, when running, the processor)."""
+        """(page, tab, job) of jobs that are running or paused (they hold memory and a processor)."""
         with self._lock:
-            return [(s, t, slot.job) for (s, t), slot in self._slots.items()
+            return [(p.id, t, slot.job) for p in self._pages.values() for t, slot in p.slots.items()
                     if slot.job is not None and not slot.job.done]
 
     # -- starting under the cap -------------------------------------------------------------------
-    def reserve(self, session: str, tab: str) -> None:
+    def reserve(self, page_id: str, tab: str) -> None:
         """Claim one of the `max_jobs` places before the (slow) data loading; raises UserError."""
         with self._lock:
-            own = self._slots.get((session, tab))
-            if (session, tab) in self._reserved or (own is not None and own.job is not None and not own.job.done):
+            page = self._pages.get(page_id)
+            own = page.slots.get(tab) if page is not None else None
+            if (page_id, tab) in self._reserved or (own is not None and own.job is not None and not own.job.done):
                 raise UserError("A run is already going in this tab. Stop it first (or wait until it finishes).")
-            active = [(s, t) for (s, t), slot in self._slots.items() if slot.job is not None and not slot.job.done]
-            busy = len(active) + len(self._reserved)
-            if busy >= self.max_jobs:
-                mine = sorted({t for s, t in active if s == session} | {t for s, t in self._reserved if s == session})
+            active = [(p.id, t) for p in self._pages.values() for t, slot in p.slots.items()
+                      if slot.job is not None and not slot.job.done]
+            if len(active) + len(self._reserved) >= self.max_jobs:
+                mine = sorted({t for p, t in active if p == page_id} | {t for p, t in self._reserved if p == page_id})
                 where = (f" One of them is yours, in the {', '.join(mine)} tab: stop it there first."
                          if mine else " Please wait until one finishes, then press Start again.")
-                raise UserError(f"The server is busy: it trains at most {self.max_jobs} model(s) at a time "
-                                f"(GAN_PLAYGROUND_MAX_JOBS), and that many are training now.{where}")
-            self._reserved.add((session, tab))
+                raise UserError(f"The server is busy: it trains at most {self.max_jobs} model"
+                                f"{'s' if self.max_jobs != 1 else ''} at a time, and that many are training "
+                                f"now.{where}")
+            self._reserved.add((page_id, tab))
 
-    def release(self, session: str, tab: str) -> None:
+    def release(self, page_id: str, tab: str) -> None:
         with self._lock:
-            self._reserved.discard((session, tab))
+            self._reserved.discard((page_id, tab))
 
-    def attach(self, session: str, tab: str, job: TrainingJob) -> Slot:
-        """Put a started job into the slot whose place `reserve` claimed."""
+    def start_in(self, page_id: str, tab: str, job: TrainingJob) -> Slot:
+        """Put a started job into the slot whose place `reserve` claimed; the job it replaces, and its
+        model, are let go."""
         with self._lock:
-            self._reserved.discard((session, tab))
-            slot = self._slots.setdefault((session, tab), Slot())
+            self._reserved.discard((page_id, tab))
+            page = self._pages.get(page_id)
+            slot = page.slots.setdefault(tab, Slot()) if page is not None else Slot()
+            old = slot.job
             slot.job, slot.source, slot.scatter_cache = job, "job", None
             slot.drawn_version = slot.drawn_preview = -1
-            return slot
+        if old is not None:
+            old.stop()
+            del old
+            give_back_memory()
+        return slot
 
     # -- closing ----------------------------------------------------------------------------------
-    def close_later(self, session: str) -> None:
-        """The page closed: stop its jobs and forget its slots after the grace period."""
+    def close_later(self, session_hash: str | None) -> None:
+        """A connection closed: when its page has no other, close the page after the grace period."""
+        key = session_hash or ""
         with self._lock:
-            old = self._closing.pop(session, None)
-            if old is not None:
-                old.cancel()
-            timer = threading.Timer(self.grace_s, self.close_now, args=(session,))
-            timer.daemon = True
-            self._closing[session] = timer
-        timer.start()
+            page = self._pages.get(self._page_of.pop(key, ""))
+            if page is None:
+                return
+            page.connections.discard(key)
+            if page.connections:
+                return
+            self._keep_open(page)
+            page.closing = threading.Timer(self.grace_s, self._close_if_idle, args=(page.id,))
+            page.closing.daemon = True
+            page.closing.start()
 
-    def close_now(self, session: str) -> None:
+    def _close_if_idle(self, page_id: str) -> None:
         with self._lock:
-            self._closing.pop(session, None)
-            keys = [k for k in self._slots if k[0] == session]
-            slots = [self._slots.pop(k) for k in keys]
-        for slot in slots:
-            if slot.job is not None:
-                slot.job.stop()
+            page = self._pages.get(page_id)
+            if page is None or page.connections:
+                return
+        self.close_now(page_id)
+
+    def close_now(self, page_id: str) -> None:
+        """Stop a page's jobs and forget it (its saves stay on disk)."""
+        with self._lock:
+            page = self._pages.pop(page_id, None)
+            if page is None:
+                return
+            for key in page.connections:
+                self._page_of.pop(key, None)
+            if page.closing is not None:
+                page.closing.cancel()
+            jobs = [slot.job for slot in page.slots.values() if slot.job is not None]
+            page.slots.clear()
+        for job in jobs:
+            job.stop()
+        for job in jobs:
+            job.join(timeout=10)
+        del jobs, page
+        give_back_memory()
 
     def shutdown(self) -> None:
         """Stop every job (the server is going down)."""
         with self._lock:
-            timers, self._closing = list(self._closing.values()), {}
-            jobs = [slot.job for slot in self._slots.values() if slot.job is not None]
-        for t in timers:
-            t.cancel()
+            pages = list(self._pages.values())
+            for page in pages:
+                if page.closing is not None:
+                    page.closing.cancel()
+            jobs = [slot.job for page in pages for slot in page.slots.values() if slot.job is not None]
         for job in jobs:
             job.stop()
         deadline = time.monotonic() + 5
@@ -158,5 +261,21 @@ class Sessions:
 
 
 def session_of(request: Any) -> str:
-    """The session key of a Gradio request (its session_hash)."""
-    return getattr(request, "session_hash", None) or ANONYMOUS
+    """The Gradio session hash of a request: a lookup key, never a name on disk."""
+    return str(getattr(request, "session_hash", None) or "")
+
+
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+
+
+def give_back_memory() -> None:
+    """Collect the let-go models now and hand freed heap pages back to the system.
+
+    glibc keeps freed memory in its arenas (one per thread that allocated), so without
+    `malloc_trim` the process's RSS stays at its peak after a large job's tensors are freed:
+    three large Lab runs in turn grew it by 1.2 GB each (bench/load.py).
+    """
+    gc.collect()
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
