@@ -189,7 +189,14 @@ def _train(args, ctx) -> int:
     evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every and ctx.is_main else None
     if evaluate is not None:
         evaluate = _keeping_best(evaluate, lambda: job, best_dir, args.half, keep_state)
-    autosave = (lambda job: _save(job, out, args.half, training_state=keep_state)) if args.autosave_minutes > 0 and ctx.is_main else None
+    saved_steps: list[int] = []  # what this run's autosaves wrote to `out`: a good checkpoint to point to
+
+    def autosave(job) -> None:
+        _save(job, out, args.half, training_state=keep_state)
+        saved_steps.append(job.step)
+
+    if args.autosave_minutes <= 0 or not ctx.is_main:
+        autosave = None
     job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
                       eval_every=args.eval_every or 10**12, autosave=autosave,
                       autosave_every_s=60 * args.autosave_minutes)
@@ -208,11 +215,9 @@ def _train(args, ctx) -> int:
     if not args.quiet:
         _progress(job)
         print(file=sys.stderr)
-    if snap.state == "diverged":
+    if snap.state == "diverged":  # nothing is saved now: the last good checkpoint stays as it was
         print(f"error: {snap.message}", file=sys.stderr)
-        if (out / "model.safetensors").exists():
-            print(f"The last good checkpoint is {out}: resume with "
-                  f"--resume {out} --set lr=<lower>.", file=sys.stderr)
+        print(_after_divergence(out, saved_steps, args.resume, start_step, keep_state), file=sys.stderr)
         return EXIT_DIVERGED
     if snap.state == "failed":
         print(f"error: {snap.message}", file=sys.stderr)
@@ -223,6 +228,21 @@ def _train(args, ctx) -> int:
     _save(job, out, args.half, scores=scores, training_state=keep_state)
     print(f"wrote {out}: {snap.step} steps in {snap.elapsed_s:.1f} s, {snap.images_per_s:,.0f} images/s")
     return 0
+
+
+def _after_divergence(out: Path, saved_steps: list[int], resumed: str | None, start_step: int,
+                      keep_state: bool) -> str:
+    """What to do after a divergence, pointing only to a checkpoint that exists and can be resumed."""
+    if saved_steps and keep_state:
+        return (f"The last good checkpoint is {out} (step {saved_steps[-1]}): resume it with a lower "
+                f"learning rate, --resume {out} --set lr=<lower>.")
+    if resumed:
+        return (f"{resumed} (step {start_step}) is unchanged: resume it with a lower learning rate, "
+                f"--resume {resumed} --set lr=<lower>.")
+    if saved_steps:
+        return (f"{out} holds step {saved_steps[-1]}, saved for sampling only (--no-training-state); "
+                f"train again with a lower learning rate (--set lr=<lower>).")
+    return "No checkpoint was saved before it diverged: train again with a lower learning rate (--set lr=<lower>)."
 
 
 @contextlib.contextmanager

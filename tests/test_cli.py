@@ -129,10 +129,20 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, capsys):
     code, _, err = run_cli(capsys, "train", "wgan-div", "--dataset", "toy-8gaussians", "--steps", "60",
                            "--resume", str(out), "--out", str(out), "--set", "lr=1", "--quiet")
     assert code == 1 and re.search(r"Diverged at step 1\d:", err) and f"--resume {out}" in err
+    assert f"{out} (step 10) is unchanged" in err
     assert json.loads((out / "config.json").read_text())["step"] == 10  # the good one, untouched
     code, _, _ = run_cli(capsys, "train", "wgan-div", "--dataset", "toy-8gaussians", "--steps", "20",
                          "--resume", str(out), "--out", str(out), "--set", "lr=1e-4", "--quiet")
     assert code == 0 and json.loads((out / "config.json").read_text())["step"] == 20
+
+
+def test_a_run_that_diverges_from_scratch_points_to_no_checkpoint(tmp_path, capsys):
+    """The issue's command (lr=0.6 is allowed): it once ended with exit 0 and samples at 2.5e21."""
+    out = tmp_path / "div"
+    code, _, err = run_cli(capsys, "train", "wgan-div", "--dataset", "toy-8gaussians", "--batch-size", "64",
+                           "--steps", "3000", "--set", "lr=0.6", "--seed", "0", "--out", str(out), "--quiet")
+    assert code == 1 and re.search(r"Diverged at step \d+: ", err) and "Traceback" not in err
+    assert "No checkpoint was saved" in err and "--resume" not in err and not out.exists()
 
 
 def test_eval_every_keeps_the_best_checkpoint_by_score(tmp_path, capsys):

@@ -1,13 +1,14 @@
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from gan_playground.config import RunConfig, param
 from gan_playground.data import Sampler, load_dataset
-from gan_playground.engine import Run, TrainingJob, prepare_run, resolve_device
+from gan_playground.engine import DivergenceGuard, Run, TrainingJob, prepare_run, resolve_device
 from gan_playground.errors import ConfigError
 from gan_playground.models.base import GANModel
 
@@ -50,7 +51,9 @@ def probe_job(steps=100, **config) -> TrainingJob:
     model = Probe(config=ProbeConfig(**config), data=ds.spec)
     run = Run(RunConfig(model="wgan", dataset=ds.name, steps=steps, batch_size=8), model, ds,
               Sampler(ds, batch_size=8, device="cpu"), torch.device("cpu"))
-    return TrainingJob(run, log_every=5, preview_every=10)
+    job = TrainingJob(run, log_every=5, preview_every=10)
+    job.guard = DivergenceGuard(factor=1e12)  # the probe's loss grows with the step on purpose
+    return job
 
 
 def wait_for(predicate, timeout=20.0):
@@ -105,6 +108,29 @@ def test_nan_stops_the_job_naming_the_step():
     snap = job.snapshot()
     assert snap.state == "diverged" and "step 13" in snap.message
     assert snap.step == 15  # found at the next loss read, 2 steps later
+
+
+def test_a_finite_explosion_is_a_divergence_too():
+    """Losses far beyond their size at the start diverge the run, though every number is finite."""
+    guard = DivergenceGuard()
+    assert guard.check_losses(["loss_d", "penalty"], [[12.0, 0.01], [-9.0, 3.0], [900.0, 999.0]]) is None
+    bad = guard.check_losses(["loss_d", "penalty"], [[11.0, 0.5], [1.3e4, 2.0]])
+    assert bad is not None and bad[0] == 1 and "loss_d reached 1.3e+04" in bad[1]
+    assert "NaN" in DivergenceGuard().check_losses(["a"], [[1.0], [float("nan")]])[1]
+    points = DivergenceGuard(data_extent=1.5)
+    assert points.check_points(np.full((4, 2), 2.0)) is None
+    assert "left the data behind" in points.check_points(np.full((4, 2), 1e3))
+
+
+def test_a_run_that_explodes_stops_naming_the_step(tmp_path):
+    """The issue's command: WGAN-div at lr=0.6 on 8 gaussians once ended 'successfully' at 1e34."""
+    run = prepare_run(RunConfig(model="wgan-div", dataset="toy-8gaussians", steps=3000, batch_size=64, seed=0,
+                                device="cpu"), {"lr": "0.6"})
+    job = TrainingJob(run, log_every=10).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    assert snap.state == "diverged" and snap.diverged_at is not None and snap.step < 3000
+    assert snap.message.startswith(f"Diverged at step {snap.diverged_at}:")
 
 
 def test_history_stays_bounded():

@@ -189,14 +189,21 @@ def test_closed_session_stops_its_jobs(server):
     assert "No training run" in other.predict(api_name="/lab_stop")[0]
 
 
-def test_a_diverged_run_says_where_and_how_to_resume(server):
-    """A huge learning rate: the page names the step and offers a resume with a lower rate."""
+@pytest.mark.parametrize("variant", ["wgan-div", "wgan-gp"])
+def test_a_diverged_run_names_one_step_and_cannot_be_saved(server, variant):
+    """lr=1 in the Lab: once "Finished" with a penalty of 8.3e28, and Save took it. Now the status and
+    the message name the same step, nothing points to a checkpoint that does not exist, and Save refuses."""
+    import re
+
     client = Client(server[1], verbose=False)
-    client.predict(variant="wgan-div", dataset="toy-8gaussians", steps=50, batch_size=32, seed=0,
-                   lr=1.0, toy_width=512, api_name="/lab_start")
+    client.predict(variant=variant, dataset="toy-8gaussians", steps=300, batch_size=256, seed=0,
+                   lr=1.0, api_name="/lab_start")
     out = poll_until(client, "lab", is_final)
-    text = " ".join(o for o in out if isinstance(o, str))
-    assert "Diverged at step" in text and "learning-rate factor below 1" in text
+    status, message = out[0], out[5]
+    steps = re.findall(r"Diverged at step ([\d,]+)", status) + re.findall(r"Diverged at step ([\d,]+)", message)
+    assert len(steps) == 2 and steps[0] == steps[1], (status, message)
+    assert "Nothing was saved" in message and "Resume training" not in message
+    assert "diverged" in client.predict(api_name="/lab_save")[0]
     choices = client.predict(api_name="/lab_checkpoints")
     assert choices is not None  # the choices refresh without a reload (autosaves appear there)
 

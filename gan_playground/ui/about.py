@@ -57,7 +57,7 @@ roll), with a 2-D latent and small MLPs. The heat map shows $D(x)$ over the plan
 climb it.
 
 ### Tips
-- A run diverged (a loss became NaN)? Resume from a saved checkpoint with a lower learning-rate factor.
+- A run diverged (a loss became NaN, or exploded far beyond its size at the start)? Resume from a saved checkpoint with a lower learning-rate factor.
 - The live grid uses the same $z$ all run long, so you see one set of samples change as the model learns.
 - Runs on this server are shared: at most a few train at once, and a run stops a few minutes after its
   page closes. Save a checkpoint to keep it.

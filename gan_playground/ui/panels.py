@@ -230,7 +230,10 @@ STATE_WORDS = {"ready": "Starting", "running": "Training", "paused": "Paused", "
 def status_text(snap: Snapshot, model: str, dataset: str) -> str:
     eta = "" if snap.state in FINAL or snap.state == "paused" else f" · ETA **{fmt_time(snap.eta_s)}**"
     rate = f"{snap.images_per_s:,.0f} images/s" if snap.images_per_s > 0 else "measuring speed…"
-    return (f"**{STATE_WORDS.get(snap.state, snap.state)}** {model} on {dataset} · step **{snap.step:,} / "
+    state = STATE_WORDS.get(snap.state, snap.state)
+    if snap.state == "diverged" and snap.diverged_at is not None:
+        state = f"Diverged at step {snap.diverged_at:,}:"
+    return (f"**{state}** {model} on {dataset} · step **{snap.step:,} / "
             f"{snap.steps:,}** · {rate} · elapsed {fmt_time(snap.elapsed_s)}{eta}")
 
 
@@ -261,11 +264,16 @@ def autosave_seconds() -> float:
         return 120.0
 
 
-def message_text(snap: Snapshot) -> str:
+def message_text(snap: Snapshot, saved: list[str] = ()) -> str:
+    """The line under the live panels; after a divergence it points to a checkpoint only if one of
+    `saved` (this tab's saves and autosaves, newest last) exists."""
     if snap.state == "diverged":
-        return (f"⚠ **{snap.message}** The last good weights are in the run's autosave (or your last save): "
-                f"open *Save or resume a checkpoint*, pick it, set the learning-rate factor below 1 (e.g. 0.3) "
-                f"and press *Resume training from checkpoint*.")
+        if saved:
+            return (f"⚠ **{snap.message}** The last good weights are in `{saved[-1]}`: open *Save or resume a "
+                    f"checkpoint*, pick it, set the learning-rate factor below 1 (e.g. 0.3) and press *Resume "
+                    f"training from checkpoint*.")
+        return (f"⚠ **{snap.message}** Nothing was saved before that step. Lower the learning rate "
+                f"(e.g. to a third) and press Start again.")
     if snap.state == "failed":
         return f"⚠ **{snap.message}**"
     if snap.state == "finished":
@@ -720,7 +728,7 @@ class ModelTab:
             out.append(enlarge(snap.preview, 420))
         else:
             out.append(gr.skip())
-        out.append(message_text(snap))
+        out.append(message_text(snap, [p.name for p in slot.saved if p.is_dir()]))
         return [*out, active, *button_updates(snap.state)]
 
     def _live_heatmap(self, slot: Slot, job: TrainingJob, snap: Snapshot):
