@@ -1,32 +1,48 @@
 """Share checkpoint folders on the Hugging Face Hub: `push_checkpoint` and `pull_checkpoint`.
 
-Only a checkpoint's own files travel, both ways: JSON, safetensors, the model card, the sample
-grid and the loss history (`SAFE_PATTERNS`). A pickle is never uploaded, never downloaded and
-never read. A pulled repo is downloaded into a fresh folder beside its destination, loaded once
-to prove it is a whole checkpoint, and only then moved into place; anything else is removed.
+Only a checkpoint's own files travel: JSON, safetensors, the model card, the sample grid and the
+loss history (`SAFE_PATTERNS` up, the six names of `PULL_FILES` down). A pickle is never uploaded,
+never downloaded and never read. A pull is bounded, since a Hub (or a repo's author) may be slow
+or hostile: the whole download must end within `pull_timeout_s()`, and each file within its cap,
+counted on the bytes received. It is downloaded into a fresh folder beside its destination, loaded
+once to prove it is a whole checkpoint, and only then moved into place; anything else is removed.
 
 Every failure a user can fix (no token, a bad repo id, a missing or private repo, a refused
-upload, no network or `HF_HUB_OFFLINE=1`, a repo of pickles) is a `UserError` with one line
-that says what to do, never a traceback.
+upload, no network or `HF_HUB_OFFLINE=1`, a Hub too slow, a repo of pickles) is a `UserError`
+with one line that says what to do, never a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import re
 import shutil
+import socket
+import threading
+import time
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
-from gan_playground.checkpoints import (MAX_WEIGHTS_BYTES, PICKLE_SUFFIXES, _swap_in, load_checkpoint,
-                                        resolve_checkpoint_dir, safe_child)
+from gan_playground.checkpoints import (MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, PICKLE_SUFFIXES, _swap_in,
+                                        load_checkpoint, resolve_checkpoint_dir, safe_child)
 from gan_playground.errors import CheckpointError, UserError
 
 SAFE_PATTERNS = ["*.json", "*.safetensors", "*.md", "*.png", "*.csv"]
 IGNORE_PATTERNS = [".*", "*/*"]  # hidden files and anything in a subfolder stay home
 HUB_DIR = Path("checkpoints") / "hub"  # default home of pulled checkpoints, relative to the cwd
+
+# The only files a pull fetches (config.json and model.safetensors must be there), each with the
+# most bytes accepted for it. A checkpoint of this project is a few MB.
+PULL_FILES = {"config.json": MAX_JSON_BYTES, "model.safetensors": MAX_WEIGHTS_BYTES,
+              "training_state.safetensors": MAX_WEIGHTS_BYTES, "README.md": 1 << 20,
+              "samples.png": 16 << 20, "history.csv": 16 << 20}
+MAX_INFO_BYTES = 32 << 20  # the Hub's JSON description of a repo (its file list): ~100 bytes a file
+PULL_TIMEOUT_S = 120.0  # for a whole pull; GAN_PLAYGROUND_PULL_TIMEOUT_S overrides it
+_SLACK_S = 0.05  # a socket timeout set to end at the deadline may fire a hair before it
 
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 REPO_ID_FORM = ("USER/NAME (or ORG/NAME): letters, digits, '-', '_' and '.', not starting or ending "
@@ -97,29 +113,40 @@ def default_pull_dir(repo_id: str) -> Path:
     return safe_child(HUB_DIR, f"{user}--{name}")
 
 
-def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: str | None = None) -> Path:
-    """Download a checkpoint repo's safe files into `out_dir` (default `checkpoints/hub/USER--NAME`)
-    and check that it loads. An existing checkpoint there is replaced only by one that loads."""
+def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: str | None = None,
+                    timeout_s: float | None = None) -> Path:
+    """Download a checkpoint repo's known files into `out_dir` (default `checkpoints/hub/USER--NAME`)
+    and check that it loads. An existing checkpoint there is replaced only by one that loads.
+
+    The whole download must end within `timeout_s` (default `pull_timeout_s()`): a Hub that stops
+    answering or trickles bytes gets a clear error, not a hang. Every file is capped on the bytes
+    received, since the repo's listing is the repo author's word. Nothing half-pulled is kept.
+    """
     validate_repo_id(repo_id)
     dest = Path(out_dir) if out_dir is not None else default_pull_dir(repo_id)
     _check_destination(dest)
     _refuse_if_offline()
+    deadline = _Deadline(repo_id, pull_timeout_s() if timeout_s is None else timeout_s)
 
-    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub import constants, hf_hub_url
+    from huggingface_hub.utils import build_hf_headers
 
-    api = HfApi(token=token, library_name="gan-playground")
-    with _hub_errors("pull", repo_id):
-        info = api.model_info(repo_id, files_metadata=True)
-    _check_repo_files(repo_id, info.siblings or [])
+    headers = build_hf_headers(token=token, library_name="gan-playground")
+    with _hub_errors("pull", repo_id, deadline):
+        info = io.BytesIO()
+        _fetch(f"{constants.ENDPOINT}/api/models/{repo_id}", info, headers, deadline,
+               cap=MAX_INFO_BYTES, what=f"the Hub's description of {repo_id}", params={"blobs": True})
+    sha, names = _files_to_pull(repo_id, info.getvalue())
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.parent / f".tmp-pull-{dest.name}-{uuid.uuid4().hex[:8]}"
     try:
-        with _hub_errors("pull", repo_id):
-            snapshot_download(repo_id, repo_type="model", revision=info.sha, token=token,
-                              local_dir=staging, cache_dir=staging / ".cache" / "hub",
-                              allow_patterns=SAFE_PATTERNS, ignore_patterns=IGNORE_PATTERNS)
-        shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
+        staging.mkdir()
+        with _hub_errors("pull", repo_id, deadline):
+            for name in names:
+                with open(staging / name, "wb") as sink:
+                    _fetch(hf_hub_url(repo_id, name, revision=sha), sink, headers, deadline,
+                           cap=PULL_FILES[name], what=f"{repo_id}: {name}", bar=name)
         try:
             load_checkpoint(staging)
         except UserError as err:
@@ -131,30 +158,150 @@ def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: s
     return dest
 
 
-def _check_destination(dest: Path) -> None:
-    if dest.exists() and not dest.is_dir():
-        raise UserError(f"{dest} is a file; pull into a folder (--out DIR).")
-    if dest.is_dir() and any(dest.iterdir()) and not (dest / "config.json").is_file():
-        raise UserError(f"{dest} exists and is not a checkpoint folder; pull into a new or empty folder "
-                        f"(--out DIR) so that nothing of yours is replaced.")
+def pull_timeout_s() -> float:
+    """GAN_PLAYGROUND_PULL_TIMEOUT_S if set (for a slow link or a big checkpoint), else PULL_TIMEOUT_S."""
+    text = os.environ.get("GAN_PLAYGROUND_PULL_TIMEOUT_S", "").strip()
+    if not text:
+        return PULL_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):  # not nan either
+        raise UserError(f"GAN_PLAYGROUND_PULL_TIMEOUT_S={text!r} is not a positive number of seconds.")
+    return seconds
 
 
-def _check_repo_files(repo_id: str, siblings: list) -> None:
-    names = [s.rfilename for s in siblings]
-    top = {n for n in names if "/" not in n}
-    if "model.safetensors" not in top or "config.json" not in top:
-        pickles = sorted(n for n in names if Path(n).suffix.lower() in PICKLE_SUFFIXES)
+class _Deadline:
+    """When a pull must have ended, shared by all its requests."""
+
+    def __init__(self, repo_id: str, seconds: float):
+        self.end = time.monotonic() + seconds
+        self.message = (f"Pulling {repo_id} took longer than {seconds:g} s (the Hub stopped answering or is very "
+                        f"slow); nothing was kept. Try again later, or allow more time with "
+                        f"GAN_PLAYGROUND_PULL_TIMEOUT_S.")
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.left() <= _SLACK_S
+
+    def check(self) -> None:
+        if self.passed():
+            raise UserError(self.message)
+
+    def request_timeout(self) -> float:
+        """huggingface_hub's per-read timeout (HF_HUB_DOWNLOAD_TIMEOUT), but never past the deadline.
+        It bounds connecting and waiting for the answer's headers; `_cut_at` bounds the body."""
+        from huggingface_hub import constants
+
+        self.check()
+        return min(float(constants.HF_HUB_DOWNLOAD_TIMEOUT), self.left())
+
+
+def _fetch(url: str, sink: BinaryIO, headers: dict[str, str], deadline: _Deadline, *, cap: int, what: str,
+           params: dict | None = None, bar: str | None = None) -> None:
+    """GET `url` into `sink` through huggingface_hub's HTTP session (its proxies, offline mode and
+    client factory), refusing more than `cap` bytes, whatever Content-Length or the listing said."""
+    from huggingface_hub.utils import get_session, tqdm
+
+    with get_session().stream("GET", url, headers=headers, params=params, follow_redirects=True,
+                              timeout=deadline.request_timeout()) as response, _cut_at(deadline, response):
+        if response.status_code >= 400:
+            _raise_for_status(response, deadline)
+        length = response.headers.get("Content-Length", "")
+        total = int(length) if length.isdigit() else None
+        received = 0
+        with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=bar,
+                  disable=True if bar is None else None, leave=False) as progress:
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+                if received > cap:
+                    raise CheckpointError(f"{what} is larger than {_size(cap)}; refusing it (nothing was kept).")
+                deadline.check()
+                sink.write(chunk)
+                progress.update(len(chunk))
+
+
+@contextlib.contextmanager
+def _cut_at(deadline: _Deadline, response) -> Iterator[None]:
+    """Shut the answer's socket down at the deadline, so that a read blocked on a silent Hub
+    returns then instead of after its whole read timeout."""
+    stream = response.extensions.get("network_stream")  # httpcore's; absent for a mock transport
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is None:
+        yield
+        return
+    timer = threading.Timer(max(deadline.left(), 0.0), _shutdown, (sock,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()  # a shutdown under way ends before the connection goes back to the pool
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _raise_for_status(response, deadline: _Deadline) -> None:
+    """huggingface_hub's own error for an HTTP error status, read from at most 64 kB of its body."""
+    import httpx2
+    from huggingface_hub.utils import hf_raise_for_status
+
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        deadline.check()
+        if len(body) >= 1 << 16:
+            break
+    headers = [(k, v) for k, v in response.headers.multi_items()
+               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]  # body is decoded
+    hf_raise_for_status(httpx2.Response(response.status_code, headers=headers, content=bytes(body),
+                                        request=response.request))
+    raise UserError(f"The Hugging Face Hub answered HTTP {response.status_code} to {response.url}.")
+
+
+def _files_to_pull(repo_id: str, info: bytes) -> tuple[str | None, list[str]]:
+    """The commit to pull from and which of PULL_FILES the repo lists; refuses a repo that is no
+    checkpoint, one of pickles, and files whose listed size is already over their cap."""
+    try:
+        data = json.loads(info)
+        siblings = [s for s in data.get("siblings") or [] if isinstance(s, dict) and isinstance(s.get("rfilename"), str)]
+    except (ValueError, AttributeError, TypeError):
+        raise UserError(f"The Hugging Face Hub sent an unreadable description of {repo_id}; try again later.") from None
+    sizes = {s["rfilename"]: s.get("size") for s in siblings}
+    if "model.safetensors" not in sizes or "config.json" not in sizes:
+        pickles = sorted(n for n in sizes if Path(n).suffix.lower() in PICKLE_SUFFIXES)
         if pickles:
             raise CheckpointError(
                 f"{repo_id} holds weights only as pickle files ({', '.join(pickles[:3])}), which GAN Playground "
                 f"never downloads or loads: unpickling can run any code its author put in it. "
                 f"Ask the author for a GAN Playground checkpoint (model.safetensors + config.json).")
         raise CheckpointError(f"{repo_id} is not a GAN Playground checkpoint: it lacks "
-                              + " and ".join(n for n in ("model.safetensors", "config.json") if n not in top) + ".")
-    too_big = [s.rfilename for s in siblings if "/" not in s.rfilename
-               and s.rfilename.endswith(".safetensors") and (s.size or 0) > MAX_WEIGHTS_BYTES]
-    if too_big:
-        raise CheckpointError(f"{repo_id}: {too_big[0]} is larger than {MAX_WEIGHTS_BYTES >> 30} GiB; refusing it.")
+                              + " and ".join(n for n in ("model.safetensors", "config.json") if n not in sizes) + ".")
+    names = [n for n in PULL_FILES if n in sizes]
+    for name in names:
+        if isinstance(sizes[name], int) and sizes[name] > PULL_FILES[name]:
+            raise CheckpointError(f"{repo_id}: {name} is larger than {_size(PULL_FILES[name])}; refusing it.")
+    sha = data.get("sha")
+    return (sha if isinstance(sha, str) and sha else None), names
+
+
+def _size(n: int) -> str:
+    return f"{n >> 30} GiB" if n >= 1 << 30 else f"{n >> 20} MiB"
+
+
+def _check_destination(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise UserError(f"{dest} is a file; pull into a folder (--out DIR).")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / "config.json").is_file():
+        raise UserError(f"{dest} exists and is not a checkpoint folder; pull into a new or empty folder "
+                        f"(--out DIR) so that nothing of yours is replaced.")
 
 
 def _move_into_place(staging: Path, dest: Path) -> None:
@@ -187,7 +334,7 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 
 @contextlib.contextmanager
-def _hub_errors(action: str, repo_id: str) -> Iterator[None]:
+def _hub_errors(action: str, repo_id: str, deadline: _Deadline | None = None) -> Iterator[None]:
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
@@ -195,6 +342,8 @@ def _hub_errors(action: str, repo_id: str) -> Iterator[None]:
     except _network_errors() as err:
         if type(err).__name__ == "OfflineModeIsEnabled" or "HF_HUB_OFFLINE" in str(err):
             raise UserError(OFFLINE_MESSAGE) from None
+        if deadline is not None and deadline.passed():  # a read timed out, or `_cut_at` cut it
+            raise UserError(deadline.message) from None
         raise UserError(f"Cannot reach the Hugging Face Hub to {action} {repo_id} "
                         f"({type(err).__name__}). {OFFLINE_HINT}") from None
     except GatedRepoError:

@@ -14,7 +14,11 @@ import base64
 import hashlib
 import json
 import shutil
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx2
 import huggingface_hub
@@ -321,6 +325,15 @@ def test_pull_refused(hub, tmp_path, status):
         pull_checkpoint("alice/private", out_dir=tmp_path / "n")
 
 
+def test_pull_gated(hub, tmp_path):
+    hub.handle = lambda request: httpx2.Response(403, headers={"X-Error-Code": "GatedRepo"},
+                                                 json={"error": "Access to this model is restricted"})
+    with pytest.raises(UserError, match="alice/gated is a gated repo: accept its conditions") as err:
+        pull_checkpoint("alice/gated", out_dir=tmp_path / "g")
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_pull_server_error_is_one_line(hub, tmp_path, monkeypatch):
     hub.status = 400
     with pytest.raises(UserError, match="HTTP 400") as err:
@@ -380,6 +393,240 @@ def test_pull_default_folder_stays_inside(hub, tmp_path, monkeypatch):
     for bad in ("../etc", "alice/../../x", "/abs/x", "alice/..", "alice/.x"):
         with pytest.raises(UserError, match="USER/NAME"):
             pull_checkpoint(bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------------------------
+# Pull from a fake Hub on 127.0.0.1: a real socket, so that slow, silent and oversized answers
+# are what they would be from a real server (the mock transport above answers all at once).
+
+REPO = "alice/wgan-toy"
+
+
+class HubServer(ThreadingHTTPServer):
+    """One model repo served the way huggingface.co serves it to `pull_checkpoint`: its model-info
+    JSON at /api/models/REPO and its files at /REPO/resolve/SHA/NAME. `answers` replaces the
+    whole answer for "info" or a file name by a misbehaving one."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _HubHandler)
+        self.files: dict[str, bytes] = {}
+        self.listed: dict[str, int] = {}  # sizes the listing claims, when they are not the real ones
+        self.answers: dict[str, object] = {}
+        self.requests: list[str] = []
+        self.auth: list[str | None] = []
+        self.sent = 0  # bytes of file bodies written
+        self.release = threading.Event()  # set at teardown: stalled answers end
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def info(self) -> bytes:
+        siblings = [{"rfilename": n, "size": self.listed.get(n, len(b))} for n, b in self.files.items()]
+        return json.dumps({"id": REPO, "modelId": REPO, "sha": SHA, "private": False, "siblings": siblings}).encode()
+
+    def resolves(self) -> list[str]:
+        return [p.rsplit("/", 1)[1] for p in self.requests if "/resolve/" in p]
+
+
+class _HubHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        hub: HubServer = self.server
+        path = urlsplit(self.path).path
+        hub.requests.append(path)
+        hub.auth.append(self.headers.get("Authorization"))
+        key, body = None, None
+        if path == f"/api/models/{REPO}":
+            key, body = "info", hub.info()
+        elif path.startswith(f"/{REPO}/resolve/{SHA}/"):
+            key = path.rsplit("/", 1)[1]
+            body = hub.files.get(key)
+        try:
+            if body is None:
+                self.send_response(404)
+                self.send_header("X-Error-Code", "RepoNotFound" if key is None else "EntryNotFound")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                hub.answers.get(key, _whole)(self, body)
+        except OSError:  # the client hung up, as it should on a misbehaving answer
+            self.close_connection = True
+
+    def start(self, length: int | None):
+        self.send_response(200)
+        if length is None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+
+    def send(self, data: bytes):
+        self.wfile.write(data)
+        self.wfile.flush()
+        self.server.sent += len(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def _whole(h: _HubHandler, body: bytes):
+    h.start(len(body))
+    h.send(body)
+
+
+def _pause_then_stop(h: _HubHandler, body: bytes):
+    """Half the file, 2 s of silence, a few bytes more, then no answer at all."""
+    h.start(len(body))
+    h.send(body[:len(body) // 2])
+    h.server.release.wait(2.0)
+    h.send(body[len(body) // 2:len(body) // 2 + 10])
+    h.server.release.wait(60)
+
+
+def _silent(h: _HubHandler, body: bytes):
+    """The request is taken, and never answered: not even headers."""
+    h.server.release.wait(60)
+
+
+def _trickle(h: _HubHandler, body: bytes):
+    """One byte every 0.2 s, never silent long enough for a read timeout; after 5 s the rest at
+    once, so that a pull with no deadline ends (late) instead of hanging the test."""
+    h.start(len(body))
+    for i in range(25):
+        h.send(body[i:i + 1])
+        if h.server.release.wait(0.2):
+            return
+    h.send(body[25:])
+
+
+def _endless(h: _HubHandler, body: bytes):
+    """Bytes until the client hangs up, with no Content-Length to warn it."""
+    h.start(None)
+    block = b"9," * (1 << 19)
+    while not h.server.release.is_set():
+        h.send(block)
+
+
+@pytest.fixture
+def server(monkeypatch, tmp_path, checkpoint):
+    """A HubServer holding `checkpoint`, with HF_ENDPOINT pointed at it and huggingface_hub's real HTTP client."""
+    srv = HubServer()
+    srv.files = {n: (checkpoint / n).read_bytes()
+                 for n in ("config.json", "model.safetensors", "training_state.safetensors", "README.md")}
+    srv.files["history.csv"] = b"step,loss_g,loss_d\n1,0.5,0.5\n"
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    monkeypatch.setattr(constants, "ENDPOINT", srv.url)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", srv.url + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-stored-token"))
+    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "GAN_PLAYGROUND_PULL_TIMEOUT_S", "HTTP_PROXY", "HTTPS_PROXY",
+                "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    huggingface_hub.set_client_factory(hf_http.default_client_factory)  # a fresh client, real sockets
+    try:
+        yield srv
+    finally:
+        srv.release.set()
+        srv.shutdown()
+        srv.server_close()
+        huggingface_hub.set_client_factory(hf_http.default_client_factory)  # closes its connections
+
+
+def _timed_pull(out: Path, timeout_s: float, **kwargs) -> tuple[str, float]:
+    start = time.monotonic()
+    with pytest.raises(UserError) as err:
+        pull_checkpoint(REPO, out_dir=out, timeout_s=timeout_s, **kwargs)
+    return str(err.value), time.monotonic() - start
+
+
+def test_server_pull_gives_a_loadable_checkpoint_and_fetches_only_known_files(server, tmp_path):
+    server.files.update({f"extra-{i:04d}.json": b"{}" for i in range(3000)})  # strays: none may be fetched
+    server.files.update({"notes.txt": b"x", "old.pt": b"\x80\x04.", "sub/config.json": b"{}"})
+    out = pull_checkpoint(REPO, out_dir=tmp_path / "got", token=TOKEN, timeout_s=10)
+    assert load_checkpoint(out).step == 3
+    known = ["config.json", "model.safetensors", "training_state.safetensors", "README.md", "history.csv"]
+    assert sorted(server.resolves()) == sorted(known)
+    assert len(server.requests) == 1 + len(known)  # the model info, then each known file once
+    assert sorted(p.name for p in out.iterdir()) == sorted(known)
+    assert (out / "history.csv").read_bytes() == server.files["history.csv"]
+    assert server.auth == [f"Bearer {TOKEN}"] * len(server.requests)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["got"]
+
+
+def test_server_stops_answering_mid_file(server, tmp_path):
+    """Silence after 2 s, with 1 s left: the error comes at the deadline (3 s), not after the
+    read timeout (another ~3 s), and the earlier pull stays."""
+    out = pull_checkpoint(REPO, out_dir=tmp_path / "mine", timeout_s=10)
+    server.answers["model.safetensors"] = _pause_then_stop
+    message, took = _timed_pull(out, 3)
+    assert message == (f"Pulling {REPO} took longer than 3 s (the Hub stopped answering or is very slow); "
+                       f"nothing was kept. Try again later, or allow more time with GAN_PLAYGROUND_PULL_TIMEOUT_S.")
+    assert 2.9 < took < 4.0, took
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no .tmp-pull-*
+    assert load_checkpoint(out).step == 3
+
+
+@pytest.mark.parametrize("where", ["info", "model.safetensors"])
+def test_server_never_answers(server, tmp_path, where):
+    server.answers[where] = _silent
+    message, took = _timed_pull(tmp_path / "s", 1.5)
+    assert "took longer than 1.5 s" in message and "nothing was kept" in message
+    assert 1.4 < took < 2.5, took
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["info", "model.safetensors"])
+def test_server_trickling_one_byte_at_a_time(server, tmp_path, where):
+    server.answers[where] = _trickle
+    message, took = _timed_pull(tmp_path / "t", 1.5)
+    assert "took longer than 1.5 s" in message and "nothing was kept" in message
+    assert 1.4 < took < 2.5, took
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_server_timeout_from_the_environment(server, tmp_path, monkeypatch):
+    server.answers["config.json"] = _trickle
+    monkeypatch.setenv("GAN_PLAYGROUND_PULL_TIMEOUT_S", "1")
+    start = time.monotonic()
+    with pytest.raises(UserError, match=f"Pulling {REPO} took longer than 1 s"):
+        pull_checkpoint(REPO, out_dir=tmp_path / "t")
+    assert time.monotonic() - start < 2.0
+    asked = len(server.requests)
+    for bad in ("soon", "0", "-5", "nan", "inf"):
+        monkeypatch.setenv("GAN_PLAYGROUND_PULL_TIMEOUT_S", bad)
+        with pytest.raises(UserError, match="GAN_PLAYGROUND_PULL_TIMEOUT_S=.* positive number of seconds"):
+            pull_checkpoint(REPO, out_dir=tmp_path / "t")
+    assert len(server.requests) == asked
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_server_file_over_its_cap_is_refused_on_the_bytes_received(server, tmp_path):
+    """history.csv listed as 10 bytes, sent without end: refused after 16 MiB, long before the deadline."""
+    out = pull_checkpoint(REPO, out_dir=tmp_path / "mine", timeout_s=10)
+    server.listed["history.csv"] = 10
+    server.answers["history.csv"] = _endless
+    sent = server.sent
+    with pytest.raises(CheckpointError, match=rf"^{REPO}: history.csv is larger than 16 MiB; refusing it") as err:
+        pull_checkpoint(REPO, out_dir=out, timeout_s=10)
+    assert "\n" not in str(err.value)
+    assert server.sent - sent < 48 << 20  # it stopped reading (what is left sat in socket buffers)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no .tmp-pull-*
+    assert load_checkpoint(out).step == 3
+    assert (out / "history.csv").read_bytes() == server.files["history.csv"]  # the earlier pull's
+
+
+def test_server_file_listed_over_its_cap_is_not_downloaded(server, tmp_path):
+    server.files["samples.png"] = b"\x89PNG"
+    server.listed["samples.png"] = 200 << 20
+    with pytest.raises(CheckpointError, match=rf"{REPO}: samples.png is larger than 16 MiB"):
+        pull_checkpoint(REPO, out_dir=tmp_path / "p", timeout_s=10)
+    assert server.resolves() == []
     assert list(tmp_path.iterdir()) == []
 
 
