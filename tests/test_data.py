@@ -118,3 +118,20 @@ def test_mirror_unpack_is_idempotent(tmp_path):
     data._unpack_mirror(tmp_path / "mirror", root, "MNIST", "MNIST")
     data._unpack_mirror(tmp_path / "mirror", root, "MNIST", "MNIST")
     assert (root / "MNIST" / "raw" / "a-ubyte").read_bytes() == b"abc"
+
+
+def test_one_copy_of_a_data_set_per_device():
+    """Runs on one device share the data set's copy there; it goes when the data set goes."""
+    import gc
+
+    from gan_playground.data import _DEVICE_COPIES, on_device
+
+    cpu = torch.arange(10, dtype=torch.uint8)
+    assert on_device(cpu, torch.device("cpu")) is cpu
+    first = on_device(cpu, torch.device("meta"))  # the meta device stands in for a GPU here
+    assert first.device.type == "meta" and on_device(cpu, torch.device("meta")) is first
+    key = (id(cpu), "meta")
+    assert key in _DEVICE_COPIES
+    del cpu, first
+    gc.collect()
+    assert key not in _DEVICE_COPIES

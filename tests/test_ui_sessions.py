@@ -35,3 +35,63 @@ def test_a_closed_page_is_forgotten_after_the_grace():
     time.sleep(0.3)
     assert not sessions.is_open(page)
     assert sessions.attach("hash-again", page) != page  # its id is not accepted any more
+
+
+def _toy_job(steps: int = 10**6):
+    from gan_playground.config import RunConfig
+    from gan_playground.engine import TrainingJob, prepare_run
+
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=steps, batch_size=32,
+                                device="cpu"), {"toy_width": "16"})
+    return TrainingJob(run, log_every=5)
+
+
+def test_a_closed_pages_model_is_let_go_and_counts_until_its_thread_ends():
+    import gc
+    import weakref
+
+    import pytest
+
+    from gan_playground.errors import UserError
+
+    sessions = Sessions(max_jobs=1, grace_s=0.0)
+    page = sessions.page_of("a")
+    sessions.reserve(page, "lab")
+    job = sessions.start_in(page, "lab", _toy_job()).job.start()
+    model = weakref.ref(job.model)
+    job._model_lock.acquire()  # hold the job inside a step, as a slow step would
+    del job
+    sessions.close_now(page)
+    other = sessions.page_of("b")
+    with pytest.raises(UserError, match="busy"):  # the let-go job still trains its last step: it counts
+        sessions.reserve(other, "lab")
+    [finishing] = sessions._finishing
+    finishing._model_lock.release()
+    del finishing
+    deadline = time.monotonic() + 10
+    while sessions._finishing and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
+    gc.collect()
+    assert model() is None  # the model, its optimizers and the sampler's data are gone
+    sessions.reserve(other, "lab")
+
+
+def test_starting_again_in_a_tab_lets_the_old_model_go():
+    import gc
+    import weakref
+
+    sessions = Sessions(max_jobs=1, grace_s=0.0)
+    page = sessions.page_of("a")
+    sessions.reserve(page, "lab")
+    first = sessions.start_in(page, "lab", _toy_job(steps=20)).job.start()
+    assert first.join(30)
+    model = weakref.ref(first.model)
+    del first
+    sessions.reserve(page, "lab")
+    sessions.start_in(page, "lab", _toy_job(steps=20)).job.start()
+    deadline = time.monotonic() + 10
+    while model() is not None and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.05)
+    assert model() is None

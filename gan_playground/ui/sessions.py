@@ -95,6 +95,7 @@ class Sessions:
         self._pages: dict[str, Page] = {}
         self._page_of: dict[str, str] = {}  # session hash -> page id
         self._reserved: set[tuple[str, str]] = set()  # (page, tab): starts in progress (data loading)
+        self._finishing: set[TrainingJob] = set()  # let go, but still in their last step: they count
 
     # -- pages ----------------------------------------------------------------------------------
     def page_of(self, session_hash: str | None) -> str:
@@ -174,7 +175,7 @@ class Sessions:
                 raise UserError("A run is already going in this tab. Stop it first (or wait until it finishes).")
             active = [(p.id, t) for p in self._pages.values() for t, slot in p.slots.items()
                       if slot.job is not None and not slot.job.done]
-            if len(active) + len(self._reserved) >= self.max_jobs:
+            if len(active) + len(self._reserved) + len(self._finishing) >= self.max_jobs:
                 mine = sorted({t for p, t in active if p == page_id} | {t for p, t in self._reserved if p == page_id})
                 where = (f" One of them is yours, in the {', '.join(mine)} tab: stop it there first."
                          if mine else " Please wait until one finishes, then press Start again.")
@@ -198,10 +199,26 @@ class Sessions:
             slot.job, slot.source, slot.scatter_cache = job, "job", None
             slot.drawn_version = slot.drawn_preview = -1
         if old is not None:
-            old.stop()
-            del old
-            give_back_memory()
+            self._let_go([old])
         return slot
+
+    def _let_go(self, jobs: list[TrainingJob]) -> None:
+        """Stop `jobs` and drop them; once their threads have ended (a step in flight finishes first),
+        their models are freed and the memory handed back. Until then they count under the cap."""
+        for job in jobs:
+            job.stop()
+        with self._lock:
+            self._finishing.update(jobs)
+
+        def reap() -> None:
+            for job in jobs:
+                job.join()
+            with self._lock:
+                self._finishing.difference_update(jobs)
+            jobs.clear()  # the last references: the models go here
+            give_back_memory()
+
+        threading.Thread(target=reap, name="let-go-of-jobs", daemon=True).start()
 
     # -- closing ----------------------------------------------------------------------------------
     def close_later(self, session_hash: str | None) -> None:
@@ -238,12 +255,7 @@ class Sessions:
                 page.closing.cancel()
             jobs = [slot.job for slot in page.slots.values() if slot.job is not None]
             page.slots.clear()
-        for job in jobs:
-            job.stop()
-        for job in jobs:
-            job.join(timeout=10)
-        del jobs, page
-        give_back_memory()
+        self._let_go(jobs)
 
     def shutdown(self) -> None:
         """Stop every job (the server is going down)."""
@@ -253,6 +265,7 @@ class Sessions:
                 if page.closing is not None:
                     page.closing.cancel()
             jobs = [slot.job for page in pages for slot in page.slots.values() if slot.job is not None]
+            jobs += list(self._finishing)
         for job in jobs:
             job.stop()
         deadline = time.monotonic() + 5
