@@ -4,7 +4,7 @@ A checkpoint is a folder in the Hugging Face Hub's conventions:
 
     config.json                  model, data, every setting, step, seed, version, scores
     model.safetensors            every network (and batch-norm statistics)
-    training_state.safetensors   optimizers, RNG states and step, for resuming
+    training_state.safetensors   optimizers, the run's generators and step, for resuming (training_state.py)
     README.md                    a model card with YAML metadata
     samples.png, history.csv     the sample grid and the loss history
 
@@ -31,13 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from gan_playground import __version__
 from gan_playground.config import RunConfig, build_config, config_to_dict, settings_before
 from gan_playground.data import DataSpec
 from gan_playground.errors import CheckpointError, ConfigError, UserError
+from gan_playground.model_card import model_card
+from gan_playground.training_state import pack_training_state, unpack_training_state
 from gan_playground.models import GANModel, create_model, model_class
 
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
             weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
         save_file(weights, tmp / "model.safetensors", metadata={"format": "pt"})
         if training_state:
-            tensors, meta = _training_state(run, step)
+            tensors, meta = pack_training_state(run, step)
             save_file(tensors, tmp / "training_state.safetensors", metadata=meta)
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         picture = _samples_picture(run, snapshot)
@@ -194,13 +196,13 @@ def checkpoint_config(run: "Run", *, step: int, scores: dict[str, float] | None 
         "version": __version__,
         "model": model.name,
         "family": model.family,
-        "dataset": run.run.dataset,
+        "dataset": run.config.dataset,
         "data": {"shape": list(spec.shape), "num_classes": spec.num_classes, "kind": spec.kind,
                  "classes": list(run.dataset.classes)},
         "config": config_to_dict(model.config),
-        "run": config_to_dict(run.run),
+        "run": config_to_dict(run.config),
         "step": int(step),
-        "seed": run.run.seed,
+        "seed": run.config.seed,
         "scores": {k: float(v) for k, v in (scores or {}).items()},
         "command": command or reproduce_command(run, step),
         **model.provenance(),
@@ -209,33 +211,15 @@ def checkpoint_config(run: "Run", *, step: int, scores: dict[str, float] | None 
 
 def reproduce_command(run: "Run", step: int) -> str:
     sets = " ".join(f"--set {k}={_format_value(v)}" for k, v in config_to_dict(run.model.config).items())
-    return (f"python -m gan_playground train {run.run.model} --dataset {run.run.dataset} --steps {step} "
-            f"--batch-size {run.run.batch_size} --seed {run.run.seed} "
-            f"{'--precision bf16 ' if run.run.precision == 'bf16' else ''}"
-            f"{'--lr-decay linear ' if run.run.lr_decay == 'linear' else ''}{sets}").strip()
+    c = run.config
+    return (f"python -m gan_playground train {c.model} --dataset {c.dataset} --steps {step} "
+            f"--batch-size {c.batch_size} --seed {c.seed} "
+            f"{'--precision bf16 ' if c.precision == 'bf16' else ''}"
+            f"{'--lr-decay linear ' if c.lr_decay == 'linear' else ''}{sets}").strip()
 
 
 def _format_value(v: Any) -> str:
     return ",".join(f"{x:g}" for x in v) if isinstance(v, (list, tuple)) else (f"{v:g}" if isinstance(v, float) else str(v))
-
-
-def _training_state(run: "Run", step: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Optimizer tensors and RNG states as flat tensors; the rest (param groups) as JSON metadata."""
-    tensors: dict[str, torch.Tensor] = {}
-    groups: dict[str, Any] = {}
-    for name, opt in run.model.optimizers.items():
-        state = opt.state_dict()
-        groups[name] = state["param_groups"]
-        for idx, per_param in state["state"].items():
-            for key, value in per_param.items():
-                t = value if torch.is_tensor(value) else torch.tensor(value)
-                tensors[f"optim.{name}.{idx}.{key}"] = t.detach().to("cpu").contiguous()
-    tensors["rng.torch"] = torch.get_rng_state()
-    tensors["rng.sampler"] = run.sampler.generator.get_state().to("cpu")
-    if run.device.type == "cuda":
-        tensors["rng.cuda"] = torch.cuda.get_rng_state(run.device)
-    tensors["step"] = torch.tensor(step, dtype=torch.int64)
-    return tensors, {"param_groups": json.dumps(groups), "step": str(step)}
 
 
 def _samples_picture(run: "Run", snapshot: "Snapshot | None") -> np.ndarray | None:
@@ -244,7 +228,7 @@ def _samples_picture(run: "Run", snapshot: "Snapshot | None") -> np.ndarray | No
     if snapshot is not None and snapshot.preview is not None:
         preview = snapshot.preview
     else:
-        gen = torch.Generator(device=run.device).manual_seed(run.run.seed + 1)
+        gen = torch.Generator(device=run.device).manual_seed(run.config.seed + 1)
         from gan_playground.engine import fixed_real_batch
         real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
         preview = preview_picture(run.model, run.model.preview_inputs(real_x, real_y, gen))
@@ -265,58 +249,6 @@ def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
             j = scores_at.get(step)
             writer.writerow([step, *(f"{snapshot.history[n][i]:.6g}" for n in names),
                              *("" if j is None else f"{snapshot.scores[n][j]:.6g}" for n in score_names)])
-
-
-def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
-    """The README.md of a checkpoint: Hub metadata, samples, scores and how to reproduce it."""
-    name, dataset = config["model"], config["dataset"]
-    dataset_tag = dataset if not dataset.startswith("folder:") else "custom"
-    model_cls = model_class(name)
-    scores = config.get("scores") or {}
-    tags = dict.fromkeys(["gan", name, model_cls.family, dataset_tag, "pytorch", "safetensors"])  # acgan is both
-    lines = [
-        "---",
-        "library_name: gan-playground",
-        "license: mit",
-        "tags:", *(f"- {tag}" for tag in tags),
-        *(["datasets:", f"- {dataset_tag}"] if dataset_tag in ("mnist", "fashion-mnist", "cifar10") else []),
-        "pipeline_tag: unconditional-image-generation",
-        "---",
-        "",
-        f"# {name} on {dataset}",
-        "",
-        f"{model_cls.description()}",
-        "",
-        f"Trained with GAN Playground {config.get('version', '')} (the `gan_playground` package) "
-        f"for {config['step']} steps (seed {config['seed']}).",
-        "",
-    ]
-    if config.get("sampling_only"):
-        left_out = [f"`{n}`" for n in model_cls.adversaries]
-        if (config.get("config") or {}).get("ema", 0) > 0:
-            left_out.append("the raw encoder, whose moving average encodes" if model_cls.is_autoencoder
-                            else "the raw generator, whose moving average samples")
-        lines += [f"A folder for sampling and exploring: it leaves out the optimizers and what only training "
-                  f"reads ({'; '.join(left_out)}), so it cannot train on. To train further, run the command "
-                  f"under Reproduce.", ""]
-    if has_samples:
-        lines += ["![samples from a fixed z](samples.png)", ""]
-    if scores:
-        lines += ["## Scores", "", "| score | value |", "|---|---|",
-                  *(f"| {k} | {v:.4g} |" for k, v in scores.items()), ""]
-    listed = config.get("teachers")  # the clustering AAE's earlier runs, when it learned from them
-    teachers = [t["command"] for t in (listed if isinstance(listed, list) else [])
-                if isinstance(t, dict) and isinstance(t.get("command"), str)]
-    if teachers:
-        lines += ["## Reproduce", "", f"This run learned from the consensus of {len(teachers)} earlier runs "
-                  f"(`teachers`). Train them first:", "", "```bash", *teachers, "```", "", "Then:", ""]
-    else:
-        lines += ["## Reproduce", ""]
-    lines += ["```bash", config["command"], "```", "",
-              "## Use", "", "```bash", "pip install -r requirements.txt",
-              "python -m gan_playground sample THIS_FOLDER --n 64 --out samples.png", "```", "",
-              "## Settings", "", "```json", json.dumps(config["config"], indent=2), "```", ""]
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -419,11 +351,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     if need > size:
         raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
                               f"they need at least {need:,} bytes of weights, the file holds {size:,}.")
-    # Random initial weights that the file's replace: drawn aside, so that a load between a run's
-    # steps (a script, a scorer) leaves the run's random stream as it was. (A load in another
-    # thread while a run trains can still interleave with it: the stream is the process's.)
-    with torch.random.fork_rng(devices=[]):
-        model = create_model(name, spec, config=model_config)
+    # Its random initial weights (that the file's replace) leave every random stream as it was:
+    # create_model draws them aside, under a lock (nets.seeded_init).
+    model = create_model(name, spec, config=model_config)
     weights = read_safetensors(folder / "model.safetensors")
     expected = {k: v for k, v in model.state_dict().items() if k not in left_out}
     problems = [k for k in expected if k not in weights] + [k for k in weights if k not in expected]
@@ -498,54 +428,21 @@ def _data_spec(data: Any) -> DataSpec:
 
 
 def restore_training_state(run: "Run", path: str | Path) -> int:
-    """Load optimizer and RNG states saved beside the weights; returns the step to continue from."""
+    """Load optimizer and generator states saved beside the weights; returns the step to continue from."""
     folder = resolve_checkpoint_dir(path)
     state_file = folder / "training_state.safetensors"
     if not state_file.is_file():
         raise CheckpointError(f"{folder} holds weights but no training_state.safetensors, so it cannot be resumed.")
     tensors = read_safetensors(state_file)
     try:
-        from safetensors import safe_open
         with safe_open(state_file, framework="pt") as fh:
             groups = json.loads(fh.metadata()["param_groups"])
         saved_for = read_json(folder / "config.json").get("model")
         if saved_for != run.model.name:
             raise ValueError(f"it was saved for a {saved_for}, not a {run.model.name}")
-        if set(groups) != set(run.model.optimizers):
-            raise ValueError(f"it holds optimizers {sorted(groups)}, the model has {sorted(run.model.optimizers)}")
-        for name, opt in run.model.optimizers.items():
-            saved_groups = _check_param_groups(name, groups[name], opt)
-            params = [p for group in opt.param_groups for p in group["params"]]
-            state: dict[int, dict[str, torch.Tensor]] = {}
-            prefix = f"optim.{name}."
-            for key, value in tensors.items():
-                if key.startswith(prefix):
-                    idx, field = key[len(prefix):].split(".", 1)
-                    if not 0 <= int(idx) < len(params) or (value.dim() and value.shape != params[int(idx)].shape):
-                        raise ValueError(f"{key} {tuple(value.shape)} does not match the model's parameters")
-                    state.setdefault(int(idx), {})[field] = value.to(run.device) if field != "step" else value
-            opt.load_state_dict({"state": state, "param_groups": saved_groups})
-        torch.set_rng_state(tensors["rng.torch"])
-        run.sampler.generator.set_state(tensors["rng.sampler"])
-        if "rng.cuda" in tensors and run.device.type == "cuda":
-            torch.cuda.set_rng_state(tensors["rng.cuda"], run.device)
-        return int(tensors["step"])
+        return unpack_training_state(run, tensors, groups)
     except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"training_state.safetensors in {folder} does not fit this model: {err}") from None
-
-
-def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
-    """The saved param groups of optimizer `name`, checked against `opt`'s. Keys only one side has
-    (another torch version's options) take `opt`'s values; JSON lists turn back into the tuples
-    the optimizer had (Adam's betas)."""
-    current = opt.param_groups
-    if (not isinstance(saved, list) or len(saved) != len(current)
-            or any(not isinstance(a, dict) or not isinstance(a.get("params"), list)
-                   or len(a["params"]) != len(b["params"]) for a, b in zip(saved, current))):
-        raise ValueError(f"optimizer {name!r} was saved for other parameters")
-    return [{k: (tuple(a[k]) if isinstance(v, tuple) and isinstance(a.get(k), list) else a.get(k, v))
-             if k != "params" else a["params"] for k, v in b.items()}
-            for a, b in zip(saved, current)]
 
 
 def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrides: dict[str, Any] | None = None,

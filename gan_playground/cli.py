@@ -393,7 +393,8 @@ def _write_scores(folder: Path, scores: dict, *, samples: int, seed: int) -> Non
     were measured) and rebuild README.md from it; each file is replaced atomically."""
     import os
 
-    from gan_playground.checkpoints import model_card, read_json
+    from gan_playground.checkpoints import read_json
+    from gan_playground.model_card import model_card
 
     config = read_json(folder / "config.json")
     config["scores"] = {k: float(v) for k, v in scores.items()}
@@ -418,7 +419,7 @@ def cmd_bench(args) -> int:
                        parse_set_options(args.set))
     result = benchmark(run, seconds=args.seconds)
     print(json.dumps({"model": args.model, "dataset": args.dataset, "device": str(run.device),
-                      "batch_size": args.batch_size, "precision": run.run.precision, **result}))
+                      "batch_size": args.batch_size, "precision": run.config.precision, **result}))
     return 0
 
 

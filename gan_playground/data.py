@@ -85,17 +85,18 @@ def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
     return images_uint8.float().div_(127.5).sub_(1.0)
 
 
-def random_shift(images: torch.Tensor, max_shift: int) -> torch.Tensor:
+def random_shift(images: torch.Tensor, max_shift: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """Each image moved by its own random (dy, dx) in [-max_shift, max_shift]^2, background filled.
 
     The classic augmentation for digits: a small translation keeps the class. Images are
-    (B, C, H, W) in [-1, 1]; the uncovered border gets -1, the background of MNIST.
+    (B, C, H, W) in [-1, 1]; the uncovered border gets -1, the background of MNIST. The shifts
+    come from `generator` (training passes the run's own).
     """
     if max_shift <= 0:
         return images
     b, _, h, w = images.shape
     padded = F.pad(images, (max_shift,) * 4, value=-1.0)  # (B, C, H + 2s, W + 2s)
-    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, b, 1), device=images.device)
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, b, 1), generator=generator, device=images.device)
     rows = (dy + torch.arange(h, device=images.device))[:, None, :, None]  # (B, 1, H, 1)
     cols = (dx + torch.arange(w, device=images.device))[:, None, None, :]  # (B, 1, 1, W)
     batch = torch.arange(b, device=images.device)[:, None, None, None]
@@ -302,6 +303,15 @@ def on_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
         return copy
 
 
+def generator_on(device: torch.device | str, generator: torch.Generator) -> torch.Generator:
+    """A generator on `device` that carries `generator`'s stream on: seeded by a draw from it (a
+    CPU and a CUDA generator are different algorithms, so a state cannot move between them)."""
+    if torch.device(device) == generator.device:
+        return generator
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+    return torch.Generator(device=device).manual_seed(seed)
+
+
 class Sampler:
     """Random batches from a data set that lives on the training device.
 
@@ -322,8 +332,7 @@ class Sampler:
         self.device = torch.device(device)
         self.data = on_device(self.dataset.train, self.device)
         self.labels = None if self.labels is None else on_device(self.dataset.train_labels, self.device)
-        seed = int(torch.randint(0, 2**62, (1,), generator=self.generator, device=self.generator.device))
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.generator = generator_on(self.device, self.generator)
         return self
 
     def next(self, n_batches: int = 1) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -3,7 +3,7 @@
     torchrun --nproc_per_node=2 -m gan_playground train wgan-gp --dataset mnist --batch-size 128
 
 `--batch-size` is the global batch: each of the N ranks draws its own `batch_size / N` examples
-(its sampler and its noise are seeded with seed + rank). Every optimizer averages the gradients
+and its own noise (its sampler and its run generator are seeded by the seed and the rank). Every optimizer averages the gradients
 of its parameters over the ranks just before it steps (one all-reduce of one flat buffer per
 step), so every rank takes the same step from the same weights and the ranks stay identical.
 This keeps the model files as they are: a model's `train_step` may run several optimizers, a
@@ -13,7 +13,8 @@ which a GAN step with several networks and a double backward does not have.)
 
 Batch norm: batch statistics are per rank (as with DistributedDataParallel without SyncBatchNorm);
 the running statistics, used for sampling, are averaged over the ranks after every training
-step, so they stay identical too. Only rank 0 writes checkpoints and prints progress.
+step (a `Run.after_step` hook, which the engine calls), so they stay identical too. Only rank 0
+writes checkpoints and prints progress.
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def shutdown() -> None:
 def make_data_parallel(run, ctx: Context) -> None:
     """Turn a prepared Run (`engine.prepare_run`) into this rank's share of a data-parallel run.
 
-    The same weights everywhere (rank 0's, broadcast), this rank's own batches and noise, and
-    gradient (and batch-norm statistic) averaging hooked into the model's optimizers.
+    The same weights everywhere (rank 0's, broadcast), this rank's own batches and noise,
+    gradients averaged before every optimizer step (torch's step pre-hook) and batch-norm
+    statistics after every training step (`Run.after_step`).
     """
     if not ctx.enabled:
         return
@@ -82,18 +84,11 @@ def make_data_parallel(run, ctx: Context) -> None:
         for t in [*model.parameters(), *model.buffers()]:
             dist.broadcast(t, src=0)
     run.sampler = Sampler(run.dataset, batch_size=global_batch // ctx.world_size, device=run.device,
-                          seed=run.run.seed + ctx.rank)
-    torch.manual_seed(run.run.seed + 1000 * (ctx.rank + 1))  # this rank's own z, eps, dropout masks
+                          seed=run.config.seed + ctx.rank)
+    run.rng.manual_seed(run.config.seed + 1000 * (ctx.rank + 1))  # this rank's own z, eps, dropout masks
     for opt in model.optimizers.values():
         opt.register_step_pre_hook(lambda opt, args, kwargs: average_gradients(opt, ctx.world_size))
-    step = model.train_step
-
-    def train_step(x, y=None):  # the model's own step, then the shared running statistics
-        losses = step(x, y)
-        average_buffers(model, ctx.world_size)
-        return losses
-
-    model.train_step = train_step
+    run.after_step.append(lambda: average_buffers(model, ctx.world_size))
 
 
 def average_gradients(opt: torch.optim.Optimizer, world_size: int) -> None:

@@ -9,12 +9,15 @@ device and are read once every `log_every` steps (one sync), which is also where
 stops the job, naming the first bad step (see `DivergenceGuard`). Readers never touch the model
 while it trains: they take `job.exclusive()` (held by the loop for one step at a time) or read
 snapshots.
+
+Each run owns its random generator (`Run.rng`, on the training device): every random draw of
+training comes from it, never from torch's global one, so concurrent jobs cannot move each
+other's streams, and a checkpoint saves and restores it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sys
 import threading
@@ -28,9 +31,11 @@ import torch
 
 from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, Sampler, load_dataset
+from gan_playground.divergence import DivergenceGuard
 from gan_playground.explore import preview_picture
 from gan_playground.errors import ConfigError, UserError
 from gan_playground.models import GANModel, create_model, model_class
+from gan_playground.teachers import attach_teachers
 
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
 
@@ -57,38 +62,55 @@ def describe_device(device: torch.device) -> str:
     return device.type
 
 
+def run_generator(seed: int, device: torch.device) -> torch.Generator:
+    """The generator of a run's random draws in training, on its device. Seeded seed + 2: the
+    sampler's batches draw from `seed`, the live grid's fixed inputs from seed + 1."""
+    return torch.Generator(device=device).manual_seed(seed + 2)
+
+
 @dataclass
 class Run:
-    """Everything a job needs: validated settings, the data, the model on its device, a sampler."""
+    """Everything a job needs: validated settings, the data, the model on its device, a sampler,
+    and the run's own random generator (given to the model; made from the seed if not passed)."""
 
-    run: RunConfig
+    config: RunConfig
     model: GANModel
     dataset: Dataset
     sampler: Sampler
     device: torch.device
     fast: bool = True  # the device-specific speed-ups of `use_fast_paths`
+    rng: torch.Generator | None = None
+    # Called after every training step (and single phase) on the training thread, outside any
+    # CUDA graph: distributed.py averages the batch-norm statistics over the ranks there.
+    after_step: list[Callable[[], None]] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.rng is None:
+            self.rng = run_generator(self.config.seed, self.device)
+        self.model.set_generator(self.rng)
+
+    @property
+    def run(self) -> RunConfig:
+        """The settings, as `config`: kept for gan_playground/ui until it moves to .config."""
+        return self.config
 
 
-# The one switch for device-specific speed-ups (`prepare_run(..., fast=False)` turns them off).
-FAST = True
-
-
-def prepare_run(run: RunConfig, overrides: dict[str, Any] | None = None, *, model_config: Any = None,
-                fast: bool = FAST) -> Run:
+def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, model_config: Any = None,
+                fast: bool = True) -> Run:
     """Validate everything first, then load the data and build the model; nothing half-made escapes.
 
     `fast` turns on what the device offers without changing the algorithm (`use_fast_paths`).
     """
-    run = build_config(RunConfig, {}, base=run)
-    cls = model_class(run.model)
-    config = build_config(cls.Config, overrides, base=model_config)
-    device = resolve_device(run.device)
-    dataset = load_dataset(run.dataset, image_size=cls.image_size_for(config, run.dataset))
-    torch.manual_seed(run.seed)  # weights and every torch.randn in the loop: repeatable runs on the CPU
-    model = create_model(run.model, dataset.spec, config=config).to(device)
-    model.attach_data(dataset, run.seed)
-    sampler = Sampler(dataset, batch_size=run.batch_size, device=device, seed=run.seed)
-    prepared = Run(run, model, dataset, sampler, device, fast)
+    config = build_config(RunConfig, {}, base=config)
+    cls = model_class(config.model)
+    settings = build_config(cls.Config, overrides, base=model_config)
+    device = resolve_device(config.device)
+    dataset = load_dataset(config.dataset, image_size=cls.image_size_for(settings, config.dataset))
+    model = create_model(config.model, dataset.spec, config=settings, seed=config.seed).to(device)
+    attach_teachers(model, dataset, config.seed)  # the clustering AAE's earlier runs, if it learns from any
+    model.attach_data(dataset, config.seed)
+    sampler = Sampler(dataset, batch_size=config.batch_size, device=device, seed=config.seed)
+    prepared = Run(config, model, dataset, sampler, device, fast=fast)
     use_fast_paths(prepared)
     return prepared
 
@@ -147,7 +169,7 @@ def autocast(run: Run) -> torch.autocast:
     seeds vary by, but not shown equal (bench/RESULTS.md).
     """
     return torch.autocast(device_type=run.device.type, dtype=torch.bfloat16,
-                          enabled=run.run.precision == "bf16")
+                          enabled=run.config.precision == "bf16")
 
 
 def cpu_threads() -> int | None:
@@ -171,7 +193,10 @@ def benchmark(run: Run, *, seconds: float = 20.0, warmup_steps: int = 5) -> dict
     def step():
         x, y = sampler.next(model.batches_per_step)
         with autocast(run):
-            return model.train_step(x, y)
+            losses = model.train_step(x, y)
+        for hook in run.after_step:
+            hook()
+        return losses
 
     for _ in range(warmup_steps):
         step()
@@ -192,51 +217,6 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
-
-
-class DivergenceGuard:
-    """Tells a diverged run from a healthy one, even while every number is still finite.
-
-    A GAN's losses stay within a small multiple of their size at the start: in the shipped runs
-    the largest |loss| over 30,000 steps was at most 1.3 times its largest value in the first
-    100 steps (checkpoints/*/history.csv). An unstable run grows geometrically instead: WGAN-div
-    at lr=0.6 went from about 10 to 1e34 before anything overflowed. So a loss counts as exploded
-    once |loss| exceeds `factor` (1000) times its size at the run's first step, or `factor` itself
-    where it started near 0 (a Wasserstein estimate starts at about 0). Points (the 2-D sets) are
-    also checked where they land: a generator whose outputs lie `factor` / 10 times beyond the data's
-    own extent has left the data behind whatever its losses say.
-    """
-
-    def __init__(self, *, factor: float = 1000.0, data_extent: float | None = None):
-        self.factor = factor
-        self.data_extent = data_extent
-        self.start: dict[str, float] | None = None  # |loss| at the first step, per loss
-
-    def check_losses(self, names: list[str], rows: list[list[float]]) -> tuple[int, str] | None:
-        """(index of the first bad row, why) or None when every row is healthy."""
-        for i, row in enumerate(rows):
-            if self.start is None:
-                self.start = {n: abs(v) for n, v in zip(names, row)}
-            for name, value in zip(names, row):
-                if not math.isfinite(value):
-                    return i, f"{name} became {'NaN' if math.isnan(value) else 'infinite'}"
-                limit = self.factor * max(self.start.get(name, 0.0), 1.0)
-                if abs(value) > limit:
-                    return i, (f"{name} reached {value:.3g}, beyond {self.factor:g} times its size at the "
-                               f"start ({self.start.get(name, 0.0):.3g}): the training exploded")
-        return None
-
-    def check_points(self, points: np.ndarray) -> str | None:
-        if self.data_extent is None or points.ndim != 2:
-            return None
-        if not np.isfinite(points).all():
-            return "the generated points became NaN or infinite"
-        reach = float(np.abs(points).max()) if points.size else 0.0
-        limit = self.factor / 10 * self.data_extent
-        if reach > limit:
-            return (f"the generated points reach {reach:.3g}, over {limit:.3g} ({self.factor / 10:g} times the "
-                    f"data's extent): the generator left the data behind")
-        return None
 
 
 @dataclass
@@ -272,7 +252,7 @@ class TrainingJob:
         `job.train_until(deadline)`, e.g. one ZeroGPU call each (`gan_playground.zerogpu`)."""
         self.run = run
         self.model = run.model
-        self.steps = steps or run.run.steps
+        self.steps = steps or run.config.steps
         self.step = start_step
         self._base_lrs: dict[str, list[float]] | None = None  # for lr_decay, read at the first step
         self.log_every = log_every
@@ -304,7 +284,7 @@ class TrainingJob:
         self._diverged_at: int | None = None
         points = run.dataset.kind == "points"
         self.guard = DivergenceGuard(data_extent=float(run.dataset.train.abs().max()) if points else None)
-        gen = torch.Generator(device=run.device).manual_seed(run.run.seed + 1)
+        gen = torch.Generator(device=run.device).manual_seed(run.config.seed + 1)  # the grid's own, not the run's
         real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
         self.preview_inputs = self.model.preview_inputs(real_x, real_y, gen)
 
@@ -395,7 +375,7 @@ class TrainingJob:
 
     def _decay_learning_rates(self) -> None:
         """`lr_decay=linear`: each rate is its setting times (1 - step / steps) for the coming step."""
-        if self.run.run.lr_decay != "linear":
+        if self.run.config.lr_decay != "linear":
             return
         if self._base_lrs is None:  # the settings' rates, read once (resume_run restores them)
             self._base_lrs = {name: [g["lr"] for g in opt.param_groups]
@@ -426,8 +406,10 @@ class TrainingJob:
                 continue
             x, y = sampler.next(model.batches_per_step)
             self._decay_learning_rates()
-            with self._model_lock, autocast(self.run):
-                losses = model.train_step(x, y)
+            with self._model_lock:
+                with autocast(self.run):
+                    losses = model.train_step(x, y)
+                self._after_step()
             names = list(losses)
             pending.append(torch.stack([losses[k].float() for k in names]))
             self.step += 1
@@ -447,6 +429,10 @@ class TrainingJob:
             if self.evaluate is not None and self.step % self.eval_every == 0:
                 self._score()
         self._flush(names, pending, t_last, images_since)
+
+    def _after_step(self) -> None:
+        for hook in self.run.after_step:
+            hook()
 
     def _flush(self, names: list[str], pending: list[torch.Tensor], t_last: float, images: int) -> bool:
         """Read the pending losses (the one sync every log_every steps) into the history.

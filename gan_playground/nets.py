@@ -6,7 +6,9 @@ Note on PyTorch-GAN's `BatchNorm1d(n, 0.8)`: the 0.8 is eps, not momentum; we us
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 
 import torch
 from torch import nn
@@ -125,3 +127,62 @@ def dcgan_init(module: nn.Module) -> None:
         elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+# ----------------------------------------------------------------------------------------------
+# Randomness and modes
+
+_INIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def seeded_init(seed: int):
+    """Within: torch's module init (which only knows the global generator) draws from `seed` alone.
+
+    Under a process-wide lock and inside `fork_rng`, so that two models built at once in two
+    threads get the weights their seeds say, and the caller's global stream is left as it was.
+    Race-free because nothing in training reads the global generator (each run has its own).
+    """
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+class Dropout2d(nn.Module):
+    """nn.Dropout2d (whole channels zeroed with probability p) whose masks come from `rng`, the
+    run's generator (`GANModel.set_generator` sets it), not from the global one."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+        self.rng: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W)
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.empty(x.shape[0], x.shape[1], 1, 1, device=x.device, dtype=x.dtype)
+        keep.bernoulli_(1 - self.p, generator=self.rng)  # (B, C, 1, 1)
+        return x * keep / (1 - self.p)
+
+
+def one_hot(y: torch.Tensor, k: int) -> torch.Tensor:
+    """Class indices (N,) -> float one-hot (N, k), as F.one_hot(y, k).float() gives it. F.one_hot
+    checks the indices' range with two `.item()` reads off the GPU; a comparison reads nothing."""
+    return (y.long()[:, None] == torch.arange(k, device=y.device)).float()
+
+
+class eval_mode:
+    """Context: put a module in eval mode, then restore the modes it had (batch-norm statistics)."""
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def __enter__(self):
+        self.modes = [(m, m.training) for m in self.module.modules()]
+        self.module.eval()
+        return self.module
+
+    def __exit__(self, *exc):
+        for m, mode in self.modes:
+            m.training = mode
+        return False

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from gan_playground.data import generator_on
+
 if TYPE_CHECKING:
     from gan_playground.engine import Run, TrainingJob
 
@@ -73,6 +75,8 @@ def move_run(job: "TrainingJob", device: torch.device) -> None:
                 if torch.is_tensor(value) and key != "step":
                     state[key] = value.to(device)
     run.sampler.to(device)
-    run.model.attach_data(run.dataset, run.run.seed)  # models that keep data of their own re-fetch it
+    run.rng = generator_on(device, run.rng)  # the run's stream carries on, on the new device
+    run.model.set_generator(run.rng)
+    run.model.attach_data(run.dataset, run.config.seed)  # models that keep data of their own re-fetch it
     job.preview_inputs = {k: v.to(device) for k, v in job.preview_inputs.items()}
     run.device = device

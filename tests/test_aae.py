@@ -15,9 +15,10 @@ from gan_playground.data import Dataset, DataSpec, load_dataset, random_shift
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import ConfigError
 from gan_playground.models import MODELS
-from gan_playground.models.aae import (SemiSupervisedAAE, balanced_subset, classification_error,
-                                       cluster_accuracy, consensus_clusters, majority_mapping, predict,
-                                       sample_prior)
+from gan_playground.metrics import classification_error, cluster_accuracy, majority_mapping
+from gan_playground.models.aae import sample_prior
+from gan_playground.models.categorical_aae import SemiSupervisedAAE, balanced_subset, predict
+from gan_playground.teachers import consensus_clusters
 
 SPEC = DataSpec((1, 28, 28), 10, "image")
 AAE_MODELS = ("aae", "aae-supervised", "aae-semisupervised", "aae-cluster")
@@ -255,6 +256,22 @@ def test_cluster_scores_run(mnist_small):
         model.train_step(x, None)
     accuracy = model.scores(mnist_small)["cluster_accuracy"]
     assert 0.1 <= accuracy <= 1
+
+
+def test_cluster_accuracy_has_one_definition(mnist_small):
+    """The model's own score and the evaluation's `cluster_acc` are one number: clusters of the
+    held-out images, each named by its own members' majority (metrics.cluster_accuracy)."""
+    from gan_playground import metrics
+
+    model = make("aae-cluster", hidden=64, clusters=16, info_weight=1.0)
+    for x, y in batches(mnist_small, 30, 64):
+        model.train_step(x, None)
+    # Training labels that would name every cluster "0": the score must not read them.
+    unlabelled_train = dataclasses.replace(mnist_small, train_labels=torch.zeros_like(mnist_small.train_labels))
+    own = model.scores(unlabelled_train)["cluster_accuracy"]
+    live = metrics.live_evaluator("mnist", 1000, model=model)(model)  # the first 1000 test images, as mnist_small
+    assert own == live["cluster_acc"] == cluster_accuracy(predict(model, mnist_small.test), mnist_small.test_labels,
+                                                          16, 10)
 
 
 def train_and_save(out, model: str, steps: int, seed: int, overrides: dict[str, str], dataset: str = "mnist"):

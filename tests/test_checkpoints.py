@@ -90,7 +90,7 @@ def files_under(root: Path) -> set[str]:
 def test_round_trip(name, image_folder, tmp_path):
     run = make_run(name, image_folder)
     folder = save_checkpoint(tmp_path / "ck", run, step=2)
-    rng_at_save = torch.get_rng_state()  # the global torch RNG is shared by both runs below
+    rng_at_save = torch.get_rng_state()
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors",
                                                         "samples.png", "training_state.safetensors"]
     loaded = load_checkpoint(folder)
@@ -117,8 +117,7 @@ def test_round_trip(name, image_folder, tmp_path):
         for idx, fields in a["state"].items():
             for field, value in fields.items():
                 assert torch.equal(torch.as_tensor(value), torch.as_tensor(b["state"][idx][field])), (idx, field)
-    after_resume = train(resumed, 1)  # resume_run restored the global RNG as saved
-    torch.set_rng_state(rng_at_save)
+    after_resume = train(resumed, 1)  # resume_run restored the run's generators as saved
     assert after_resume == train(run, 1)
 
 
@@ -221,6 +220,31 @@ def test_training_state_does_not_fit_another_model(image_folder, tmp_path):
     save_file(tensors, state_file, metadata={**meta, "param_groups": "{not json"})
     with pytest.raises(CheckpointError, match="does not fit"):
         resume_run(tmp_path / "gp", device="cpu")
+
+
+def test_resume_brings_back_the_runs_generator_and_leaves_the_global_one_alone(image_folder, tmp_path):
+    run = make_run("aae-cluster", image_folder)  # priors, categorical samples: all from the run's generator
+    folder = save_checkpoint(tmp_path / "ck", run, step=2)
+    assert "rng.run" in read_safetensors(folder / "training_state.safetensors")
+    global_stream = torch.get_rng_state()
+    resumed, _ = resume_run(folder, device="cpu")
+    assert torch.equal(torch.get_rng_state(), global_stream)  # other jobs share it: a resume must not reset it
+    assert torch.equal(resumed.rng.get_state(), run.rng.get_state())
+    assert train(resumed, 2) == train(run, 2)
+
+
+def test_a_training_state_from_before_runs_had_their_own_generator_resumes(image_folder, tmp_path):
+    run = make_run("wgan-gp", image_folder)
+    folder = save_checkpoint(tmp_path / "old", run, step=2)
+    state_file = folder / "training_state.safetensors"
+    from safetensors import safe_open
+    with safe_open(state_file, framework="pt") as fh:
+        meta = fh.metadata()
+    tensors = read_safetensors(state_file)
+    old = {k: v for k, v in tensors.items() if k != "rng.run"} | {"rng.torch": torch.get_rng_state()}
+    save_file(old, state_file, metadata=meta)  # the old format: the global generator's state, none of the run's
+    first, second = resume_run(folder, device="cpu")[0], resume_run(folder, device="cpu")[0]
+    assert train(first, 2) == train(second, 2)  # seeded from the seed and the step: resuming repeats
 
 
 # ----------------------------------------------------------------------------------------------

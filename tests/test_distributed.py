@@ -34,6 +34,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=4, batch_size=32, seed=0,
                                     device="cpu"), {"n_critic": "2", "latent_dim": "2"})
         distributed.make_data_parallel(run, ctx)
+        assert "train_step" not in vars(run.model)  # hooked through Run.after_step, not replaced
         first_batch = run.sampler.next()[0].clone()
         job = TrainingJob(run, steps=4, log_every=2, preview_every=10**9).start()
         assert job.join(timeout=300) and job.state == "finished", job.snapshot().message

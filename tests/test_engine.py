@@ -1,3 +1,4 @@
+import threading
 import time
 from dataclasses import dataclass
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from gan_playground import engine
 from gan_playground.config import RunConfig, param
 from gan_playground.data import Sampler, load_dataset
 from gan_playground.engine import DivergenceGuard, Run, TrainingJob, prepare_run, resolve_device
@@ -231,3 +233,58 @@ def test_linear_lr_decay_falls_to_zero_at_the_last_step():
     assert job.join(60) and job.snapshot().state == "finished"
     assert [r[0] for r in rates] == pytest.approx([1e-3 * (1 - i / 10) for i in range(10)])
     assert all(r[0] == r[1] for r in rates)  # every optimizer follows the schedule
+
+
+# ----------------------------------------------------------------------------------------------
+# Each run owns its random generator
+
+def test_nothing_another_thread_draws_can_move_a_run():
+    """Another job, the explorer or a script drawing from torch's global generator while a run
+    trains leaves the run as it would have been (it once took every z and shift from there)."""
+    def trained(busy_neighbour: bool) -> torch.Tensor:
+        run = prepare_run(RunConfig(model="aae-cluster", dataset="mnist", steps=15, batch_size=16, seed=1,
+                                    device="cpu"), {"hidden": "32", "shift": "1"})
+        done = threading.Event()
+
+        def draw_from_the_global_generator():
+            while not done.is_set():
+                torch.randn(64)
+
+        neighbour = threading.Thread(target=draw_from_the_global_generator)
+        if busy_neighbour:
+            neighbour.start()
+        try:
+            assert TrainingJob(run).start().join(60)
+        finally:
+            done.set()
+        return flat(run.model)
+
+    assert torch.equal(trained(False), trained(True))
+
+
+def test_weights_depend_on_the_seed_alone_when_runs_are_built_at_once():
+    def build(seed: int) -> torch.Tensor:
+        run = prepare_run(RunConfig(model="wgan-gp", dataset="mnist", seed=seed, device="cpu"),
+                          {"arch": "dcgan", "width": "8"})
+        return flat(run.model)
+
+    alone = [build(seed) for seed in (0, 1, 2)]
+    together: dict[int, torch.Tensor] = {}
+    threads = [threading.Thread(target=lambda s=seed: together.__setitem__(s, build(s))) for seed in (0, 1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(torch.equal(together[seed], alone[seed]) for seed in (0, 1, 2))
+
+
+def flat(module: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+def test_the_run_hands_the_model_its_generator_and_keeps_the_old_name():
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=5, batch_size=16, seed=0,
+                                device="cpu"), {"n_critic": "2", "toy_width": "16"})
+    assert run.model.rng is run.rng and run.rng.device == run.device
+    assert run.run is run.config  # the alias gan_playground/ui reads until it moves to .config
+    assert not hasattr(engine, "FAST")  # one switch for the fast paths: prepare_run(fast=...)

@@ -139,7 +139,7 @@ class ReferenceGenerator(nn.Module):
 def reference_trunk(channels: int) -> nn.Sequential:
     """PyTorch-GAN's ACGAN discriminator trunk: four stride-2 3x3 convs 16-32-64-128, dropout 0.25."""
     def block(n_in: int, n_out: int, bn: bool = True) -> list[nn.Module]:
-        layers = [nn.Conv2d(n_in, n_out, 3, 2, 1), nn.LeakyReLU(0.2, True), nn.Dropout2d(0.25)]
+        layers = [nn.Conv2d(n_in, n_out, 3, 2, 1), nn.LeakyReLU(0.2, True), nets.Dropout2d(0.25)]  # the run's masks
         return layers + [nn.BatchNorm2d(n_out)] if bn else layers  # eps default, not the script's 0.8
 
     trunk = nn.Sequential(*block(channels, 16, bn=False), *block(16, 32), *block(32, 64), *block(64, 128),
@@ -200,9 +200,9 @@ class ACGAN(GANModel):
         opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
         w = self.config.aux_weight
         batch = x.shape[0]
-        z = torch.randn(batch, self.latent_dim, device=x.device)
-        c = torch.randint(0, self.num_conditions, (batch,), device=x.device)  # intended classes
-        fake = self.generator(z, c)
+        z = self.random_latents(batch, self.rng)  # (B, latent)
+        c = torch.randint(0, self.num_conditions, (batch,), generator=self.rng, device=self.rng.device)  # (B,) classes
+        fake = self.generator(z, c)  # (B, C, H, W)
 
         # (1) Update D: maximize L_S + L_C, i.e. minimize
         #     loss_d = -log P(real | x) - log P(fake | G(z, c)) + w * (-log P(y | x) - log P(c | G(z, c))).

@@ -4,6 +4,9 @@ A model is an `nn.Module` that owns its networks (as submodules, so `state_dict(
 of them) and its optimizers (in `self.optimizers`). The engine only calls `train_step`; the
 explorer only calls `sample`, `random_latents`, `preview` and, for autoencoders, `encode`,
 `decode` and `classify`.
+
+Every random draw of training comes from `self.rng`, the run's own generator on the training
+device (`set_generator`): never from torch's global one, which every job in the process shares.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from gan_playground import nets
 from gan_playground.data import Dataset, DataSpec
 from gan_playground.errors import ConfigError
+from gan_playground.nets import eval_mode
 
 
 class GANModel(nn.Module):
@@ -38,7 +43,7 @@ class GANModel(nn.Module):
         self.data = data
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.ema_decay = 0.0  # `track_average` turns the generator's moving average on
-        self._ema_updates: int | None = 0
+        self._rng: torch.Generator | None = None  # see `rng`
         # True when loaded from a folder for sharing, which leaves out what only training reads
         # (see `training_only_keys`): such a model samples and explores, but has no adversary.
         self.sampling_only = False
@@ -64,6 +69,24 @@ class GANModel(nn.Module):
         besides the data (the clustering AAE's teacher runs). Known after `attach_data`."""
         return {}
 
+    # -- the run's random generator -------------------------------------------------------------
+    def set_generator(self, generator: torch.Generator) -> None:
+        """Draw every random number of training from `generator`: z, noise, priors, shifts, picks,
+        dropout masks. `prepare_run` passes the run's own, on the training device, so that nothing
+        another job or the explorer does can move this run's stream (and a CUDA graph can replay it)."""
+        self._rng = generator
+        for layer in self.modules():
+            if isinstance(layer, nets.Dropout2d):
+                layer.rng = generator
+
+    @property
+    def rng(self) -> torch.Generator:
+        """The generator of training's random draws. A model trained outside a run (a test, a
+        script) gets one of its own at first use, seeded 0, on its device of that moment."""
+        if self._rng is None:
+            self.set_generator(torch.Generator(device=self.device).manual_seed(0))
+        return self._rng
+
     # -- training -------------------------------------------------------------------------------
     @property
     def batches_per_step(self) -> int:
@@ -74,7 +97,8 @@ class GANModel(nn.Module):
         """One step of the algorithm on `batches_per_step` batches stacked along dim 0.
 
         Returns detached 0-dim tensors on the device; reading them is the caller's choice,
-        so that training never waits for the GPU.
+        so that training never waits for the GPU. Capturable (CUDA graphs): random draws come from
+        `self.rng` only, nothing reads a tensor on the host, and no Python branch looks at a value.
         """
         raise NotImplementedError
 
@@ -122,19 +146,20 @@ class GANModel(nn.Module):
 
     @torch.no_grad()
     def update_average(self) -> None:
-        """After each generator update: ema <- decay * ema + (1 - decay) * weights; buffers copied."""
+        """After each generator update: ema <- decay * ema + (1 - decay) * weights; buffers copied.
+
+        The count and the decay stay on the device: no host read, nothing a CUDA graph would freeze.
+        """
         if self.ema_decay <= 0:
             return
-        if self._ema_updates is None:  # after a checkpoint load: read the count once
-            self._ema_updates = int(self.ema_updates)
-        n = self._ema_updates
-        decay = min(self.ema_decay, (1 + n) / (10 + n))
-        torch._foreach_lerp_(list(self.generator_ema.parameters()), list(self.generator.parameters()), 1 - decay)
+        n = self.ema_updates.float()
+        decay = ((1 + n) / (10 + n)).clamp(max=self.ema_decay)  # () float32
+        averaged = list(self.generator_ema.parameters())
+        torch._foreach_lerp_(averaged, list(self.generator.parameters()), [1 - decay] * len(averaged))
         buffers = list(self.generator_ema.buffers())
         if buffers:
             torch._foreach_copy_(buffers, list(self.generator.buffers()))
-        self._ema_updates = n + 1
-        self.ema_updates.fill_(n + 1)
+        self.ema_updates.add_(1)
 
     @property
     def sampling_net(self) -> nn.Module:
@@ -145,15 +170,11 @@ class GANModel(nn.Module):
         """The `state_dict` keys that only training reads: the adversaries, and the generator
         itself where its moving average draws the samples. A folder for sharing (saved without
         training state, so it can never train on) leaves them out: a third to a half of its size."""
-        nets = [self.get_submodule(name) for name in self.adversaries]
+        networks = [self.get_submodule(name) for name in self.adversaries]
         if self.ema_decay > 0:
-            nets.append(self.generator)
-        skip = {id(t) for net in nets for t in net.state_dict(keep_vars=True).values()}
+            networks.append(self.generator)
+        skip = {id(t) for net in networks for t in net.state_dict(keep_vars=True).values()}
         return [k for k, t in self.state_dict(keep_vars=True).items() if id(t) in skip]
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        super()._load_from_state_dict(*args, **kwargs)
-        self._ema_updates = None  # the loaded `ema_updates` buffer holds the count now
 
     # -- the live grid ---------------------------------------------------------------------------
     def preview_inputs(self, real_x: torch.Tensor, real_y: torch.Tensor | None,
@@ -181,20 +202,3 @@ class GANModel(nn.Module):
 
 def _gen_device(generator: torch.Generator | None, fallback: torch.device) -> torch.device:
     return generator.device if generator is not None else fallback
-
-
-class eval_mode:
-    """Context: put a module in eval mode, then restore the modes it had (batch-norm statistics)."""
-
-    def __init__(self, module: nn.Module):
-        self.module = module
-
-    def __enter__(self):
-        self.modes = [(m, m.training) for m in self.module.modules()]
-        self.module.eval()
-        return self.module
-
-    def __exit__(self, *exc):
-        for m, mode in self.modes:
-            m.training = mode
-        return False

@@ -51,23 +51,26 @@ def _input_grad_norm(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return _scores_and_grad_norms(critic, x)[1]
 
 
-def _interpolates(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """x_hat = eps * x + (1 - eps) * G(z), eps ~ U[0, 1] per sample."""
-    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+def _interpolates(real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """x_hat = eps * x + (1 - eps) * G(z), eps ~ U[0, 1] per sample, drawn from `generator`."""
+    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), generator=generator, device=real.device,
+                     dtype=real.dtype)  # (B, 1, ...)
     return eps * real + (1 - eps) * fake
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
     """Gulrajani et al. 2017, eq. 3: E_{x_hat}[(|grad D(x_hat)|_2 - 1)^2] on random interpolates."""
-    return (_input_grad_norm(critic, _interpolates(real, fake)) - 1).pow(2).mean()
+    return (_input_grad_norm(critic, _interpolates(real, fake, generator)) - 1).pow(2).mean()
 
 
-def lipschitz_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def lipschitz_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
     """Petzka et al. 2018, eq. 8: E_{x_hat}[max(0, |grad D(x_hat)|_2 - 1)^2].
 
     One-sided: gradients below 1 are allowed, which is all a 1-Lipschitz critic needs.
     """
-    return torch.relu(_input_grad_norm(critic, _interpolates(real, fake)) - 1).pow(2).mean()
+    return torch.relu(_input_grad_norm(critic, _interpolates(real, fake, generator)) - 1).pow(2).mean()
 
 
 def divergence_scores_and_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
@@ -204,7 +207,7 @@ class WGAN(GANModel):
             # loop (G(z) of the last critic iteration's z): G has not changed since, so its graph
             # is kept (grad enabled) rather than run again.
             with torch.set_grad_enabled(i == len(reals) - 1):
-                fake_g = self.generator(torch.randn(batch, self.latent_dim, device=x.device))
+                fake_g = self.generator(self.random_latents(batch, self.rng))
             scores, penalty = self.scores_and_penalty(real, fake_g.detach())  # (2B, 1), ()
             wasserstein = scores[:batch].mean() - scores[batch:].mean()
             loss_d = -wasserstein + penalty
@@ -245,7 +248,7 @@ class WGANGP(PenalizedWGAN):
     Config = WGANGPConfig
 
     def penalty(self, real, fake):
-        return self.config.lambda_gp * gradient_penalty(self.critic, real, fake)
+        return self.config.lambda_gp * gradient_penalty(self.critic, real, fake, generator=self.rng)
 
 
 class WGANDiv(PenalizedWGAN):
@@ -267,4 +270,4 @@ class WGANLP(PenalizedWGAN):
     Config = WGANLPConfig
 
     def penalty(self, real, fake):
-        return self.config.lambda_lp * lipschitz_penalty(self.critic, real, fake)
+        return self.config.lambda_lp * lipschitz_penalty(self.critic, real, fake, generator=self.rng)
