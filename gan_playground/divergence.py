@@ -29,8 +29,9 @@ class DivergenceGuard:
         """(index of the first bad row, why) or None when every row is healthy."""
         for i, row in enumerate(rows):
             if self.start is None:
-                self.start = {n: abs(v) for n, v in zip(names, row)}
+                self.start = {}
             for name, value in zip(names, row):
+                self.start.setdefault(name, abs(value))  # a loss first seen here (a single phase's) starts here
                 if not math.isfinite(value):
                     return i, f"{name} became {'NaN' if math.isnan(value) else 'infinite'}"
                 limit = self.factor * max(self.start.get(name, 0.0), 1.0)

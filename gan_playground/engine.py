@@ -8,7 +8,8 @@ The loop is `x, y = sampler.next(); losses = model.train_step(x, y)`. Loss tenso
 device and are read once every `log_every` steps (one sync), which is also where a divergence
 stops the job, naming the first bad step (see `DivergenceGuard`). Readers never touch the model
 while it trains: they take `job.exclusive()` (held by the loop for one step at a time) or read
-snapshots.
+snapshots. While a job is paused (or not yet started), `job.single_step("critic" | "generator" |
+"both")` steps it by hand, for the 2-D Lab.
 
 Each run owns its random generator (`Run.rng`, on the training device): every random draw of
 training comes from it, never from torch's global one, so concurrent jobs cannot move each
@@ -18,6 +19,7 @@ other's streams, and a checkpoint saves and restores it.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
@@ -34,7 +36,7 @@ from gan_playground.data import Dataset, Sampler, load_dataset
 from gan_playground.divergence import DivergenceGuard
 from gan_playground.explore import preview_picture
 from gan_playground.errors import ConfigError, UserError
-from gan_playground.models import GANModel, create_model, model_class
+from gan_playground.models import MODELS, GANModel, create_model, model_class
 from gan_playground.teachers import attach_teachers
 
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
@@ -268,6 +270,7 @@ class TrainingJob:
         self._model_lock = threading.RLock()  # held by the loop for one step; by readers of the model
         self._resume = threading.Event()
         self._resume.set()
+        self._parked = threading.Event()  # set while the paused loop waits: `single_step` may run
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state = "ready"
@@ -347,6 +350,53 @@ class TrainingJob:
                 preview=self._preview, preview_step=self._preview_step, message=self._message,
                 version=self._version, diverged_at=self._diverged_at)
 
+    # -- stepping by hand ------------------------------------------------------------------------
+    def single_step(self, which: str) -> dict[str, float]:
+        """One step by hand, for the 2-D Lab's buttons: "critic" (one critic update on one batch),
+        "generator" (one generator update) or "both" (one whole training step, n_critic critic
+        updates and a generator update, which counts as one step of the budget).
+
+        Only while the job is paused or not yet started; under the model lock, with batches from
+        the run's sampler. Its losses go into the history at once (NaN for those a phase does not
+        compute) and the preview is redrawn, so that a reader sees the change. Returns the losses.
+        """
+        if which not in ("critic", "generator", "both"):
+            raise UserError(f"Unknown step {which!r}. Valid steps: critic, generator, both.")
+        if which != "both" and not self.model.phases:
+            having = ", ".join(name for name, cls in MODELS.items() if cls.phases)
+            raise UserError(f"{self.model.name} has no separate critic and generator steps; {having} have them. "
+                            f"Step {self.model.name} with 'both'.")
+        if self.state not in ("ready", "paused"):
+            raise UserError(f"Pause the training first: single steps run only while a job is paused or not yet "
+                            f"started (this one is {self.state}).")
+        if self.state == "paused" and self._thread is not None and not self._parked.wait(timeout=60):
+            raise UserError("The job is still finishing the step it was taking when paused; try again.")
+        if which == "both" and self.step >= self.steps:
+            raise UserError(f"The run has taken all its {self.steps} steps.")
+        model, sampler = self.model, self.run.sampler
+        model.train()
+        with self._model_lock:
+            with autocast(self.run):
+                if which == "critic":
+                    losses = model.critic_update(sampler.next(1)[0])
+                elif which == "generator":
+                    losses = model.generator_update(sampler.batch_size)
+                else:
+                    x, y = sampler.next(model.batches_per_step)
+                    self._decay_learning_rates()
+                    losses = model.train_step(x, y)
+            self._after_step()
+        if which == "both":
+            self.step += 1
+        names, row = list(losses), [float(v) for v in losses.values()]  # one read: this step is by hand
+        bad = self.guard.check_losses(names, [row])
+        if bad is not None:
+            self._diverge(self.step, bad[1])
+        else:
+            self._record(names, [row], 0.0, 0)
+            self._render_preview()
+        return dict(zip(names, row))
+
     # -- the loop -------------------------------------------------------------------------------
     def _loop(self) -> None:
         try:
@@ -358,7 +408,7 @@ class TrainingJob:
                 while not self._ended():
                     self.slice_runner(self, time.monotonic() + self.slice_seconds)
                     if not self._resume.is_set() and not self._stop.is_set():
-                        self._resume.wait()
+                        self._wait_for_resume()
             if self.state == "diverged":
                 return
             self._render_preview()
@@ -401,7 +451,7 @@ class TrainingJob:
                 if deadline is not None:
                     break  # a slice hands the GPU back rather than wait on it
                 self._flush(names, pending, t_last, images_since)
-                self._resume.wait()
+                self._wait_for_resume()
                 t_last, images_since = time.perf_counter(), 0
                 continue
             x, y = sampler.next(model.batches_per_step)
@@ -429,6 +479,11 @@ class TrainingJob:
             if self.evaluate is not None and self.step % self.eval_every == 0:
                 self._score()
         self._flush(names, pending, t_last, images_since)
+
+    def _wait_for_resume(self) -> None:
+        self._parked.set()
+        self._resume.wait()
+        self._parked.clear()
 
     def _after_step(self) -> None:
         for hook in self.run.after_step:
@@ -462,14 +517,18 @@ class TrainingJob:
         self._set(state="diverged", message=f"Diverged at step {step}: {why}.")
 
     def _record(self, names: list[str], rows: list[list[float]], seconds: float, images: int) -> None:
-        means = np.mean(np.asarray(rows), axis=0)
-        rate = images / seconds if seconds > 0 else 0.0
+        """One history row: the mean of `rows` for each of `names`. A loss that a row lacks (a
+        single phase computes only its own) is NaN there, so every column keeps one value per step."""
+        means = dict(zip(names, np.mean(np.asarray(rows), axis=0).tolist()))
         with self._lock:
             self._elapsed += seconds
-            self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
+            if seconds > 0:  # a single step by hand says nothing about the speed
+                rate = images / seconds
+                self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
+            earlier = len(self._history_steps)
             self._history_steps.append(self.step)
-            for k, v in zip(names, means):
-                self._history.setdefault(k, []).append(float(v))
+            for k in [*self._history, *(n for n in names if n not in self._history)]:
+                self._history.setdefault(k, [math.nan] * earlier).append(means.get(k, math.nan))
             if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
                 self._history_steps = self._history_steps[1::2]
                 self._history = {k: v[1::2] for k, v in self._history.items()}

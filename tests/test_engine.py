@@ -1,3 +1,4 @@
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from gan_playground import engine
 from gan_playground.config import RunConfig, param
 from gan_playground.data import Sampler, load_dataset
 from gan_playground.engine import DivergenceGuard, Run, TrainingJob, prepare_run, resolve_device
-from gan_playground.errors import ConfigError
+from gan_playground.errors import ConfigError, UserError
 from gan_playground.models.base import GANModel
 
 
@@ -236,6 +237,77 @@ def test_linear_lr_decay_falls_to_zero_at_the_last_step():
 
 
 # ----------------------------------------------------------------------------------------------
+# Stepping by hand (the 2-D Lab's buttons)
+
+def small_wgan(steps: int = 5) -> Run:
+    return prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=steps, batch_size=16, seed=0,
+                                 device="cpu"), {"n_critic": "2", "toy_width": "16"})
+
+
+def flat(module: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+def test_single_steps_move_their_own_network_and_show_at_once():
+    run = small_wgan()
+    job = TrainingJob(run, log_every=1)  # not started: single steps are allowed
+    critic, generator = flat(run.model.critic), flat(run.model.generator)
+
+    losses = job.single_step("critic")
+    assert set(losses) == {"loss_d", "wasserstein", "penalty"}
+    assert not torch.equal(flat(run.model.critic), critic) and torch.equal(flat(run.model.generator), generator)
+    snap = job.snapshot()
+    assert snap.step == 0 and snap.history_steps == [0] and snap.preview is not None  # recorded and drawn
+    assert snap.history["loss_d"] == [pytest.approx(losses["loss_d"])]
+
+    critic = flat(run.model.critic)
+    assert set(job.single_step("generator")) == {"loss_g"}
+    assert torch.equal(flat(run.model.critic), critic) and not torch.equal(flat(run.model.generator), generator)
+
+    assert set(job.single_step("both")) == set(run.model.loss_names)
+    snap = job.snapshot()
+    assert snap.step == 1 and snap.history_steps == [0, 0, 1]  # a full step counts; a phase does not
+    assert all(len(v) == 3 for v in snap.history.values())  # one value per row: NaN where a phase has none
+    assert math.isnan(snap.history["loss_g"][0]) and math.isnan(snap.history["loss_d"][1])
+    assert not any(math.isnan(v[2]) for v in snap.history.values())
+
+    job.start()  # and the loop carries on from there
+    assert job.join(60) and job.state == "finished" and job.snapshot().step == 5
+    with pytest.raises(UserError, match="Pause the training first"):
+        job.single_step("both")
+
+
+def test_single_steps_wait_for_a_pause():
+    run = small_wgan(steps=100_000)
+    job = TrainingJob(run, log_every=5, preview_every=10**9).start()
+    try:
+        assert wait_for(lambda: job.snapshot().step > 3)
+        with pytest.raises(UserError, match="Pause the training first"):
+            job.single_step("critic")
+        job.pause()
+        job.single_step("critic")  # waits until the loop has finished the step it was taking
+        paused_at = job.snapshot().step
+        job.single_step("both")
+        assert job.snapshot().step == paused_at + 1
+        job.resume()
+        assert wait_for(lambda: job.snapshot().step > paused_at + 5)
+    finally:
+        job.stop()
+        job.join(10)
+
+
+def test_single_phases_are_for_models_that_have_them():
+    job = probe_job(steps=1)
+    with pytest.raises(UserError, match="wgan, wgan-gp, wgan-div, wgan-lp have them"):
+        job.single_step("critic")
+    with pytest.raises(UserError, match="Valid steps: critic, generator, both"):
+        job.single_step("discriminator")
+    assert job.single_step("both") == {"loss_a": 1.0, "loss_b": -1.0} and job.snapshot().step == 1
+    with pytest.raises(UserError, match="all its 1 steps"):
+        job.single_step("both")
+
+
+# ----------------------------------------------------------------------------------------------
 # Each run owns its random generator
 
 def test_nothing_another_thread_draws_can_move_a_run():
@@ -278,13 +350,8 @@ def test_weights_depend_on_the_seed_alone_when_runs_are_built_at_once():
     assert all(torch.equal(together[seed], alone[seed]) for seed in (0, 1, 2))
 
 
-def flat(module: nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for p in module.parameters()])
-
-
 def test_the_run_hands_the_model_its_generator_and_keeps_the_old_name():
-    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=5, batch_size=16, seed=0,
-                                device="cpu"), {"n_critic": "2", "toy_width": "16"})
+    run = small_wgan()
     assert run.model.rng is run.rng and run.rng.device == run.device
     assert run.run is run.config  # the alias gan_playground/ui reads until it moves to .config
     assert not hasattr(engine, "FAST")  # one switch for the fast paths: prepare_run(fast=...)

@@ -81,6 +81,43 @@ def test_train_step_and_sample_shapes(name, arch):
     assert images.shape == (5, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
 
 
+def flat(module: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_each_phase_updates_only_its_own_network(name):
+    """The 2-D Lab's "one critic step" and "one generator step" buttons call these."""
+    model = create_model(name, MNIST_LIKE, {"n_critic": "3", "clip": "0.02"} if name == "wgan" else {"n_critic": "3"})
+    critic, generator = flat(model.critic), flat(model.generator)
+    losses = model.critic_update(torch.rand(16, 1, 28, 28) * 2 - 1)
+    assert set(losses) == {"loss_d", "wasserstein", "penalty"} and all(v.dim() == 0 for v in losses.values())
+    assert not torch.equal(flat(model.critic), critic) and torch.equal(flat(model.generator), generator)
+    if name == "wgan":
+        assert flat(model.critic).abs().max() <= 0.02  # the critic's update includes the clipping
+    critic = flat(model.critic)
+    assert set(model.generator_update(batch_size=16)) == {"loss_g"}
+    assert torch.equal(flat(model.critic), critic) and not torch.equal(flat(model.generator), generator)
+    assert all(p.requires_grad for p in model.critic.parameters())  # ready for the next critic update
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_train_step_is_n_critic_critic_updates_then_one_generator_update(name):
+    """Algorithm 1 from the two public phases; the generator's update reuses the last critic
+    update's fakes (their z, their graph), as the loop always did."""
+    overrides = {"n_critic": "2", "ema": "0.9"}
+    stepped, by_phases = (create_model(name, MNIST_LIKE, overrides) for _ in range(2))
+    x = torch.rand(2 * 16, 1, 28, 28) * 2 - 1
+    losses = stepped.train_step(x)
+    first, last = x.chunk(2)
+    by_phases.critic_update(first)
+    fake = by_phases.generator(by_phases.random_latents(16, by_phases.rng))
+    expected = {**by_phases.critic_update(last, fake), **by_phases.generator_update(fake=fake)}
+    assert tuple(losses) == stepped.loss_names and all(torch.equal(losses[k], expected[k]) for k in losses)
+    for (key, a), b in zip(stepped.state_dict().items(), by_phases.state_dict().values()):
+        assert torch.equal(a, b), key
+
+
 def test_cifar_shape_and_toy_shape():
     conv = create_model("wgan-gp", DataSpec((3, 32, 32), 10, "image"), {"arch": "dcgan", "width": "8"})
     assert conv.sample(conv.random_latents(2)).shape == (2, 3, 32, 32)

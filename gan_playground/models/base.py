@@ -1,9 +1,9 @@
 """What every model ("recipe") offers the engine, the checkpoints and the explorer.
 
 A model is an `nn.Module` that owns its networks (as submodules, so `state_dict()` holds all
-of them) and its optimizers (in `self.optimizers`). The engine only calls `train_step`; the
-explorer only calls `sample`, `random_latents`, `preview` and, for autoencoders, `encode`,
-`decode` and `classify`.
+of them) and its optimizers (in `self.optimizers`). The engine only calls `train_step` (and, for
+models with `phases`, `critic_update` and `generator_update` one at a time); the explorer only
+calls `sample`, `random_latents`, `preview` and, for autoencoders, `encode`, `decode` and `classify`.
 
 Every random draw of training comes from `self.rng`, the run's own generator on the training
 device (`set_generator`): never from torch's global one, which every job in the process shares.
@@ -31,6 +31,7 @@ class GANModel(nn.Module):
     supports_points: ClassVar[bool] = False  # can train on the 2-D toy sets
     is_autoencoder: ClassVar[bool] = False  # offers encode / decode
     adversaries: ClassVar[tuple[str, ...]] = ()  # submodules only training reads: discriminators, critics
+    phases: ClassVar[tuple[str, ...]] = ()  # ("critic", "generator"): critic_update, generator_update alone
 
     def __init__(self, *, config: Any, data: DataSpec):
         super().__init__()

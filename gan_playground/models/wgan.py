@@ -11,8 +11,10 @@ and the generator G descends it. The variants differ only in how |D|_L <= 1 is e
 | wgan-div  | k * E[|grad D(x)|^p] at real and fake points | Wu et al. 2018                |
 | wgan-lp   | lambda * E[max(0, |grad D(x_hat)| - 1)^2]    | Petzka et al. 2018            |
 
-Gradient norms are taken per sample over the flattened input (a common bug takes them over
-one image dimension only).
+Each variant's `critic_update` is its paper's critic objective, line by line; `train_step` is
+Algorithm 1 (n_critic critic updates, then one generator update), and the 2-D Lab calls the two
+phases one at a time. Gradient norms are taken per sample over the flattened input (a common
+bug takes them over one image dimension only).
 """
 
 from __future__ import annotations
@@ -32,7 +34,14 @@ from gan_playground.optim import RMSprop
 
 
 # ----------------------------------------------------------------------------------------------
-# Penalties: small pure functions of a critic and two batches.
+# Losses and penalties: small pure functions of a critic and two batches.
+
+def wasserstein_estimate(scores: torch.Tensor) -> torch.Tensor:
+    """E[D(x)] - E[D(G(z))] from the critic's scores of cat(real, fake) (2B, 1): the estimate of
+    W(P_r, P_g) that the critic maximizes (Arjovsky et al. 2017, eq. 3). A 0-dim tensor."""
+    real, fake = scores.chunk(2)
+    return real.mean() - fake.mean()
+
 
 def _scores_and_grad_norms(critic: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """D(x) (B, 1) and |grad_x D(x)|_2 per sample (B,), over the flattened input, both in the graph.
@@ -46,11 +55,6 @@ def _scores_and_grad_norms(critic: nn.Module, x: torch.Tensor) -> tuple[torch.Te
     return scores, grad.flatten(1).norm(2, dim=1)
 
 
-def _input_grad_norm(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """|grad_x D(x)|_2 per sample, kept in the graph. (B,)"""
-    return _scores_and_grad_norms(critic, x)[1]
-
-
 def _interpolates(real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """x_hat = eps * x + (1 - eps) * G(z), eps ~ U[0, 1] per sample, drawn from `generator`."""
     eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), generator=generator, device=real.device,
@@ -61,7 +65,8 @@ def _interpolates(real: torch.Tensor, fake: torch.Tensor, generator: torch.Gener
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """Gulrajani et al. 2017, eq. 3: E_{x_hat}[(|grad D(x_hat)|_2 - 1)^2] on random interpolates."""
-    return (_input_grad_norm(critic, _interpolates(real, fake, generator)) - 1).pow(2).mean()
+    norms = _scores_and_grad_norms(critic, _interpolates(real, fake, generator))[1]
+    return (norms - 1).pow(2).mean()
 
 
 def lipschitz_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
@@ -70,7 +75,8 @@ def lipschitz_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
     One-sided: gradients below 1 are allowed, which is all a 1-Lipschitz critic needs.
     """
-    return torch.relu(_input_grad_norm(critic, _interpolates(real, fake, generator)) - 1).pow(2).mean()
+    norms = _scores_and_grad_norms(critic, _interpolates(real, fake, generator))[1]
+    return torch.relu(norms - 1).pow(2).mean()
 
 
 def divergence_scores_and_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
@@ -85,6 +91,14 @@ def divergence_scores_and_penalty(critic: nn.Module, real: torch.Tensor, fake: t
     scores, norms = _scores_and_grad_norms(critic, torch.cat([real, fake]))
     powered = norms.pow(p)
     return scores, 0.5 * (powered[:real.shape[0]].mean() + powered[real.shape[0]:].mean())
+
+
+@torch.no_grad()
+def clip_weights_(critic: nn.Module, c: float) -> None:
+    """Arjovsky et al. 2017, Algorithm 1, line 7: w <- clip(w, -c, c), every weight of the critic."""
+    weights = list(critic.parameters())
+    torch._foreach_clamp_min_(weights, -c)
+    torch._foreach_clamp_max_(weights, c)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -133,14 +147,16 @@ class WGANLPConfig(WGANConfig):
 # ----------------------------------------------------------------------------------------------
 # The algorithm
 
-class WGAN(GANModel):
-    """WGAN with weight clipping (Arjovsky et al. 2017): RMSprop, critic weights in [-c, c]."""
+class WassersteinGAN(GANModel):
+    """What the four variants share: the networks, the generator's update and Algorithm 1's loop.
 
-    name = "wgan"
+    Each variant writes its own `critic_update`: its paper's critic objective, where it is used.
+    """
+
     family = "wgan"
-    Config = WGANClipConfig
     supports_points = True
     adversaries = ("critic",)
+    phases = ("critic", "generator")
     loss_names = ("loss_d", "loss_g", "wasserstein", "penalty")
 
     def __init__(self, *, config: WGANConfig, data: DataSpec):
@@ -159,115 +175,154 @@ class WGAN(GANModel):
                 raise ConfigError(f"arch=dcgan needs 28x28 or 32x32 images, got {data.shape[-1]}x{data.shape[-1]}.")
             self.generator = nets.conv_generator(c.latent_dim, data.shape, width=c.width)
             self.critic = nets.conv_critic(data.shape, width=c.width, norm="none")
-        self.optimizers = self.make_optimizers()
+        # Adam, as Gulrajani et al. (and Wu et al., Petzka et al.) train; the clipped WGAN differs.
+        self.optimizers = {"g": torch.optim.Adam(self.generator.parameters(), lr=c.lr, betas=c.betas),
+                           "d": torch.optim.Adam(self.critic.parameters(), lr=c.lr, betas=c.betas)}
         self.track_average(c.ema)
-
-    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """Arjovsky et al. use momentum-free RMSprop: with Adam, clipped critics trained unstably.
-
-        torch's RMSprop, computed in one fused pass (`gan_playground.optim`)."""
-        return {"g": RMSprop(self.generator.parameters(), lr=self.config.lr),
-                "d": RMSprop(self.critic.parameters(), lr=self.config.lr)}
 
     @property
     def batches_per_step(self) -> int:
         return self.config.n_critic
 
-    def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """The Lipschitz term added to the critic's loss (weight clipping adds none)."""
-        return real.new_zeros(())
-
-    def scores_and_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The critic's scores of cat(real, fake) (2B, 1), and the penalty.
-
-        One critic pass over real and fake together: the critic scores each sample on its own
-        (no batch norm, see ConvTrunk), so this equals two passes, in fewer, larger ops.
-        """
-        return self.critic(torch.cat([real, fake])), self.penalty(real, fake)
-
-    def after_critic_update(self) -> None:
-        """Weight clipping: project the critic's weights back into [-c, c] after each update."""
-        with torch.no_grad():
-            for w in self.critic.parameters():
-                w.clamp_(-self.config.clip, self.config.clip)
-
     def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.sampling_net(z)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
+        """Algorithm 1 of each paper: n_critic critic updates, each on its own batch of x, then one
+        generator update."""
         reals = x.chunk(self.config.n_critic)  # n_critic batches of (B, ...)
-        batch = reals[0].shape[0]
 
-        # (1) Update the critic n_critic times: maximize E[D(x)] - E[D(G(z))] - penalty,
-        #     i.e. minimize loss_d = E[D(G(z))] - E[D(x)] + penalty.
-        self.critic.requires_grad_(True)
-        for i, real in enumerate(reals):
-            # The last fake batch also serves the generator's update below, as in PyTorch-GAN's
-            # loop (G(z) of the last critic iteration's z): G has not changed since, so its graph
-            # is kept (grad enabled) rather than run again.
-            with torch.set_grad_enabled(i == len(reals) - 1):
-                fake_g = self.generator(self.random_latents(batch, self.rng))
-            scores, penalty = self.scores_and_penalty(real, fake_g.detach())  # (2B, 1), ()
-            wasserstein = scores[:batch].mean() - scores[batch:].mean()
-            loss_d = -wasserstein + penalty
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward(inputs=list(self.critic.parameters()))  # no gradient for the penalty's points
-            opt_d.step()
-            self.after_critic_update()
+        # (1) Update the critic n_critic times: maximize E[D(x)] - E[D(G(z))] - penalty.
+        for real in reals[:-1]:
+            self.critic_update(real)
+        # The last update's fakes also serve the generator's update below, as in PyTorch-GAN's loop
+        # (G(z) of the last critic iteration's z): G has not changed since, so its graph is kept.
+        fake = self.generator(self.random_latents(reals[-1].shape[0], self.rng))  # (B, ...)
+        losses = self.critic_update(reals[-1], fake)
 
-        # (2) Update the generator: minimize loss_g = -E[D(G(z))], D as updated above.
+        # (2) Update the generator: minimize -E[D(G(z))], D as updated above.
+        losses.update(self.generator_update(fake=fake))
+        return {k: losses[k] for k in self.loss_names}
+
+    def critic_update(self, real: torch.Tensor, fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One critic update on one batch of real data (B, ...); `fake`: its G(z), else new ones.
+
+        Returns loss_d, wasserstein and penalty as detached 0-dim tensors.
+        """
+        raise NotImplementedError
+
+    def generator_update(self, batch_size: int | None = None, *,
+                         fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One generator update (Algorithm 1's last lines: 9-11 in WGAN, 11-12 in WGAN-GP): minimize
+        loss_g = -E[D(G(z))] on `batch_size` new fakes, or on `fake` (G(z) with its graph:
+        train_step passes the last critic update's)."""
+        if fake is None:
+            if batch_size is None:
+                raise ValueError("generator_update needs a batch_size (or fake, G(z) with its graph).")
+            fake = self.generator(self.random_latents(batch_size, self.rng))  # (B, ...)
         self.critic.requires_grad_(False)  # no weight gradients for D here: they would be thrown away
-        loss_g = -self.critic(fake_g).mean()
-        opt_g.zero_grad(set_to_none=True)
+        loss_g = -self.critic(fake).mean()
+        self.optimizers["g"].zero_grad(set_to_none=True)
         loss_g.backward()
-        opt_g.step()
+        self.optimizers["g"].step()
         self.update_average()
         self.critic.requires_grad_(True)
+        return {"loss_g": loss_g.detach()}
 
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "wasserstein": wasserstein.detach(), "penalty": penalty.detach()}
+    # -- what every critic_update uses ----------------------------------------------------------
+    def fakes_for(self, real: torch.Tensor, fake: torch.Tensor | None) -> torch.Tensor:
+        """x_tilde = G(z), z ~ p(z), one per real sample (or `fake`), detached: the critic's
+        update gives G no gradient."""
+        if fake is None:
+            with torch.no_grad():
+                fake = self.generator(self.random_latents(real.shape[0], self.rng))
+        return fake.detach()
+
+    def descend_critic(self, loss_d: torch.Tensor, wasserstein: torch.Tensor,
+                       penalty: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One optimizer step on the critic's weights for loss_d (no gradient for the penalty's
+        points); the losses, detached."""
+        self.optimizers["d"].zero_grad(set_to_none=True)
+        loss_d.backward(inputs=list(self.critic.parameters()))
+        self.optimizers["d"].step()
+        return {"loss_d": loss_d.detach(), "wasserstein": wasserstein.detach(), "penalty": penalty.detach()}
 
 
-class PenalizedWGAN(WGAN):
-    """Base of the penalty variants: Adam, no clipping; subclasses say which penalty."""
+class WGAN(WassersteinGAN):
+    """WGAN with weight clipping (Arjovsky et al. 2017): RMSprop, critic weights in [-c, c]."""
 
-    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        c = self.config
-        return {"g": torch.optim.Adam(self.generator.parameters(), lr=c.lr, betas=c.betas),
-                "d": torch.optim.Adam(self.critic.parameters(), lr=c.lr, betas=c.betas)}
+    name = "wgan"
+    Config = WGANClipConfig
 
-    def after_critic_update(self) -> None:
-        pass
+    def __init__(self, *, config: WGANClipConfig, data: DataSpec):
+        super().__init__(config=config, data=data)
+        # Arjovsky et al. use momentum-free RMSprop: with Adam, clipped critics trained unstably.
+        # torch's RMSprop, computed in one fused pass (`gan_playground.optim`).
+        self.optimizers = {"g": RMSprop(self.generator.parameters(), lr=config.lr),
+                           "d": RMSprop(self.critic.parameters(), lr=config.lr)}
+
+    def critic_update(self, real: torch.Tensor, fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Arjovsky et al. 2017, Algorithm 1, lines 3-7."""
+        fake = self.fakes_for(real, fake)  # (B, ...)
+        # (1) loss_d = E[D(G(z))] - E[D(x)], the negated estimate of W(P_r, P_g); no penalty.
+        wasserstein = wasserstein_estimate(self.critic(torch.cat([real, fake])))
+        loss_d = -wasserstein
+        # (2) w <- w - lr * RMSProp(grad_w loss_d), then (3) w <- clip(w, -c, c).
+        losses = self.descend_critic(loss_d, wasserstein, real.new_zeros(()))
+        clip_weights_(self.critic, self.config.clip)
+        return losses
 
 
-class WGANGP(PenalizedWGAN):
+class WGANGP(WassersteinGAN):
     """WGAN-GP (Gulrajani et al. 2017): a gradient penalty on random interpolates, Adam."""
 
     name = "wgan-gp"
     Config = WGANGPConfig
 
-    def penalty(self, real, fake):
-        return self.config.lambda_gp * gradient_penalty(self.critic, real, fake, generator=self.rng)
+    def critic_update(self, real: torch.Tensor, fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Gulrajani et al. 2017, Algorithm 1, lines 3-9."""
+        fake = self.fakes_for(real, fake)  # (B, ...)
+        # (1) loss_d = E[D(G(z))] - E[D(x)] + lambda * E[(|grad D(x_hat)|_2 - 1)^2],
+        #     x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1].
+        wasserstein = wasserstein_estimate(self.critic(torch.cat([real, fake])))
+        penalty = self.config.lambda_gp * gradient_penalty(self.critic, real, fake, generator=self.rng)
+        loss_d = -wasserstein + penalty
+        # (2) w <- Adam(grad_w loss_d).
+        return self.descend_critic(loss_d, wasserstein, penalty)
 
 
-class WGANDiv(PenalizedWGAN):
+class WGANDiv(WassersteinGAN):
     """WGAN-div (Wu et al. 2018): k * E[|grad D|^p] at real and fake points, k=2, p=6."""
 
     name = "wgan-div"
     Config = WGANDivConfig
 
-    def scores_and_penalty(self, real, fake):
-        """The penalty's points are the scored points: one critic pass gives both."""
-        scores, penalty = divergence_scores_and_penalty(self.critic, real, fake, p=self.config.p)
-        return scores, self.config.k * penalty
+    def critic_update(self, real: torch.Tensor, fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Wu et al. 2018, Algorithm 1 (the critic's half)."""
+        fake = self.fakes_for(real, fake)  # (B, ...)
+        # (1) loss_d = E[D(G(z))] - E[D(x)] + k * E[|grad D(x')|_2^p], x' the real and fake points
+        #     themselves: one critic pass gives the scores and the gradients.
+        scores, grad_power = divergence_scores_and_penalty(self.critic, real, fake, p=self.config.p)  # (2B, 1), ()
+        wasserstein = wasserstein_estimate(scores)
+        penalty = self.config.k * grad_power
+        loss_d = -wasserstein + penalty
+        # (2) w <- Adam(grad_w loss_d).
+        return self.descend_critic(loss_d, wasserstein, penalty)
 
 
-class WGANLP(PenalizedWGAN):
+class WGANLP(WassersteinGAN):
     """WGAN-LP (Petzka et al. 2018): the one-sided penalty max(0, |grad D| - 1)^2, Adam."""
 
     name = "wgan-lp"
     Config = WGANLPConfig
 
-    def penalty(self, real, fake):
-        return self.config.lambda_lp * lipschitz_penalty(self.critic, real, fake, generator=self.rng)
+    def critic_update(self, real: torch.Tensor, fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Petzka et al. 2018: WGAN-GP's critic update with the one-sided penalty (eq. 8)."""
+        fake = self.fakes_for(real, fake)  # (B, ...)
+        # (1) loss_d = E[D(G(z))] - E[D(x)] + lambda * E[max(0, |grad D(x_hat)|_2 - 1)^2],
+        #     x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1].
+        wasserstein = wasserstein_estimate(self.critic(torch.cat([real, fake])))
+        penalty = self.config.lambda_lp * lipschitz_penalty(self.critic, real, fake, generator=self.rng)
+        loss_d = -wasserstein + penalty
+        # (2) w <- Adam(grad_w loss_d).
+        return self.descend_critic(loss_d, wasserstein, penalty)
