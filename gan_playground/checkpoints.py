@@ -446,7 +446,8 @@ def restore_training_state(run: "Run", path: str | Path) -> int:
 
 
 def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrides: dict[str, Any] | None = None,
-               precision: str | None = None, lr_decay: str | None = None) -> tuple["Run", int]:
+               precision: str | None = None, lr_decay: str | None = None,
+               capturable: bool = False) -> tuple["Run", int]:
     """A Run rebuilt from a checkpoint, weights and optimizers loaded: train on from its step.
 
     `checkpoint` is a folder, or what `load_checkpoint` returned for it (not read again).
@@ -465,7 +466,7 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
     model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)
     _refuse_shape_changes(loaded, model_cfg)
-    run = prepare_run(run_cfg, model_config=model_cfg)
+    run = prepare_run(run_cfg, model_config=model_cfg, capturable=capturable)
     run.model.load_state_dict(loaded.model.state_dict())
     rates = {name: [g["lr"] for g in opt.param_groups] for name, opt in run.model.optimizers.items()}
     step = restore_training_state(run, loaded.path)  # restores the saved rates with the moments...

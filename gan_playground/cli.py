@@ -30,6 +30,8 @@ from gan_playground.errors import UserError
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 1
+CAPTURABLE_HELP = ("a step a CUDA graph can record (fixed batch buffers, capturable optimizers; the same numbers); "
+                   "on CUDA the whole step then runs as one CUDA graph (GAN_PLAYGROUND_CUDA_GRAPHS=0: off)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-every", type=int, default=0, help="score the model every N steps and keep the best by score in OUT-best "
                         "(0: no scores while training; `eval` scores a checkpoint afterwards)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--capturable", action="store_true",
+                   help=CAPTURABLE_HELP)
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint")
     s.add_argument("dir")
@@ -95,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--precision", choices=("fp32", "bf16"), default=None,
                    help="bf16: the step's matrix products in bfloat16 (autocast), weights fp32 (default fp32)")
     b.add_argument("--set", action="append", metavar="KEY=VALUE")
+    b.add_argument("--capturable", action="store_true",
+                   help=CAPTURABLE_HELP)
 
     pu = sub.add_parser("push", help="upload a checkpoint folder to the Hugging Face Hub")
     pu.add_argument("dir")
@@ -174,13 +180,13 @@ def _train(args, ctx) -> int:
     best_dir = check_output_folder(out.with_name(out.name + "-best")) if args.eval_every else None
     if args.resume:
         run, start_step = resume_run(args.resume, device=args.device, overrides=overrides,
-                                     precision=args.precision, lr_decay=args.lr_decay)
+                                     precision=args.precision, lr_decay=args.lr_decay, capturable=args.capturable)
         if run.model.name != args.model:
             raise UserError(f"--resume {args.resume} holds a {run.model.name}, not a {args.model}.")
         if args.steps <= start_step:
             raise UserError(f"--steps {args.steps} must be above the checkpoint's step {start_step}.")
     else:
-        run = prepare_run(build_config(RunConfig, run_settings), overrides)
+        run = prepare_run(build_config(RunConfig, run_settings), overrides, capturable=args.capturable)
         start_step = 0
     distributed.make_data_parallel(run, ctx)  # no-op without torchrun
     args.quiet = args.quiet or not ctx.is_main  # only rank 0 prints and writes
@@ -416,10 +422,11 @@ def cmd_bench(args) -> int:
     run = prepare_run(build_config(RunConfig, {"model": args.model, "dataset": args.dataset,
                                                "batch_size": args.batch_size, "device": args.device,
                                                "seed": args.seed, **_given(precision=args.precision)}),
-                       parse_set_options(args.set))
+                       parse_set_options(args.set), capturable=args.capturable)
     result = benchmark(run, seconds=args.seconds)
     print(json.dumps({"model": args.model, "dataset": args.dataset, "device": str(run.device),
-                      "batch_size": args.batch_size, "precision": run.config.precision, **result}))
+                      "batch_size": args.batch_size, "precision": run.config.precision,
+                      "capturable": run.capturable, **result}))
     return 0
 
 

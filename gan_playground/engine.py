@@ -31,6 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from gan_playground import capture
 from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, Sampler, load_dataset
 from gan_playground.divergence import DivergenceGuard
@@ -81,6 +82,7 @@ class Run:
     sampler: Sampler
     device: torch.device
     fast: bool = True  # the device-specific speed-ups of `use_fast_paths`
+    capturable: bool = False  # fixed batch buffers and capturable optimizers; CUDA graphs on CUDA
     rng: torch.Generator | None = None
     # Called after every training step (and single phase) on the training thread, outside any
     # CUDA graph: distributed.py averages the batch-norm statistics over the ranks there.
@@ -98,22 +100,28 @@ class Run:
 
 
 def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, model_config: Any = None,
-                fast: bool = True) -> Run:
+                fast: bool = True, capturable: bool = False) -> Run:
     """Validate everything first, then load the data and build the model; nothing half-made escapes.
 
-    `fast` turns on what the device offers without changing the algorithm (`use_fast_paths`).
+    `fast` turns on what the device offers without changing the algorithm (`use_fast_paths`);
+    `capturable` makes the step one a CUDA graph can record (`gan_playground.capture`), and on
+    CUDA records it. Neither changes the numbers a step computes.
     """
     config = build_config(RunConfig, {}, base=config)
     cls = model_class(config.model)
     settings = build_config(cls.Config, overrides, base=model_config)
     device = resolve_device(config.device)
+    if capturable and device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"A capturable step needs the CPU or CUDA (torch's capturable optimizers), not {device.type}.")
     dataset = load_dataset(config.dataset, image_size=cls.image_size_for(settings, config.dataset))
     model = create_model(config.model, dataset.spec, config=settings, seed=config.seed).to(device)
     attach_teachers(model, dataset, config.seed)  # the clustering AAE's earlier runs, if it learns from any
     model.attach_data(dataset, config.seed)
     sampler = Sampler(dataset, batch_size=config.batch_size, device=device, seed=config.seed)
-    prepared = Run(config, model, dataset, sampler, device, fast=fast)
+    prepared = Run(config, model, dataset, sampler, device, fast=fast, capturable=capturable)
     use_fast_paths(prepared)
+    if capturable:
+        capture.make_capturable(prepared)
     return prepared
 
 
@@ -134,7 +142,7 @@ def use_fast_paths(run: Run) -> None:
       conv nets (cuDNN's fast layout). Not tested here: the project's benchmarks so far ran on
       machines without a GPU.
     bf16 is the run's choice (`RunConfig.precision`, see `autocast`), not a fast path: it changes
-    the numerics. CUDA graphs are not used: not tested without a GPU here.
+    the numerics. CUDA graphs come with `capturable` (`gan_playground.capture`).
     """
     if not run.fast:
         return
@@ -146,7 +154,7 @@ def use_fast_paths(run: Run) -> None:
             continue  # the project's own RMSprop (optim.py) fuses by itself
         for group in opt.param_groups:
             if group.get("differentiable") or group.get("capturable"):
-                continue
+                continue  # capture.make_capturable chose these
             group["fused"], group["foreach"] = (True, False) if fused else (None, True)
         if fused:
             opt.defaults.update(fused=True, foreach=False)
@@ -170,8 +178,9 @@ def autocast(run: Run) -> torch.autocast:
     was 72.0 against 62.8 in fp32 and the AAE's reconstruction 0.050 against 0.060: within what
     seeds vary by, but not shown equal (bench/RESULTS.md).
     """
+    # A capturable step keeps no cast weights between steps: a CUDA graph must not capture a cache.
     return torch.autocast(device_type=run.device.type, dtype=torch.bfloat16,
-                          enabled=run.config.precision == "bf16")
+                          enabled=run.config.precision == "bf16", cache_enabled=not run.capturable)
 
 
 def cpu_threads() -> int | None:
@@ -191,11 +200,12 @@ def benchmark(run: Run, *, seconds: float = 20.0, warmup_steps: int = 5) -> dict
     model.train()
     use_fast_paths(run)
     images_per_step = sampler.batch_size * model.batches_per_step
+    train_step = capture.training_step(run)
 
     def step():
         x, y = sampler.next(model.batches_per_step)
         with autocast(run):
-            losses = model.train_step(x, y)
+            losses = train_step(x, y)
         for hook in run.after_step:
             hook()
         return losses
@@ -290,6 +300,7 @@ class TrainingJob:
         gen = torch.Generator(device=run.device).manual_seed(run.config.seed + 1)  # the grid's own, not the run's
         real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
         self.preview_inputs = self.model.preview_inputs(real_x, real_y, gen)
+        self._train_step = capture.training_step(run)
 
     # -- control --------------------------------------------------------------------------------
     def start(self) -> "TrainingJob":
@@ -384,7 +395,7 @@ class TrainingJob:
                 else:
                     x, y = sampler.next(model.batches_per_step)
                     self._decay_learning_rates()
-                    losses = model.train_step(x, y)
+                    losses = self._train_step(x, y)  # as the loop steps (fixed buffers, a CUDA graph)
             self._after_step()
         if which == "both":
             self.step += 1
@@ -458,7 +469,7 @@ class TrainingJob:
             self._decay_learning_rates()
             with self._model_lock:
                 with autocast(self.run):
-                    losses = model.train_step(x, y)
+                    losses = self._train_step(x, y)
                 self._after_step()
             names = list(losses)
             pending.append(torch.stack([losses[k].float() for k in names]))

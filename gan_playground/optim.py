@@ -10,6 +10,10 @@ the gradient (beta1 = 0) and its bias corrections are 1:
 so `RMSprop` keeps RMSprop's settings and saved state (`square_avg`, `step`, as torch's
 RMSprop saves them: checkpoints of either load into the other) and steps with that kernel
 where the device has it, one pass instead of five. Elsewhere it runs the five passes.
+
+It never reads the step count on the host; with `capturable=True` (set by `capture.py`) the
+count also lives on the weights' device, as in torch's capturable optimizers, so that a CUDA
+graph's replays keep counting.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ _FUSED_DEVICES = ("cpu", "cuda")
 class RMSprop(torch.optim.Optimizer):
     """torch.optim.RMSprop without momentum, centering or weight decay (Arjovsky et al.'s), fused."""
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8):
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 capturable: bool = False):
         if not 0.0 <= alpha < 1.0 or lr < 0.0 or eps < 0.0:
             raise ValueError(f"RMSprop needs lr >= 0, 0 <= alpha < 1 and eps >= 0; got {lr}, {alpha}, {eps}")
-        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps})
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "capturable": capturable})
         self._no_bias_correction: dict[torch.device, torch.Tensor] = {}  # the kernel's step count, per device
 
     @torch.no_grad()
@@ -46,7 +51,7 @@ class RMSprop(torch.optim.Optimizer):
             for p in params:
                 state = self.state[p]
                 if not state:  # the same state torch's RMSprop keeps
-                    state["step"] = torch.tensor(0.0)
+                    state["step"] = torch.zeros((), device=p.device if group.get("capturable") else "cpu")
                     state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             torch._foreach_add_([self.state[p]["step"] for p in params], 1.0)  # the count torch's RMSprop keeps
             averages = [self.state[p]["square_avg"] for p in params]

@@ -78,7 +78,10 @@ def test_bench_prints_one_json_line(capsys):
     code, out, _ = run_cli(capsys, "bench", "wgan", "--seconds", "0.5", "--dataset", "toy-8gaussians")
     result = json.loads(out)
     assert code == 0 and result["model"] == "wgan" and result["device"] == "cpu"
-    assert result["batch_size"] == 64 and result["images_per_s"] > 0
+    assert result["batch_size"] == 64 and result["images_per_s"] > 0 and result["capturable"] is False
+    code, out, _ = run_cli(capsys, "bench", "wgan-gp", "--seconds", "0.5", "--dataset", "toy-8gaussians",
+                           "--capturable")
+    assert code == 0 and json.loads(out)["capturable"] is True and json.loads(out)["images_per_s"] > 0
 
 
 @pytest.mark.parametrize("argv,fragment", [
