@@ -6,7 +6,6 @@ folder is on sys.path).
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys

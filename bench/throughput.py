@@ -155,12 +155,12 @@ in-process A/B rounds. Medians.
 | change (where) | model | before | after |
 |---|---|---:|---:|
 | data on the device: uint8 MNIST indexed and normalized per batch, no DataLoader/PIL (data.py, existed) | all | the reference's loop | see the table above |
-| fused Adam on CPU (`engine.use_fast_paths`) | wgan-gp | 308 us/img CPU | 258 us/img (-16%) |
+| fused Adam on CPU (`device.use_fast_paths`) | wgan-gp | 308 us/img CPU | 258 us/img (-16%) |
 | fused Adam on CPU | aae | 442 us/img CPU | 315 us/img (-29%; three Adam steps per batch) |
 | foreach RMSprop | wgan | 210 us/img CPU | 221 us/img (no gain within noise; replaced by the fused RMSprop below) |
 | one critic pass over cat(real, fake) (models/wgan.py) | wgan | 221 us/img CPU | 200 us/img (-9%) |
 | one critic pass over cat(real, fake) | wgan-gp | 344 us/img CPU | 330 us/img (-4%) |
-| 1 intra-op thread instead of 2 on <= 2 cores (`engine.cpu_threads`) | wgan | 2,925-3,279 img/s | 3,921-4,154 img/s (+30%) |
+| 1 intra-op thread instead of 2 on <= 2 cores (`device.cpu_threads`) | wgan | 2,925-3,279 img/s | 3,921-4,154 img/s (+30%) |
 | 1 thread instead of 2 | wgan-gp | 2,093-2,191 img/s | 2,944-3,058 img/s (+40%) |
 | 1 thread instead of 2 | aae | 1,584-1,726 img/s | 2,236-2,479 img/s (+45%) |
 | no gradients for the critic in the G step, zero_grad(set_to_none) (existed) | wgan family | | |

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from gan_playground.config import RunConfig, parse_set_options  # noqa: E402
-from gan_playground.engine import TrainingJob, describe_device, prepare_run  # noqa: E402
+from gan_playground.device import describe_device  # noqa: E402
+from gan_playground.engine import TrainingJob, prepare_run  # noqa: E402
 from gan_playground.metrics import live_evaluator  # noqa: E402
 
 TARGETS = {  # model: (description, test on the latest scores)

@@ -49,6 +49,12 @@ FORMAT_VERSION = 1
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
 MAX_JSON_BYTES = 1 << 20  # a config is a few kB; a huge one is hostile or broken
 MAX_WEIGHTS_BYTES = 2 << 30
+MAX_HISTORY_BYTES = 16 << 20  # a 30,000-step run writes about 50 kB
+# The files of a checkpoint folder (config.json and model.safetensors must be there), each with the
+# most bytes accepted for it from elsewhere (a pull, an upload, a .zip). A checkpoint here is a few MB.
+CHECKPOINT_FILES = {"config.json": MAX_JSON_BYTES, "model.safetensors": MAX_WEIGHTS_BYTES,
+                    "training_state.safetensors": MAX_WEIGHTS_BYTES, "README.md": 1 << 20,
+                    "samples.png": 16 << 20, "history.csv": MAX_HISTORY_BYTES}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -249,6 +255,37 @@ def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
             j = scores_at.get(step)
             writer.writerow([step, *(f"{snapshot.history[n][i]:.6g}" for n in names),
                              *("" if j is None else f"{snapshot.scores[n][j]:.6g}" for n in score_names)])
+
+
+def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]], list[int], dict[str, list[float]]]:
+    """What `write_history_csv` wrote: (steps, losses, score steps, scores). A column with gaps is a
+    score (measured at the score steps only). Bad rows are skipped: a damaged file draws less, never fails."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
+        return [], {}, [], {}
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        rows = list(csv.reader(fh))
+    if not rows or not rows[0] or rows[0][0] != "step":
+        return [], {}, [], {}
+    names = rows[0][1:]
+    cells: dict[str, list[tuple[int, float]]] = {n: [] for n in names}
+    steps: list[int] = []
+    for row in rows[1:]:
+        try:
+            step = int(row[0])
+        except (ValueError, IndexError):
+            continue
+        steps.append(step)
+        for name, cell in zip(names, row[1:]):
+            try:
+                cells[name].append((step, float(cell)))
+            except ValueError:
+                pass  # an empty cell: a score not measured at this step
+    full = {n: [v for _, v in c] for n, c in cells.items() if len(c) == len(steps) and c}
+    partial = {n: c for n, c in cells.items() if n not in full and c}
+    score_steps = sorted({s for c in partial.values() for s, _ in c})
+    scores = {n: [dict(c).get(s, float("nan")) for s in score_steps] for n, c in partial.items()}
+    return steps, full, score_steps, scores
 
 
 # ----------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ import json
 import math
 import signal
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -167,7 +166,8 @@ def _train(args, ctx) -> int:
     from gan_playground import distributed
     from gan_playground.checkpoints import check_output_folder, resume_run
     from gan_playground.config import RunConfig, build_config, parse_set_options
-    from gan_playground.engine import TrainingJob, describe_device, prepare_run
+    from gan_playground.device import describe_device
+    from gan_playground.engine import TrainingJob, prepare_run
 
     overrides = parse_set_options(args.set)
     run_settings = {"model": args.model, "dataset": args.dataset, "steps": args.steps,
@@ -415,7 +415,8 @@ def _write_scores(folder: Path, scores: dict, *, samples: int, seed: int) -> Non
 
 def cmd_bench(args) -> int:
     from gan_playground.config import RunConfig, build_config, parse_set_options
-    from gan_playground.engine import benchmark, prepare_run
+    from gan_playground.device import benchmark
+    from gan_playground.engine import prepare_run
 
     if not 0.5 <= args.seconds <= 3600:
         raise UserError(f"--seconds {args.seconds} is not valid: expected a number in [0.5, 3600].")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
 import threading
 import time
@@ -34,35 +33,19 @@ import torch
 from gan_playground import capture
 from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, Sampler, load_dataset
+from gan_playground.device import autocast, resolve_device, use_fast_paths
 from gan_playground.divergence import DivergenceGuard
 from gan_playground.explore import preview_picture
 from gan_playground.errors import ConfigError, UserError
 from gan_playground.models import MODELS, GANModel, create_model, model_class
 from gan_playground.teachers import attach_teachers
 
+MAX_FRAMES = 120  # previews a job keeps for its timelapse
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """`auto` picks CUDA, then Apple's MPS, then the CPU; an explicit choice must exist."""
-    has_mps = hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("Device 'cuda' was asked for, but no CUDA GPU is available here. Use --device auto or cpu.")
-    if name == "mps" and not has_mps:
-        raise ConfigError("Device 'mps' was asked for, but Apple's MPS is not available here. Use --device auto or cpu.")
-    if name not in ("cpu", "cuda", "mps"):
-        raise ConfigError(f"Unknown device {name!r}. Valid devices: auto, cpu, cuda, mps.")
-    return torch.device(name)
 
 
-def describe_device(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
-    return device.type
 
 
 def run_generator(seed: int, device: torch.device) -> torch.Generator:
@@ -93,11 +76,6 @@ class Run:
             self.rng = run_generator(self.config.seed, self.device)
         self.model.set_generator(self.rng)
 
-    @property
-    def run(self) -> RunConfig:
-        """The settings, as `config`: kept for gan_playground/ui until it moves to .config."""
-        return self.config
-
 
 def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, model_config: Any = None,
                 fast: bool = True, capturable: bool = False) -> Run:
@@ -125,110 +103,14 @@ def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, m
     return prepared
 
 
-def use_fast_paths(run: Run) -> None:
-    """Device-specific speed-ups that leave the algorithm as it is; a no-op when `run.fast` is off.
-
-    Idempotent: the job calls it again before its loop, because restoring a checkpoint's
-    optimizer state brings back the options the optimizers were saved with.
-
-    - Every device: optimizers step all parameters in one kernel (fused Adam/AdamW on CPU and
-      CUDA; multi-tensor "foreach" for the rest; the WGAN's RMSprop fuses by itself, optim.py)
-      instead of a Python loop over tensors. On the CPU this took a WGAN-GP step from 308 to
-      258 us of CPU time per image (bench/RESULTS.md).
-    - CPU with 2 cores or fewer: one intra-op thread (`GAN_PLAYGROUND_THREADS=N` overrides). On
-      the shared 2-core machine, batch-64 steps ran 30-45% faster on one thread than on two:
-      two threads wait for each other whenever another process takes a core.
-    - CUDA: TF32 matmuls and convolutions, cuDNN autotuning, and channels_last weights for
-      conv nets (cuDNN's fast layout). Not tested here: the project's benchmarks so far ran on
-      machines without a GPU.
-    bf16 is the run's choice (`RunConfig.precision`, see `autocast`), not a fast path: it changes
-    the numerics. CUDA graphs come with `capturable` (`gan_playground.capture`).
-    """
-    if not run.fast:
-        return
-    device = run.device
-    fused_ok = device.type in ("cpu", "cuda")
-    for opt in run.model.optimizers.values():
-        fused = fused_ok and isinstance(opt, (torch.optim.Adam, torch.optim.AdamW))
-        if not fused and "foreach" not in opt.defaults:
-            continue  # the project's own RMSprop (optim.py) fuses by itself
-        for group in opt.param_groups:
-            if group.get("differentiable") or group.get("capturable"):
-                continue  # capture.make_capturable chose these
-            group["fused"], group["foreach"] = (True, False) if fused else (None, True)
-        if fused:
-            opt.defaults.update(fused=True, foreach=False)
-    if device.type == "cpu":
-        threads = cpu_threads()
-        if threads and torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)  # process-wide; the UI's handlers share it
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cudnn.benchmark = True  # fixed shapes: the autotuned kernels are reused
-        if any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in run.model.modules()):
-            run.model.to(memory_format=torch.channels_last)  # 4-D weights only; Linear layers keep theirs
 
 
-def autocast(run: Run) -> torch.autocast:
-    """The training step's precision: bf16 matrix products under autocast when the run asks for it.
-
-    Only the step runs under it; sampling, scores and checkpoints stay fp32. Opt-in: on the
-    2-core AMX CPU it trained 1.2-1.3x faster, and after 3,000 steps (one seed each) WGAN-GP's FID
-    was 72.0 against 62.8 in fp32 and the AAE's reconstruction 0.050 against 0.060: within what
-    seeds vary by, but not shown equal (bench/RESULTS.md).
-    """
-    # A capturable step keeps no cast weights between steps: a CUDA graph must not capture a cache.
-    return torch.autocast(device_type=run.device.type, dtype=torch.bfloat16,
-                          enabled=run.config.precision == "bf16", cache_enabled=not run.capturable)
 
 
-def cpu_threads() -> int | None:
-    """Intra-op threads for CPU training: GAN_PLAYGROUND_THREADS, else 1 on <= 2 cores, else torch's choice."""
-    env = os.environ.get("GAN_PLAYGROUND_THREADS", "").strip()
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise ConfigError(f"GAN_PLAYGROUND_THREADS={env!r} is not valid: expected a positive integer.")
-        return int(env)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 1 if cores <= 2 else None
 
 
-def benchmark(run: Run, *, seconds: float = 20.0, warmup_steps: int = 5) -> dict[str, float]:
-    """Training steps only, as fast as they go: images/s over `seconds` after a warm-up."""
-    model, sampler = run.model, run.sampler
-    model.train()
-    use_fast_paths(run)
-    images_per_step = sampler.batch_size * model.batches_per_step
-    train_step = capture.training_step(run)
-
-    def step():
-        x, y = sampler.next(model.batches_per_step)
-        with autocast(run):
-            losses = train_step(x, y)
-        for hook in run.after_step:
-            hook()
-        return losses
-
-    for _ in range(warmup_steps):
-        step()
-    _synchronize(run.device)
-    steps, start, cpu_start = 0, time.perf_counter(), time.process_time()
-    while time.perf_counter() - start < seconds:
-        step()
-        steps += 1
-    _synchronize(run.device)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    # CPU seconds as well: on a shared machine images per CPU-second vary less than per second.
-    return {"images_per_s": steps * images_per_step / elapsed, "steps": steps, "seconds": elapsed,
-            "cpu_seconds": cpu, "images_per_cpu_s": steps * images_per_step / cpu if cpu > 0 else 0.0}
 
 
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 @dataclass
@@ -294,7 +176,10 @@ class TrainingJob:
         self._scores: dict[str, list[float]] = {}
         self._preview: np.ndarray | None = None
         self._preview_step = 0
+        self._frames: list[tuple[int, np.ndarray]] = []  # the timelapse: (step, preview), thinned out
+        self._frame_every = 0  # steps between two timelapse frames: doubles whenever they are thinned
         self._diverged_at: int | None = None
+        self.steps_per_s: float | None = None  # slow motion: at most this many steps a second
         points = run.dataset.kind == "points"
         self.guard = DivergenceGuard(data_extent=float(run.dataset.train.abs().max()) if points else None)
         gen = torch.Generator(device=run.device).manual_seed(run.config.seed + 1)  # the grid's own, not the run's
@@ -303,10 +188,13 @@ class TrainingJob:
         self._train_step = capture.training_step(run)
 
     # -- control --------------------------------------------------------------------------------
-    def start(self) -> "TrainingJob":
+    def start(self, *, paused: bool = False) -> "TrainingJob":
+        """Train in a background thread; `paused`: wait for `resume` first (`single_step` meanwhile)."""
         if self._thread is not None:
             raise RuntimeError("a job starts once")
-        self._set(state="running")
+        if paused:
+            self._resume.clear()
+        self._set(state="paused" if paused else "running")
         self._thread = threading.Thread(target=self._loop, name=f"train-{self.model.name}", daemon=True)
         self._thread.start()
         return self
@@ -348,7 +236,24 @@ class TrainingJob:
         with self._model_lock:
             yield self.model
 
+    def set_speed(self, steps_per_s: float | None) -> None:
+        """Slow motion: at most `steps_per_s` steps a second, each logged and drawn (None: full speed)."""
+        if steps_per_s is not None and not steps_per_s > 0:
+            raise UserError(f"The speed must be above 0 steps a second, got {steps_per_s}.")
+        self.steps_per_s = steps_per_s
+
     # -- reading --------------------------------------------------------------------------------
+    @property
+    def snapshot_version(self) -> int:
+        """Grows on every change: a reader compares it before taking a (copying) snapshot."""
+        return self._version
+
+    def frames(self) -> list[tuple[int, np.ndarray]]:
+        """The previews of the run so far, (step, picture) first to last, for a timelapse: at most
+        MAX_FRAMES, spread over the whole run (every other one goes when there are too many)."""
+        with self._lock:
+            return list(self._frames)
+
     def snapshot(self) -> Snapshot:
         with self._lock:
             remaining = self.steps - self.step
@@ -465,6 +370,7 @@ class TrainingJob:
                 self._wait_for_resume()
                 t_last, images_since = time.perf_counter(), 0
                 continue
+            t_step = time.perf_counter()
             x, y = sampler.next(model.batches_per_step)
             self._decay_learning_rates()
             with self._model_lock:
@@ -475,8 +381,11 @@ class TrainingJob:
             pending.append(torch.stack([losses[k].float() for k in names]))
             self.step += 1
             images_since += self.images_per_step
+            paced = self.steps_per_s is not None  # slow motion: every step is read and drawn
+            if paced:
+                self._stop.wait(max(0.0, 1.0 / self.steps_per_s - (time.perf_counter() - t_step)))
 
-            if self.step % self.log_every == 0 or self.step == self.steps:
+            if paced or self.step % self.log_every == 0 or self.step == self.steps:
                 if not self._flush(names, pending, t_last, images_since):
                     return
                 t_last, images_since = time.perf_counter(), 0
@@ -485,7 +394,7 @@ class TrainingJob:
                 if self.autosave is not None and time.monotonic() - self._last_save_t > self.autosave_every_s:
                     self.autosave(self)
                     self._last_save_t = time.monotonic()
-            if self.step % self.preview_every == 0 or time.monotonic() - self._last_preview_t > 5.0:
+            if paced or self.step % self.preview_every == 0 or time.monotonic() - self._last_preview_t > 5.0:
                 self._render_preview()
             if self.evaluate is not None and self.step % self.eval_every == 0:
                 self._score()
@@ -559,6 +468,11 @@ class TrainingJob:
             return
         with self._lock:
             self._preview, self._preview_step = picture, self.step
+            if not self._frames or self.step - self._frames[-1][0] >= self._frame_every:
+                self._frames.append((self.step, picture))
+                if len(self._frames) > MAX_FRAMES:  # keep the whole run, at half the detail
+                    self._frames = self._frames[::2]
+                    self._frame_every = self._frames[1][0] - self._frames[0][0]
             self._version += 1
 
     def _score(self) -> None:

@@ -362,3 +362,47 @@ def _draw_points(picture: np.ndarray, points: np.ndarray | None, color: tuple[in
             x, y = px + dx, py + dy
             ok = (x >= 0) & (x < size) & (y >= 0) & (y < size)
             picture[y[ok], x[ok]] = color
+
+
+def latent_map_picture(scatter: LatentScatter, colours: list[tuple[int, int, int]],
+                       extent: tuple[float, float, float, float], *, size: int = 420,
+                       marker: tuple[float, float] | None = None) -> np.ndarray:
+    """The encoded test set as a square picture: prior samples in light grey, codes coloured by label
+    (`colours[label]`), a faint cross at 0, and `marker` (the decoded point) as a black cross.
+
+    `extent` is (x_min, x_max, y_min, y_max); a pixel (px, py) is the code
+    (x_min + px / (size - 1) * (x_max - x_min), y_max - py / (size - 1) * (y_max - y_min)), so a
+    click on the picture names an exact point of the plane.
+    """
+    x0, x1, y0, y1 = extent
+    picture = np.full((size, size, 3), 255, dtype=np.uint8)
+
+    def pixels(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        px = ((p[:, 0] - x0) / (x1 - x0) * (size - 1)).round().astype(int)
+        py = ((y1 - p[:, 1]) / (y1 - y0) * (size - 1)).round().astype(int)
+        return px, py
+
+    def dots(p: np.ndarray, colour, r: int = 1) -> None:
+        px, py = pixels(np.asarray(p, dtype=np.float64).reshape(-1, 2))
+        for dx in range(-r, r + 1):
+            for dy in range(-r, r + 1):
+                x, y = px + dx, py + dy
+                ok = (x >= 0) & (x < size) & (y >= 0) & (y < size)
+                picture[y[ok], x[ok]] = colour
+
+    zx, zy = pixels(np.zeros((1, 2)))
+    if 0 <= zx[0] < size:
+        picture[:, zx[0]] = (235, 235, 235)
+    if 0 <= zy[0] < size:
+        picture[zy[0], :] = (235, 235, 235)
+    dots(scatter.prior, (200, 200, 200))
+    for label in np.unique(scatter.labels):
+        colour = colours[int(label) % len(colours)] if label >= 0 else (90, 90, 90)
+        dots(scatter.points[scatter.labels == label], colour)
+    if marker is not None:
+        mx, my = pixels(np.asarray([marker], dtype=np.float64))
+        for d in range(-7, 8):
+            for x, y in ((mx[0] + d, my[0]), (mx[0], my[0] + d)):
+                if 0 <= x < size and 0 <= y < size:
+                    picture[max(0, y - 1):y + 1, max(0, x - 1):x + 1] = (0, 0, 0)
+    return picture

@@ -27,19 +27,15 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from gan_playground.checkpoints import (MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, PICKLE_SUFFIXES, _swap_in,
-                                        load_checkpoint, resolve_checkpoint_dir, safe_child)
+from gan_playground.checkpoints import (CHECKPOINT_FILES, PICKLE_SUFFIXES, _swap_in, load_checkpoint,
+                                        resolve_checkpoint_dir, safe_child)
 from gan_playground.errors import CheckpointError, UserError
 
 SAFE_PATTERNS = ["*.json", "*.safetensors", "*.md", "*.png", "*.csv"]
 IGNORE_PATTERNS = [".*", "*/*"]  # hidden files and anything in a subfolder stay home
 HUB_DIR = Path("checkpoints") / "hub"  # default home of pulled checkpoints, relative to the cwd
 
-# The only files a pull fetches (config.json and model.safetensors must be there), each with the
-# most bytes accepted for it. A checkpoint of this project is a few MB.
-PULL_FILES = {"config.json": MAX_JSON_BYTES, "model.safetensors": MAX_WEIGHTS_BYTES,
-              "training_state.safetensors": MAX_WEIGHTS_BYTES, "README.md": 1 << 20,
-              "samples.png": 16 << 20, "history.csv": 16 << 20}
+PULL_FILES = CHECKPOINT_FILES  # the only files a pull fetches, each capped on the bytes received
 MAX_INFO_BYTES = 32 << 20  # the Hub's JSON description of a repo (its file list): ~100 bytes a file
 PULL_TIMEOUT_S = 120.0  # for a whole pull; GAN_PLAYGROUND_PULL_TIMEOUT_S overrides it
 _SLACK_S = 0.05  # a socket timeout set to end at the deadline may fire a hair before it

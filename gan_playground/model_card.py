@@ -33,7 +33,8 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
         "",
     ]
     if config.get("sampling_only"):
-        left_out = [f"`{n}`" for n in model_cls.adversaries]
+        points = (config.get("data") or {}).get("kind") == "points"  # a 2-D critic stays: the Lab draws it
+        left_out = [f"`{n}`" for n in model_cls.adversaries if not points]
         if (config.get("config") or {}).get("ema", 0) > 0:
             left_out.append("the raw encoder, whose moving average encodes" if model_cls.is_autoencoder
                             else "the raw generator, whose moving average samples")

@@ -313,7 +313,7 @@ def test_the_clustering_aae_learns_its_teachers_consensus(tmp_path):
     saved = json.loads((folder / "config.json").read_text())
     assert [t["folder"] for t in saved["teachers"]] == [str(tmp_path / "t0"), str(tmp_path / "t1")]
     card = (folder / "README.md").read_text()
-    assert f"--seed 1 --set clusters=8" in card and f"--out {tmp_path / 't1'}" in card
+    assert "--seed 1 --set clusters=8" in card and f"--out {tmp_path / 't1'}" in card
     assert card.index("Train them first") < card.index("--set teachers=")
 
 

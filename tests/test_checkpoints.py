@@ -26,8 +26,7 @@ from safetensors.torch import save_file
 
 from gan_playground import __version__
 from gan_playground import checkpoints as ck
-from gan_playground.checkpoints import (load_checkpoint, read_json, read_safetensors, resolve_checkpoint_dir,
-                                        restore_training_state, resume_run, safe_child, save_checkpoint)
+from gan_playground.checkpoints import (load_checkpoint, read_json, read_safetensors, restore_training_state, resume_run, safe_child, save_checkpoint)
 from gan_playground.config import RunConfig, field_specs
 from gan_playground.engine import prepare_run
 from gan_playground.errors import CheckpointError, UserError
@@ -129,7 +128,10 @@ def test_a_folder_without_training_state_keeps_only_what_samples(name, image_fol
     shared = save_checkpoint(tmp_path / "shared", run, step=2, training_state=False)
     left_out = set(model.training_only_keys())
     adversary_keys = {k for k in model.state_dict() if k.split(".")[0] in model.adversaries}
-    assert adversary_keys and adversary_keys <= left_out
+    explored = {k for k in adversary_keys if k.split(".")[0] in model.explored_adversaries}
+    assert adversary_keys and adversary_keys - explored <= left_out
+    assert not explored & left_out  # a 2-D critic stays: the Lab draws its landscape
+    assert bool(explored) == (model.data.kind == "points")
     if model.ema_decay > 0:  # the raw generator (the AAEs' encoder) goes too: its average draws the samples
         raw = ("encoder_trunk.", "to_style.", "to_class.") if model.is_autoencoder else ("generator.",)
         raw_keys = {k for k in model.state_dict() if k.startswith(raw)}

@@ -11,7 +11,8 @@ from torch import nn
 from gan_playground import engine
 from gan_playground.config import RunConfig, param
 from gan_playground.data import Sampler, load_dataset
-from gan_playground.engine import DivergenceGuard, Run, TrainingJob, prepare_run, resolve_device
+from gan_playground.device import resolve_device
+from gan_playground.engine import DivergenceGuard, Run, TrainingJob, prepare_run
 from gan_playground.errors import ConfigError, UserError
 from gan_playground.models.base import GANModel
 
@@ -350,8 +351,49 @@ def test_weights_depend_on_the_seed_alone_when_runs_are_built_at_once():
     assert all(torch.equal(together[seed], alone[seed]) for seed in (0, 1, 2))
 
 
-def test_the_run_hands_the_model_its_generator_and_keeps_the_old_name():
+def test_the_run_hands_the_model_its_generator():
     run = small_wgan()
     assert run.model.rng is run.rng and run.rng.device == run.device
-    assert run.run is run.config  # the alias gan_playground/ui reads until it moves to .config
+    assert not hasattr(run, "run")  # one name for the settings: run.config
     assert not hasattr(engine, "FAST")  # one switch for the fast paths: prepare_run(fast=...)
+
+
+def test_slow_motion_paces_the_steps_and_draws_every_one():
+    job = probe_job(steps=100_000)
+    job.set_speed(20.0)
+    job.start()
+    time.sleep(1.0)
+    job.stop()
+    assert job.join(10)
+    snap = job.snapshot()
+    assert 8 <= snap.step <= 30, snap.step  # about 20 steps a second, not thousands
+    assert snap.history_steps[-3:] == [snap.step - 2, snap.step - 1, snap.step]  # each step is logged
+    assert snap.preview_step >= snap.step - 1  # and drawn
+    with pytest.raises(UserError, match="above 0"):
+        job.set_speed(0)
+
+
+def test_the_timelapse_keeps_the_whole_run_at_a_bounded_size():
+    from gan_playground.engine import MAX_FRAMES
+
+    job = probe_job(steps=3000)  # a preview every 10 steps: 300 of them
+    job.start()
+    assert job.join(30)
+    frames = job.frames()
+    steps = [s for s, _ in frames]
+    assert len(frames) <= MAX_FRAMES and steps[0] == 0 and steps[-1] >= 2900
+    gaps = {b - a for a, b in zip(steps, steps[1:])}
+    assert len(gaps) == 1 and gaps.pop() <= 3000 / (MAX_FRAMES / 4)  # evenly spread over the run
+
+
+def test_a_job_can_start_paused_and_be_stepped_by_hand():
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=50, batch_size=16, device="cpu"),
+                      {"toy_width": "16"})
+    job = TrainingJob(run, log_every=5).start(paused=True)
+    time.sleep(0.3)
+    assert job.state == "paused" and job.step == 0  # it waits: nothing trained
+    job.single_step("critic")
+    job.single_step("both")
+    assert job.step == 1 and job.state == "paused"
+    job.resume()
+    assert job.join(30) and job.state == "finished" and job.step == 50

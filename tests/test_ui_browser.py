@@ -1,7 +1,9 @@
-"""The app in a real browser (Playwright + Chromium): every tab, a short training, an interpolation.
+"""The app in a real browser (Playwright + Chromium), as a new visitor meets it.
 
-Screenshots go to tests/screenshots/ (git-ignored) for a person to look at. Skips only where
-Playwright or Chromium is missing.
+The app runs as `python app.py` in its own process, with the shipped checkpoints, and its log is
+read after every test: any traceback there fails the test, and so does any error toast on the page.
+Screenshots of every tab at 1400x1000 and 420x900 go to tests/screenshots/ (git-ignored) for a
+person to look at. Skips only where Playwright or Chromium is missing.
 """
 
 from __future__ import annotations
@@ -9,44 +11,74 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import free_port
+
 CHROMIUM = os.environ.get("GAN_PLAYGROUND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[1]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 if not Path(CHROMIUM).is_file():
     pytest.skip(f"no Chromium at {CHROMIUM} (set GAN_PLAYGROUND_CHROMIUM)", allow_module_level=True)
 
-from gan_playground.ui import build_app  # noqa: E402
-
 TIMEOUT_MS = 180_000  # a loaded two-core machine can be slow to train the first steps
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+GRACE_S = 10
+TABS = (("ACGAN", "acgan"), ("AAE", "aae"), ("WGAN", "wgan"), ("2-D Lab", "lab"))
+VARIANTS = {"aae": ("aae", "aae-supervised", "aae-semisupervised", "aae-cluster"),
+            "wgan": ("wgan", "wgan-gp", "wgan-div", "wgan-lp"), "lab": ("wgan", "wgan-gp", "wgan-div", "wgan-lp")}
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GAN_PLAYGROUND_UI_SAVES", str(tmp_path_factory.mktemp("ui-saves")))
-    demo = build_app(max_jobs=1, grace_s=1.0)
+    """`python app.py` on a free port, with one job at a time and a grace of GRACE_S for closed pages
+    (long enough for a reload to find its page again, short enough for the closing test)."""
     port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    demo.url = f"http://127.0.0.1:{port}/"
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GAN_PLAYGROUND_MAX_JOBS": "1",
+           "GAN_PLAYGROUND_SESSION_GRACE_S": str(GRACE_S), "GAN_PLAYGROUND_UI_SAVES": str(tmp_path_factory.mktemp("saves")),
+           "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
     try:
-        yield demo
+        _wait_for(url, proc, log)
+        yield {"url": url, "log": log}
     finally:
-        demo.ctx.sessions.shutdown()
-        demo.close()
-        mp.undo()
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"app.py exited:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"app.py did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(autouse=True)
+def no_traceback_in_the_server_log(app):
+    before = app["log"].read_text()
+    yield
+    new = app["log"].read_text()[len(before):]
+    assert "Traceback" not in new, new[-4000:]
 
 
 @pytest.fixture(scope="module")
@@ -58,25 +90,35 @@ def browser():
         chromium.close()
 
 
+def open_page(browser, app, width: int = 1400, height: int = 1000):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app["url"])
+    page.get_by_text("GAN Playground").first.wait_for()
+    page.locator("#acgan-source").get_by_text("Exploring").wait_for(timeout=60_000)  # the page has filled in
+    return page
+
+
 @pytest.fixture(scope="module")
 def page(app, browser):
     SHOTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    pg.goto(app.url)
-    pg.get_by_text("GAN Playground").first.wait_for()
+    pg = open_page(browser, app)
     yield pg
-    context.close()
+    pg.context.close()
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def error_toasts(page) -> list[str]:
+    return page.locator("[data-testid='toast-body'].error").all_inner_texts()
+
+
+def shot(page, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def open_tab(page, title: str) -> None:
     page.get_by_role("tab", name=title, exact=True).click()
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(400)
 
 
 def fill(page, elem_id: str, value: str) -> None:
@@ -85,34 +127,75 @@ def fill(page, elem_id: str, value: str) -> None:
     box.press("Tab")  # blur: Gradio takes the value
 
 
-def test_every_tab_renders(page):
-    for title, key in (("ACGAN", "acgan"), ("Adversarial Autoencoder", "aae"), ("WGAN", "wgan"),
-                       ("2-D Lab", "lab")):
+def choose_variant(page, key: str, model: str) -> None:
+    """Choose a variant; Explore's line and the live record follow it."""
+    page.locator(f"#{key}-variant").get_by_text(f"({model})", exact=False).click()
+    name = re.escape(model)
+    page.locator(f"#{key}-source").get_by_text(re.compile(rf": {name} on |for {name} yet")).wait_for(timeout=30_000)
+    page.locator(f"#{key}-live-caption").get_by_text(re.compile(rf"(trained: |Live: |of ){name} (on|to) ")).wait_for(
+        timeout=30_000)
+
+
+def test_first_view_every_tab_and_variant_without_an_error(page):
+    """Start is in view without scrolling; the live panels show the explored checkpoint's record;
+    choosing a variant turns Explore to it; and nothing anywhere shows an error."""
+    page.wait_for_timeout(2000)  # anything a page load would trigger has run
+    assert error_toasts(page) == []
+    for title, key in TABS:
         open_tab(page, title)
         start = page.locator(f"#{key}-start-btn")
         start.wait_for(state="visible")
-        assert start.is_enabled()
-        assert "Device:" in page.locator(f"#{key}-start-btn").locator("xpath=ancestor::div[contains(@class,'column')][1]").inner_text()
-        shot(page, f"tab-{key}")
+        page.evaluate("() => window.scrollTo(0, 0)")
+        box = start.bounding_box()
+        assert box and box["y"] + box["height"] <= 1000, f"{key}: Start at y={box}"
+        assert start.is_enabled() and "Device:" in page.locator(f"#{key}-status").locator(
+            "xpath=ancestor::div[contains(@class,'column')][1]").inner_text()
+        page.locator(f"#{key}-live-caption").get_by_text("Recorded while").wait_for(timeout=30_000)
+        shot(page, f"tab-{key}-1400x1000", full_page=False)
+        shot(page, f"tab-{key}-full")
+        for model in VARIANTS.get(key, ()):
+            choose_variant(page, key, model)
+        assert error_toasts(page) == [], key
     open_tab(page, "About")
-    about = page.get_by_text("Papers", exact=True)
-    about.wait_for()
+    page.get_by_text("Papers", exact=True).wait_for()
     assert page.locator(".katex").count() > 5  # the loss formulas are typeset
     shot(page, "tab-about")
+    assert error_toasts(page) == []
+
+
+def test_phone_layout_shows_every_tab(browser, app):
+    phone = open_page(browser, app, 420, 900)
+    try:
+        phone.wait_for_timeout(1500)
+        for title, _ in (*TABS, ("About", "about")):
+            tab = phone.get_by_role("tab", name=title, exact=True)
+            assert tab.is_visible(), f"{title} hides behind a menu at 420 px"
+            box = tab.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 420
+        for title, key in TABS:
+            open_tab(phone, title)
+            phone.locator(f"#{key}-start-btn").wait_for(state="visible")
+            shot(phone, f"tab-{key}-420x900")
+        assert error_toasts(phone) == []
+    finally:
+        phone.context.close()
 
 
 def test_variant_switch_changes_the_settings(page):
     open_tab(page, "WGAN")
-    page.locator("#wgan-variant").get_by_text("weight clipping (wgan)").click()
+    page.locator("#wgan-settings").get_by_text("Model settings").click()  # closed at first: Start stays in view
+    choose_variant(page, "wgan", "wgan")
     page.locator("#wgan-set-clip").wait_for(state="visible")
     assert not page.locator("#wgan-set-lambda-gp").is_visible()
-    page.locator("#wgan-variant").get_by_text("gradient penalty (wgan-gp)").click()
+    choose_variant(page, "wgan", "wgan-gp")
     page.locator("#wgan-set-lambda-gp").wait_for(state="visible")
     assert not page.locator("#wgan-set-clip").is_visible()
 
 
 def test_bad_value_shows_a_message_beside_the_control(page):
     open_tab(page, "WGAN")
+    if not page.locator("#wgan-set-lr").is_visible():
+        page.locator("#wgan-settings").get_by_text("Model settings").click()
     fill(page, "wgan-set-lr", "fast")
     page.locator("#wgan-start-btn").click()
     message = page.locator("#wgan-set-lr").get_by_text("is not valid")
@@ -120,6 +203,10 @@ def test_bad_value_shows_a_message_beside_the_control(page):
     shot(page, "wgan-invalid-lr")
     assert "Starting" not in page.locator("#wgan-status").inner_text()
     fill(page, "wgan-set-lr", "1e-4")
+    fill(page, "wgan-steps", "1.5")
+    page.locator("#wgan-start-btn").click()
+    page.locator("#wgan-steps").get_by_text("whole number").wait_for(state="visible", timeout=15_000)
+    fill(page, "wgan-steps", "1000")
 
 
 def test_train_watch_and_interpolate(page):
@@ -128,7 +215,8 @@ def test_train_watch_and_interpolate(page):
     fill(page, "wgan-batch", "32")
     page.locator("#wgan-start-btn").click()
     status = page.locator("#wgan-status")
-    status.get_by_text("step").wait_for(timeout=TIMEOUT_MS)
+    status.get_by_text(re.compile("Training wgan")).wait_for(timeout=TIMEOUT_MS)
+    page.locator("#wgan-live-caption").get_by_text("this tab's run").wait_for(timeout=30_000)
 
     # the loss plot draws lines, then redraws them as the history grows
     line = page.locator("#wgan-loss-plot path[aria-roledescription='line mark']").first
@@ -152,7 +240,7 @@ def test_train_watch_and_interpolate(page):
     status.get_by_text("Paused").wait_for(timeout=30_000)
     assert page.locator("#wgan-resume-btn").is_enabled()
     page.locator("#wgan-resume-btn").click()
-    status.get_by_text(re.compile("Training")).wait_for(timeout=30_000)
+    status.get_by_text(re.compile("Training wgan")).wait_for(timeout=30_000)
 
     # interpolate on the model while it trains
     page.locator("#wgan-n-frames input[type='number']").fill("6")
@@ -167,6 +255,39 @@ def test_train_watch_and_interpolate(page):
     status.get_by_text("Stopped").wait_for(timeout=60_000)
     page.locator("#wgan-message").get_by_text("Stopped at step").wait_for(timeout=30_000)
     shot(page, "wgan-stopped")
+    assert error_toasts(page) == []
+
+
+def test_a_reload_keeps_the_run(browser, app):
+    """Start, reload: the page finds its run again (status, plots, Pause and Stop work)."""
+    first = open_page(browser, app)
+    try:
+        open_tab(first, "ACGAN")
+        fill(first, "acgan-steps", "100000")
+        fill(first, "acgan-batch", "16")
+        first.locator("#acgan-start-btn").click()
+        first.locator("#acgan-status").get_by_text(re.compile("Training acgan")).wait_for(timeout=TIMEOUT_MS)
+        first.wait_for_timeout(3000)
+        first.reload()
+        first.get_by_text("GAN Playground").first.wait_for()
+        open_tab(first, "ACGAN")
+        status = first.locator("#acgan-status")
+        status.get_by_text(re.compile("Training acgan")).wait_for(timeout=60_000)
+        first.locator("#acgan-live-caption").get_by_text("this tab's run").wait_for(timeout=60_000)
+        first.locator("#acgan-loss-plot path[aria-roledescription='line mark']").first.wait_for(
+            state="attached", timeout=60_000)
+        assert first.locator("#acgan-pause-btn").is_enabled() and first.locator("#acgan-stop-btn").is_enabled()
+        first.locator("#acgan-runs-box").get_by_text("Your runs on this page").click()
+        first.locator("#acgan-runs").get_by_text(re.compile(r"ACGAN · acgan on mnist · Training")).wait_for(
+            timeout=30_000)
+        shot(first, "acgan-after-reload", full_page=False)
+        first.locator("#acgan-pause-btn").click()
+        status.get_by_text("Paused").wait_for(timeout=30_000)
+        first.locator("#acgan-stop-btn").click()
+        status.get_by_text("Stopped").wait_for(timeout=60_000)
+        assert error_toasts(first) == []
+    finally:
+        first.context.close()
 
 
 def train_briefly(page, key: str, steps: int, batch: int) -> None:
@@ -183,6 +304,7 @@ def test_lab_points_and_critic_landscape(page):
                  "#lab-samples g.mark-symbol path").first.wait_for(state="attached", timeout=60_000)
     page.locator("#lab-heatmap img").first.wait_for(state="attached", timeout=60_000)
     shot(page, "lab-live")
+    assert error_toasts(page) == []
 
 
 def test_acgan_class_grids(page):
@@ -195,38 +317,52 @@ def test_acgan_class_grids(page):
     page.locator("#acgan-cxz-btn").click()
     page.locator("#acgan-cxz-img img").first.wait_for(state="attached", timeout=60_000)
     shot(page, "acgan-classes")
+    assert error_toasts(page) == []
 
 
-def test_aae_latent_space(page):
-    open_tab(page, "Adversarial Autoencoder")
-    page.locator("#aae-variant").get_by_text("supervised (aae-supervised)", exact=True).click()
+def test_aae_latent_space_decodes_the_clicked_point(page):
+    open_tab(page, "AAE")
+    choose_variant(page, "aae", "aae-supervised")
     train_briefly(page, "aae", 60, 64)
     page.get_by_role("tab", name="Latent space").click()
     page.locator("#aae-scatter-btn").click()
     page.locator("#aae-scatter-info").get_by_text("test images encoded").wait_for(timeout=60_000)
     page.locator("#aae-plane-img img").first.wait_for(state="attached", timeout=60_000)
-    slider = page.locator("#aae-px input[type='number']")
-    slider.fill("0.5")
-    slider.press("Enter")
-    page.locator("#aae-px input[type='range']").dispatch_event("pointerup")
-    page.locator("#aae-point-img img").first.wait_for(state="attached", timeout=60_000)
+    picture = page.locator("#aae-latent-map img").first
+    picture.wait_for(state="attached", timeout=60_000)
+    box = picture.bounding_box()
+
+    def click(fx: float, fy: float) -> tuple[float, float]:
+        before = page.locator("#aae-px input[type='number']").input_value()
+        picture.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+        page.wait_for_function("(b) => document.querySelector('#aae-px input[type=number]').value !== b", arg=before)
+        page.locator("#aae-point-img img").first.wait_for(state="attached", timeout=60_000)
+        return (float(page.locator("#aae-px input[type='number']").input_value()),
+                float(page.locator("#aae-py input[type='number']").input_value()))
+
+    left_top, right_bottom = click(0.35, 0.3), click(0.65, 0.7)
+    # both sliders follow the click: right is larger x, lower on the map is smaller y
+    assert right_bottom[0] > left_top[0] and right_bottom[1] < left_top[1], (left_top, right_bottom)
     shot(page, "aae-latent")
+    assert error_toasts(page) == []
 
 
-def test_closing_the_page_stops_its_run(app, browser, page):
-    """The page's unload event stops the session's jobs after the grace period (1 s here)."""
-    context = browser.new_context()
-    other = context.new_page()
-    other.goto(app.url)
-    other.get_by_text("GAN Playground").first.wait_for()
+def test_closing_the_page_stops_its_run(browser, app):
+    """The page's unload event stops its jobs after the grace period (GRACE_S here): the one place
+    under the cap is free again for the next visitor."""
+    other = open_page(browser, app)
     open_tab(other, "2-D Lab")
     fill(other, "lab-steps", "100000")
     other.locator("#lab-start-btn").click()
-    other.locator("#lab-status").get_by_text(re.compile("Training")).wait_for(timeout=TIMEOUT_MS)
-    assert len(app.ctx.sessions.active_jobs()) == 1
-    other.close()
-    context.close()
-    deadline = time.monotonic() + 30
-    while app.ctx.sessions.active_jobs() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert app.ctx.sessions.active_jobs() == []
+    other.locator("#lab-status").get_by_text(re.compile("Training wgan")).wait_for(timeout=TIMEOUT_MS)
+    other.context.close()
+    time.sleep(GRACE_S + 4)
+    late = open_page(browser, app)
+    try:
+        open_tab(late, "2-D Lab")
+        fill(late, "lab-steps", "20")
+        late.locator("#lab-start-btn").click()
+        late.locator("#lab-status").get_by_text(re.compile("Finished|Training wgan")).wait_for(timeout=TIMEOUT_MS)
+        assert "busy" not in late.locator("#lab-status").inner_text()
+    finally:
+        late.context.close()

@@ -10,7 +10,6 @@ Endpoints used (see gan_playground/ui/__init__.py for all of them): /lab_start, 
 from __future__ import annotations
 
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -19,15 +18,11 @@ import pytest
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
 
+from conftest import free_port  # noqa: E402
 from gan_playground.ui import API_NAMES, build_app  # noqa: E402
 
 TOY = dict(variant="wgan-gp", dataset="toy-8gaussians", batch_size=64, seed=0)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +48,15 @@ def client(server):
 
 
 def poll_until(client: Client, tab: str, done, timeout: float = 60.0):
+    """Poll until `done(out)`; `out` is what a page shows then: a poll sends only what changed
+    (`{"__type__": "update"}` for the rest), so each output keeps the last value sent."""
     deadline = time.monotonic() + timeout
+    shown: list = []
     while True:
-        out = client.predict(api_name=f"/{tab}_poll")
+        sent = client.predict(api_name=f"/{tab}_poll")
+        shown = [new if new != {"__type__": "update"} or not shown else old
+                 for new, old in zip(sent, shown or sent)]
+        out = shown
         if isinstance(out[0], str) and done(out):
             return out
         if time.monotonic() > deadline:
@@ -63,8 +64,16 @@ def poll_until(client: Client, tab: str, done, timeout: float = 60.0):
         time.sleep(0.3)
 
 
+SAMPLES = 6  # /<tab>_poll: status, losses, 4 score plots, samples, [the Lab's landscape], message, caption, ...
+
+
+def message_of(out, tab: str) -> str:
+    return out[SAMPLES + (2 if tab == "lab" else 1)]
+
+
 def loss_rows(out) -> int:
     plot = out[1]
+    plot = plot.get("value", plot) if isinstance(plot, dict) else plot
     return len(plot.get("data") or []) if isinstance(plot, dict) else 0
 
 
@@ -96,11 +105,12 @@ def test_train_poll_pause_resume_stop_and_isolation(server, client):
     assert "Starting" in status, status
     out = poll_until(client, "lab", lambda o: loss_rows(o) >= 3)
     assert "Training" in out[0] and "/ 100,000" in out[0]
-    assert isinstance(out[3], dict) and {"real data", "generated"} <= {row[2] for row in out[3]["data"]}
+    samples = out[SAMPLES]
+    assert isinstance(samples, dict) and {"real data", "generated"} <= {row[2] for row in samples["data"]}
 
     # another visitor can neither stop this job nor start one over the cap
     other = Client(server[1], verbose=False)
-    assert "No training run in this session" in other.predict(api_name="/lab_stop")[0]
+    assert "No run in this tab" in other.predict(api_name="/lab_stop")[0]
     assert "busy" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]
     assert other.predict(api_name="/lab_poll")[0] == {"__type__": "update"}  # sees nothing
     assert len(demo.ctx.sessions.active_jobs()) == 1
@@ -120,7 +130,7 @@ def test_train_poll_pause_resume_stop_and_isolation(server, client):
 
     assert "Stopped" in client.predict(api_name="/lab_stop")[0]
     final = poll_until(client, "lab", is_final)
-    assert "Stopped" in final[0] and "Stopped at step" in final[5]
+    assert "Stopped" in final[0] and "Stopped at step" in message_of(final, "lab")
     assert demo.ctx.sessions.active_jobs() == []
 
 
@@ -129,7 +139,7 @@ def test_acgan_train_explore_save_resume(server, client):
                    api_name="/acgan_start")
     out = poll_until(client, "acgan", is_final, timeout=120)
     assert "Finished" in out[0] and loss_rows(out) >= 2
-    assert Path(out[3]).stat().st_size > 1000  # the sample grid
+    assert Path(out[SAMPLES]).stat().st_size > 1000  # the sample grid
     info = client.predict(api_name="/acgan_explore_info")
     assert "this tab's run" in info[0] and len(info[1]["choices"]) == 10
 
@@ -150,17 +160,16 @@ def test_acgan_train_explore_save_resume(server, client):
     # only the offered checkpoints can be loaded: a path of the client's choosing is refused
     with pytest.raises(Exception, match="not in the list of choices"):
         client.predict(checkpoint="../../etc", files=[], api_name="/acgan_load_checkpoint")
-    assert "Loaded" in client.predict(checkpoint=folder, files=[], api_name="/acgan_load_checkpoint")
+    assert "Loaded" in client.predict(checkpoint=folder, files=[], api_name="/acgan_load_checkpoint")[0]
 
 
 def test_aae_latent_space(server, client):
     client.predict(variant="aae-supervised", dataset="mnist", steps=15, batch_size=32, seed=0, latent_dim=4,
                    api_name="/aae_start")
     poll_until(client, "aae", is_final, timeout=120)
-    plot, info, xs, ys = client.predict(api_name="/aae_latent_scatter")
-    rows = plot["value"]["data"]
-    assert len(rows) == 2000 + 500 and {"prior p(z)", "3"} <= {r[2] for r in rows}
-    assert "4-D codes" in info and "PCA" in info
+    picture, legend, info, xs, ys, _ = client.predict(api_name="/aae_latent_scatter")
+    assert Path(picture).stat().st_size > 1000 and "prior p(z)" in legend and "3" in legend
+    assert "2,000 test images encoded to 4-D codes" in info and "principal axes" in info
     assert xs["minimum"] < 0 < xs["maximum"]
     assert Path(client.predict(x=0.1, y=-0.2, cls="3", api_name="/aae_decode_point")).stat().st_size > 200
     assert Path(client.predict(cls="2", api_name="/aae_latent_plane")).stat().st_size > 1000
@@ -168,7 +177,7 @@ def test_aae_latent_space(server, client):
 
 def test_explore_without_a_model_says_what_to_do(server):
     fresh = Client(server[1], verbose=False)
-    with pytest.raises(Exception, match="Nothing to explore yet"):
+    with pytest.raises(Exception, match="Nothing to explore for wgan-gp yet"):
         fresh.predict(seed0=1, seed1=2, mode="linear", n_frames=3, class0="0", class1="0",
                       api_name="/wgan_interpolate")
     msg = fresh.predict(repo_id="", token="", private=False, api_name="/wgan_push_hub")
@@ -186,7 +195,7 @@ def test_closed_session_stops_its_jobs(server):
     while sessions.active_jobs() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert sessions.active_jobs() == []
-    assert "No training run" in other.predict(api_name="/lab_stop")[0]
+    assert "No run in this tab" in other.predict(api_name="/lab_stop")[0]
 
 
 @pytest.mark.parametrize("variant", ["wgan-div", "wgan-gp"])
@@ -199,7 +208,7 @@ def test_a_diverged_run_names_one_step_and_cannot_be_saved(server, variant):
     client.predict(variant=variant, dataset="toy-8gaussians", steps=300, batch_size=256, seed=0,
                    lr=1.0, api_name="/lab_start")
     out = poll_until(client, "lab", is_final)
-    status, message = out[0], out[5]
+    status, message = out[0], message_of(out, "lab")
     steps = re.findall(r"Diverged at step ([\d,]+)", status) + re.findall(r"Diverged at step ([\d,]+)", message)
     assert len(steps) == 2 and steps[0] == steps[1], (status, message)
     assert "Nothing was saved" in message and "Resume training" not in message
@@ -227,12 +236,13 @@ def test_hostile_uploads_are_refused_and_run_nothing(server, tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("../../escaped.txt", "x")
     client = Client(server[1], verbose=False)
-    for bad in (evil, archive):  # Gradio's file_types check refuses them before our handler runs
-        with pytest.raises(Exception, match="Invalid file type.*safetensors"):
-            client.predict(checkpoint=None, files=[handle_file(str(bad))], api_name="/acgan_load_checkpoint")
+    with pytest.raises(Exception, match="Invalid file type.*safetensors"):  # refused before our handler runs
+        client.predict(checkpoint=None, files=[handle_file(str(evil))], api_name="/acgan_load_checkpoint")
+    message = client.predict(checkpoint=None, files=[handle_file(str(archive))], api_name="/acgan_load_checkpoint")[0]
+    assert message.startswith("⚠") and "outside the archive" in message
     renamed = tmp_path / "config.json"  # a pickle in disguise gets past the file type: not past loading
     renamed.write_bytes(pickle.dumps(Payload()))
-    message = client.predict(checkpoint=None, files=[handle_file(str(renamed))], api_name="/acgan_load_checkpoint")
+    message = client.predict(checkpoint=None, files=[handle_file(str(renamed))], api_name="/acgan_load_checkpoint")[0]
     assert message.startswith("⚠") and "model.safetensors" in message
     assert not marker.exists() and not (tmp_path.parent / "escaped.txt").exists()
 
@@ -280,3 +290,41 @@ def test_a_hostile_session_hash_never_becomes_a_path(server, monkeypatch, hostil
         assert server[0].ctx.sessions.active_jobs() == []
     finally:
         shutil.rmtree(victim, ignore_errors=True)
+
+
+def test_a_saved_checkpoint_goes_out_as_a_zip_and_comes_back_whole(server, tmp_path):
+    """Download a save as one .zip; upload the .zip, or all of the folder's files, or the weights
+    alone: named by what the config says, and no message shows a path of the server."""
+    import tempfile
+    import zipfile
+
+    from gradio_client import handle_file
+
+    client = Client(server[1], verbose=False)
+    client.predict(**TOY, steps=20, api_name="/lab_start")
+    poll_until(client, "lab", is_final)
+    message = client.predict(api_name="/lab_save")[0]
+    assert "wgan-gp-toy-8gaussians-step20" in message and "/" not in message.split("`")[1]
+    download = client.predict(api_name="/lab_download")
+    zip_path = Path(download["value"] if isinstance(download, dict) else download)
+    assert zipfile.is_zipfile(zip_path)
+
+    loaded = client.predict(checkpoint=None, files=[handle_file(str(zip_path))], api_name="/lab_load_checkpoint")[0]
+    assert "Loaded **wgan-gp-toy-8gaussians-step20**" in loaded
+
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(folder)
+    files = sorted((folder / "wgan-gp-toy-8gaussians-step20").iterdir())
+    assert {"config.json", "model.safetensors", "README.md", "history.csv", "samples.png"} <= {f.name for f in files}
+    loaded = client.predict(checkpoint=None, files=[handle_file(str(f)) for f in files],
+                            api_name="/lab_load_checkpoint")[0]
+    assert "Loaded **wgan-gp-toy-8gaussians-step20**" in loaded
+
+    weights = folder / "wgan-gp-toy-8gaussians-step20" / "model.safetensors"
+    alone = client.predict(checkpoint=None, files=[handle_file(str(weights))], api_name="/lab_load_checkpoint")[0]
+    assert alone.startswith("⚠") and "config.json is missing" in alone
+    for text in (message, loaded, alone):
+        assert tempfile.gettempdir() not in text and "upload" not in text.split("Loaded")[-1].split(":")[0]
+    choices = client.predict(api_name="/lab_checkpoints")[1]["choices"]
+    assert ["uploaded: wgan-gp-toy-8gaussians-step20", "uploaded:wgan-gp-toy-8gaussians-step20"] in choices

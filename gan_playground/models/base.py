@@ -167,11 +167,18 @@ class GANModel(nn.Module):
         """The network that draws samples: the moving average if there is one, else `generator`."""
         return self.generator_ema if self.ema_decay > 0 else self.generator
 
+    @property
+    def explored_adversaries(self) -> tuple[str, ...]:
+        """Adversaries that exploring reads too, kept even in a folder for sharing: a 2-D critic is
+        what the Lab draws as its landscape, and it weighs a few kB."""
+        return self.adversaries if self.data.kind == "points" else ()
+
     def training_only_keys(self) -> list[str]:
-        """The `state_dict` keys that only training reads: the adversaries, and the generator
-        itself where its moving average draws the samples. A folder for sharing (saved without
-        training state, so it can never train on) leaves them out: a third to a half of its size."""
-        networks = [self.get_submodule(name) for name in self.adversaries]
+        """The `state_dict` keys that only training reads: the adversaries (but `explored_adversaries`),
+        and the generator itself where its moving average draws the samples. A folder for sharing
+        (saved without training state, so it can never train on) leaves them out: a third to a half
+        of its size."""
+        networks = [self.get_submodule(name) for name in self.adversaries if name not in self.explored_adversaries]
         if self.ema_decay > 0:
             networks.append(self.generator)
         skip = {id(t) for net in networks for t in net.state_dict(keep_vars=True).values()}

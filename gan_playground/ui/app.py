@@ -7,36 +7,35 @@ from typing import Any
 
 import gradio as gr
 
-from gan_playground.ui import about, aae, acgan, wgan
+from gan_playground.ui import about
 from gan_playground.ui.context import AppContext
-from gan_playground.ui.panels import ModelTab
+from gan_playground.ui.model_tab import ModelTab, build_tab
 from gan_playground.ui.sessions import session_of
+from gan_playground.ui.spec import TABS
 
-TABS = ("acgan", "aae", "wgan", "lab")
-_COMMON = ("start", "poll", "pause", "resume", "stop", "save", "resume_checkpoint", "explore_info",
-           "load_checkpoint", "push_hub", "pull_hub", "init", "checkpoints")
+_COMMON = ("start", "poll", "pause", "resume", "stop", "save", "download", "resume_checkpoint", "explore_info",
+           "load_checkpoint", "push_hub", "pull_hub", "init", "checkpoints", "runs", "stop_run", "timelapse", "choose_variant")
 API_NAMES: tuple[str, ...] = (
-    *(f"{t}_{a}" for t in TABS for a in _COMMON),
+    *(f"{t.key}_{a}" for t in TABS for a in _COMMON),
     *(f"{t}_{a}" for t in ("acgan", "aae", "wgan") for a in ("interpolate", "random_seeds")),
     *(f"{t}_{a}" for t in ("acgan", "aae") for a in ("class_grid", "class_by_z")),
-    "aae_latent_scatter", "aae_decode_point", "aae_latent_plane", "lab_heatmap",
+    "aae_latent_scatter", "aae_decode_point", "aae_select_point", "aae_latent_plane", "lab_heatmap",
+    "lab_step", "lab_speed", "lab_compare_start", "lab_compare_poll", "lab_compare_stop",
 )
 CACHE_CHECK_S, CACHE_MAX_AGE_S = 1800, 3600  # delete cached files older than an hour, checked twice an hour
 
 
 def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
-    """The whole UI. `ctx_kwargs` (max_jobs, grace_s, load_shipped) go to AppContext.create."""
+    """The whole UI. `ctx_kwargs` (max_jobs, grace_s, load_shipped, checkpoints) go to AppContext.create."""
     ctx = ctx or AppContext.create(**ctx_kwargs)
     with gr.Blocks(title="GAN Playground", delete_cache=(CACHE_CHECK_S, CACHE_MAX_AGE_S)) as demo:
         gr.Markdown("# GAN Playground\nTrain ACGANs, adversarial autoencoders and Wasserstein GANs live, "
                     "watch them learn, then explore what they learned. New here? Pick a tab, press **Start**, "
                     "and see the **About** tab for what each model does.")
         tabs: list[ModelTab] = []
-        with gr.Tabs():
-            tabs.append(acgan.build(ctx))
-            tabs.append(aae.build(ctx))
-            tabs.append(wgan.build(ctx))
-            tabs.append(wgan.build_lab(ctx))
+        with gr.Tabs(overflow_behavior="wrap"):  # on a phone every tab shows, none hides behind "..."
+            for spec in TABS:
+                tabs.append(build_tab(ctx, spec))
             about.build()
         # The page's identity: an id this server made, kept in the browser so that a reload finds
         # the page's runs again (sessions.py). The tabs fill in once the page is known.

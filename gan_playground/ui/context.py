@@ -1,9 +1,11 @@
-"""What every tab shares: the session registry, the shipped checkpoints, the device, a temp folder."""
+"""What every tab shares: the pages, the shipped checkpoints, the device, a temp folder; and which
+model Explore looks at."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -14,20 +16,28 @@ from typing import Any, Iterator
 
 from gan_playground.checkpoints import Loaded, load_checkpoint, safe_child
 from gan_playground.data import Dataset, load_dataset
-from gan_playground.engine import describe_device, resolve_device
+from gan_playground.device import describe_device, resolve_device
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 from gan_playground.models import MODELS
 from gan_playground.ui.sessions import PAGE_ID, Sessions, Slot
+from gan_playground.ui.spec import TabSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def checkpoints_dir() -> Path:
-    return Path(os.environ.get("GAN_PLAYGROUND_CHECKPOINTS") or REPO_ROOT / "checkpoints")
+def default_checkpoints_dir() -> Path | None:
+    """Where the shipped checkpoints are: `GAN_PLAYGROUND_CHECKPOINTS`, else checkpoints/ of a source
+    checkout (beside app.py), else none (an installed package ships no models; app.py passes its own)."""
+    env = os.environ.get("GAN_PLAYGROUND_CHECKPOINTS")
+    if env:
+        return Path(env)
+    beside = REPO_ROOT / "checkpoints"
+    return beside if (REPO_ROOT / "app.py").is_file() and beside.is_dir() else None
 
 
 def saves_dir() -> Path:
-    return Path(os.environ.get("GAN_PLAYGROUND_UI_SAVES") or REPO_ROOT / "runs" / "ui")
+    return Path(os.environ.get("GAN_PLAYGROUND_UI_SAVES") or Path.cwd() / "runs" / "ui")
 
 
 def looks_like_checkpoint(folder: Path) -> bool:
@@ -38,7 +48,7 @@ def looks_like_checkpoint(folder: Path) -> bool:
 
 @dataclass
 class Source:
-    """A model to explore, with the data it was trained on."""
+    """A model to explore, with the data it was trained on; `job` or `loaded` says where it is from."""
 
     model: Any
     label: str
@@ -46,6 +56,9 @@ class Source:
     classes: tuple[str, ...]
     image_size: int | None
     is_points: bool
+    job: TrainingJob | None = None
+    loaded: Loaded | None = None
+    slot: Slot | None = None  # the page's slot it was found for (its latent map, its uploads)
 
     def dataset(self) -> Dataset:
         return load_dataset(self.dataset_name, image_size=None if self.is_points else self.image_size)
@@ -54,23 +67,26 @@ class Source:
 @dataclass
 class AppContext:
     sessions: Sessions
+    checkpoints_root: Path | None = None
     shipped: dict[str, Loaded] = field(default_factory=dict)  # folder name -> loaded checkpoint
     device_text: str = ""
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_playground_ui_")))
     _model_locks: dict[int, threading.Lock] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, *, max_jobs: int | None = None, grace_s: float | None = None,
-               load_shipped: bool = True) -> "AppContext":
-        ctx = cls(Sessions(max_jobs=max_jobs, grace_s=grace_s), device_text=describe_device(resolve_device("auto")))
+    def create(cls, *, max_jobs: int | None = None, grace_s: float | None = None, load_shipped: bool = True,
+               checkpoints: str | Path | None = None) -> "AppContext":
+        root = Path(checkpoints) if checkpoints is not None else default_checkpoints_dir()
+        ctx = cls(Sessions(max_jobs=max_jobs, grace_s=grace_s), checkpoints_root=root,
+                  device_text=describe_device(resolve_device("auto")))
         if load_shipped:
             ctx.load_shipped()
         return ctx
 
     def load_shipped(self) -> None:
-        """Load every checkpoint under checkpoints/ now; skip (and say) what cannot be read."""
-        root = checkpoints_dir()
-        if not root.is_dir():
+        """Load every checkpoint under the checkpoints folder now; skip (and say) what cannot be read."""
+        root = self.checkpoints_root
+        if root is None or not root.is_dir():
             return
         for folder in sorted(root.iterdir()):
             if not looks_like_checkpoint(folder):
@@ -88,79 +104,93 @@ class AppContext:
         return safe_child(saves_dir(), page_id)
 
     # -- checkpoints a tab can offer ----------------------------------------------------------------
-    def shipped_for(self, family: str, points: bool) -> list[str]:
+    def shipped_for(self, tab: TabSpec, model: str | None = None) -> list[str]:
         return [name for name, ld in self.shipped.items()
-                if ld.model.family == family and (ld.model.data.kind == "points") == points]
+                if ld.model.family == tab.family and (ld.model.data.kind == "points") == tab.points
+                and (model is None or ld.model.name == model)]
 
-    def checkpoint_choices(self, slot: Slot, family: str, points: bool) -> list[tuple[str, str]]:
-        """(label, value) pairs: the session's saves first, then the shipped checkpoints."""
-        mine = [(f"saved: {p.name}", str(p)) for p in reversed(slot.saved) if p.is_dir()]
-        root = checkpoints_dir()
-        shipped = []
-        if root.is_dir():
-            for folder in sorted(root.iterdir()):
-                if looks_like_checkpoint(folder):
-                    ld = self.shipped.get(folder.name)
-                    if ld is None or (ld.model.family == family and (ld.model.data.kind == "points") == points):
-                        shipped.append((f"shipped: {folder.name}", folder.name))
-        return mine + shipped
+    def checkpoint_choices(self, slot: Slot, tab: TabSpec, *, resumable: bool) -> list[tuple[str, str]]:
+        """(label, value) pairs: the page's saves first, then its uploads, then the shipped folders.
+        Values are names, never server paths; `resumable` leaves out folders saved for sampling only."""
+        saved = [(f"saved: {p.name}", f"saved:{p.name}") for p in reversed(slot.saved) if p.is_dir()]
+        uploads = [(f"uploaded: {name}", f"uploaded:{name}") for name, ld in reversed(slot.uploads.items())
+                   if not (resumable and ld.model.sampling_only)]
+        shipped = [(f"shipped: {name}", f"shipped:{name}") for name in self.shipped_for(tab)
+                   if not (resumable and self.shipped[name].model.sampling_only)]
+        return saved + ([] if resumable else uploads) + shipped
 
-    def resolve_choice(self, slot: Slot, value: str) -> Path:
-        """The folder behind a choice: one of this session's saves, or a name under checkpoints/."""
-        value = (value or "").strip()
-        if not value:
-            raise UserError("Choose a checkpoint first.")
-        for p in slot.saved:
-            if str(p) == value:
-                return p
-        return safe_child(checkpoints_dir(), value)
+    def resolve_choice(self, slot: Slot, value: Any) -> Path | Loaded:
+        """The folder (a save) or the loaded checkpoint (an upload, a shipped one) behind a choice."""
+        kind, _, name = str(value or "").strip().partition(":")
+        if kind == "saved":
+            for p in slot.saved:
+                if p.name == name and p.is_dir():
+                    return p
+        elif kind == "uploaded" and name in slot.uploads:
+            return slot.uploads[name]
+        elif kind == "shipped" and name in self.shipped:
+            return self.shipped[name]
+        raise UserError("Choose a checkpoint from the list first." if not name else
+                        f"No checkpoint {name!r} here: choose one from the list.")
 
     # -- the model Explore looks at ----------------------------------------------------------------
-    def default_source(self, family: str, points: bool) -> Loaded | None:
-        names = self.shipped_for(family, points)
-        return self.shipped[names[0]] if names else None
+    def candidates(self, slot: Slot, tab: TabSpec, model: str) -> list[Any]:
+        """What could be explored for `model`, best first: the page's latest action (its run, or the
+        checkpoint it loaded), then the other, then the shipped checkpoint of that model."""
+        run = slot.job if slot.job is not None and slot.job.model.name == model else None
+        loaded = slot.loaded if slot.loaded is not None and slot.loaded.model.name == model else None
+        mine = [run, loaded] if slot.source != "checkpoint" else [loaded, run]
+        shipped = [self.shipped[n] for n in self.shipped_for(tab, model)]
+        return [c for c in mine if c is not None] + shipped
 
     @contextlib.contextmanager
-    def explored(self, slot: Slot, family: str, points: bool) -> Iterator[Source]:
-        """The model to explore, held still: the session's job (between two steps), or a checkpoint."""
-        if slot.source == "job" and slot.job is not None:
-            job = slot.job
-            label = f"the model of this tab's run: {job.model.name} on {job.run.run.dataset} (its latest weights)"
+    def explored(self, slot: Slot, tab: TabSpec, model: str) -> Iterator[Source]:
+        """The model to explore for the chosen variant, held still while the caller uses it."""
+        found = self.candidates(slot, tab, model)
+        if not found:
+            raise UserError(f"Nothing to explore for {model} yet: press Start above to train one, or load a "
+                            f"checkpoint of it (Checkpoints, below).")
+        if isinstance(found[0], TrainingJob):
+            job = found[0]
             ds = job.run.dataset
-            with job.exclusive() as model:
-                yield Source(model, label, job.run.run.dataset, tuple(ds.classes),
-                             None if ds.kind == "points" else int(ds.train.shape[-1]), ds.kind == "points")
+            label = f"this tab's run: {job.model.name} on {job.run.config.dataset}, its latest weights"
+            with job.exclusive() as model_now:
+                yield Source(model_now, label, job.run.config.dataset, tuple(ds.classes),
+                             None if ds.kind == "points" else int(ds.train.shape[-1]), ds.kind == "points", job=job)
             return
-        loaded = slot.loaded if slot.source == "checkpoint" else self.default_source(family, points)
-        if loaded is None:
-            raise UserError("Nothing to explore yet: press Start above to train a model, "
-                            "or load a checkpoint (Load a checkpoint, below).")
+        loaded = found[0]
         lock = self._model_locks.setdefault(id(loaded.model), threading.Lock())
         data = loaded.config.get("data", {})
-        label = f"checkpoint {loaded.path.name}: {loaded.model.name} on {loaded.run.dataset}, step {loaded.step:,}"
+        where = "shipped" if any(loaded is ld for ld in self.shipped.values()) else \
+            "uploaded" if any(loaded is ld for ld in slot.uploads.values()) else "loaded"
+        label = (f"checkpoint {loaded.path.name if where != 'uploaded' else upload_name(loaded)} ({where}): "
+                 f"{loaded.model.name} on {loaded.run.dataset}, step {loaded.step:,}")
         with lock:
             yield Source(loaded.model, label, loaded.run.dataset, loaded.classes,
-                         int(data.get("shape", [0])[-1]) or None, loaded.model.data.kind == "points")
+                         int(data.get("shape", [0])[-1]) or None, loaded.model.data.kind == "points",
+                         loaded=loaded)
 
-    def source_text(self, slot: Slot, family: str, points: bool) -> str:
+    def source_text(self, slot: Slot, tab: TabSpec, model: str) -> str:
         try:
-            with self.explored(slot, family, points) as src:
+            with self.explored(slot, tab, model) as src:
                 return f"Exploring **{src.label}**."
         except UserError as err:
             return str(err)
 
-    # -- temporary files (GIFs, uploads) -----------------------------------------------------------------
+    # -- temporary files (GIFs, uploads, archives) ----------------------------------------------------
     def tmp_path(self, suffix: str, *, max_age_s: float = 3600.0) -> Path:
-        """A fresh file name in the app's temp folder; files older than `max_age_s` are removed."""
+        """A fresh name in the app's temp folder; entries older than `max_age_s` are removed."""
         now = time.time()
         for old in self.tmp.iterdir():
             try:
                 if now - old.stat().st_mtime > max_age_s:
-                    if old.is_dir():
-                        import shutil
-                        shutil.rmtree(old, ignore_errors=True)
-                    else:
-                        old.unlink()
+                    shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
             except OSError:
                 pass
         return self.tmp / f"{uuid.uuid4().hex[:12]}{suffix}"
+
+
+def upload_name(loaded: Loaded) -> str:
+    """An uploaded checkpoint's name from what it says it is: model, data and step."""
+    data = str(loaded.run.dataset).replace("folder:", "folder-").replace("/", "_")
+    return f"{loaded.model.name}-{data}-step{loaded.step}"

@@ -70,13 +70,15 @@ class Slot:
     """One page's state in one tab."""
 
     job: TrainingJob | None = None
+    variant: str = ""  # the model chosen in the tab: Explore and the Live record follow it
+    speed: float | None = None  # the Lab's slow motion (steps a second) for the tab's runs; None: full
     loaded: Any = None  # a checkpoints.Loaded chosen for exploring
     source: str = "default"  # "job" | "checkpoint" | "default": what Explore looks at
     saved: list[Path] = field(default_factory=list)  # checkpoints this page saved here
-    drawn_version: int = -1  # the snapshot version last sent to this page
-    drawn_preview: int = -1  # the step of the sample grid last sent
-    heatmap_t: float = 0.0  # when the critic heat map was last drawn
-    scatter_cache: Any = None  # the last latent scatter (its projection is reused to decode)
+    uploads: dict[str, Any] = field(default_factory=dict)  # name -> checkpoints.Loaded, uploaded here
+    drawn: Any = None  # the live view last sent to this page (live.View), and its picture
+    drawn_picture: Any = None
+    scatter_cache: Any = None  # the last latent map and its extent (its projection is reused to decode)
 
 
 @dataclass
@@ -197,7 +199,9 @@ class Sessions:
             slot = page.slots.setdefault(tab, Slot()) if page is not None else Slot()
             old = slot.job
             slot.job, slot.source, slot.scatter_cache = job, "job", None
-            slot.drawn_version = slot.drawn_preview = -1
+            slot.drawn = slot.drawn_picture = None
+            if isinstance(job, TrainingJob):  # (a side-by-side run of the Lab holds several)
+                slot.variant = job.model.name
         if old is not None:
             self._let_go([old])
         return slot

@@ -1,0 +1,199 @@
+"""The Checkpoints panel: save the run, download a save as one .zip, resume training from a save, and
+load a checkpoint to explore (one of the list, or uploaded: a folder's files, or its .zip).
+
+No message shows a server path: saves are named by their folder, uploads by what their config
+says they are (model, data, step).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from gan_playground import archive
+from gan_playground.checkpoints import CHECKPOINT_FILES, Loaded, load_checkpoint, resume_run, save_checkpoint
+from gan_playground.config import RunConfig, field_specs
+from gan_playground.engine import TrainingJob
+from gan_playground.errors import UserError
+from gan_playground.ui.context import upload_name
+from gan_playground.ui.tab import Tab, training_device
+from gan_playground.ui.train import button_updates
+from gan_playground.ui.text import read_number
+
+MAX_STEPS = next(s.high for s in field_specs(RunConfig) if s.name == "steps")
+UPLOAD_TYPES = [".json", ".safetensors", ".md", ".csv", ".png", ".zip"]  # a pickle never gets past the upload
+
+
+class CheckpointPanel:
+    def __init__(self, tab: Tab):
+        self.tab, self.spec = tab, tab.spec
+
+    def build(self) -> None:
+        key = self.spec.key
+        with gr.Accordion("Checkpoints: save, download, resume, load", open=False, elem_id=f"{key}-checkpoints-box"):
+            with gr.Row():
+                self.save_btn = gr.Button("Save checkpoint", elem_id=f"{key}-save-btn")
+                self.download_btn = gr.Button("Download the last save (.zip)", elem_id=f"{key}-download-btn")
+            self.save_msg = gr.Markdown(elem_id=f"{key}-save-msg")
+            self.download_file = gr.File(label="Checkpoint (.zip): upload it below, or anywhere, to use it again",
+                                         interactive=False, visible=False, elem_id=f"{key}-download-file")
+            gr.Markdown("**Resume training** from one of your saves (shipped checkpoints hold no optimizer "
+                        "state, so they cannot be resumed).")
+            with gr.Row():
+                self.resume_choice = gr.Dropdown([], label="Checkpoint to resume from", info="your saves and autosaves",
+                                                 elem_id=f"{key}-resume-choice")
+                self.lr_factor = gr.Slider(0.01, 1.0, value=1.0, step=0.01, label="Learning-rate factor",
+                                           info="multiplies every learning rate; lower it (e.g. 0.3) after a divergence",
+                                           elem_id=f"{key}-lr-factor")
+            self.resume_btn = gr.Button("Resume training from checkpoint", elem_id=f"{key}-resume-ckpt-btn")
+            gr.Markdown("**Load a checkpoint to explore**: one of the list, or upload a checkpoint folder's files "
+                        "(select them all) or its .zip.")
+            with gr.Row():
+                self.load_choice = gr.Dropdown([], label="Checkpoint", info="your saves and uploads, and the shipped ones",
+                                               scale=2, elem_id=f"{key}-load-choice")
+                self.load_files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, scale=2,
+                                          label="…or upload config.json + model.safetensors (+ the rest), or a .zip",
+                                          elem_id=f"{key}-load-files")
+            self.load_btn = gr.Button("Load checkpoint", elem_id=f"{key}-load-btn")
+            self.load_msg = gr.Markdown(elem_id=f"{key}-load-msg")
+
+    # -- choices --------------------------------------------------------------------------------------
+    def choices_updates(self, slot, *, select: bool = True) -> list[Any]:
+        """Updates of the two lists: resume offers only what can resume; each preselects its first entry."""
+        resumable = self.tab.ctx.checkpoint_choices(slot, self.spec, resumable=True)
+        loadable = self.tab.ctx.checkpoint_choices(slot, self.spec, resumable=False)
+        if not select:
+            return [gr.update(choices=resumable), gr.update(choices=loadable)]
+        return [gr.update(choices=resumable, value=resumable[0][1] if resumable else None),
+                gr.update(choices=loadable, value=loadable[0][1] if loadable else None)]
+
+    def refresh(self, request: gr.Request = None):
+        """The lists again (a new autosave appears without a reload), keeping what is chosen."""
+        return self.choices_updates(self.tab.slot(request), select=False)
+
+    # -- save and download ------------------------------------------------------------------------------
+    def save(self, request: gr.Request = None):
+        slot = self.tab.slot(request)
+        job = slot.job
+        if job is None:
+            return ["Nothing to save: start a training run first.", *self.choices_updates(slot)]
+        if job.state == "diverged":
+            return ["⚠ The run diverged; its weights are not worth saving. Resume from an earlier save, or start "
+                    "again with a lower learning rate.", *self.choices_updates(slot)]
+        page = self.tab.page(request)
+        with job.exclusive():
+            step = job.step
+            folder = self.tab.ctx.saves_of(page) / f"{job.model.name}-{job.run.config.dataset}-step{step}".replace(
+                "folder:", "folder-").replace("/", "_")
+            try:
+                save_checkpoint(folder, job.run, step=step, snapshot=job.snapshot(), command=None)
+            except UserError as err:
+                return [f"⚠ Not saved: {err}".replace(str(folder.parent), "your saves"), *self.choices_updates(slot)]
+        if folder not in slot.saved:
+            slot.saved.append(folder)
+        return [f"Saved step {step:,} as `{folder.name}`: resume it below, download it, or push it to the Hub.",
+                *self.choices_updates(slot)]
+
+    def download(self, request: gr.Request = None):
+        """The page's last save in this tab, as one .zip."""
+        slot = self.tab.slot(request)
+        saves = [p for p in slot.saved if p.is_dir()]
+        if not saves:
+            raise gr.Error("Nothing saved yet in this tab: press Save checkpoint first.")
+        folder = saves[-1]
+        out = self.tab.ctx.tmp_path("")
+        out.mkdir()
+        path = archive.pack(folder, out / f"{folder.name}.zip")
+        return gr.update(value=str(path), visible=True)
+
+    # -- resume ---------------------------------------------------------------------------------------
+    def resume(self, checkpoint, lr_factor, steps, request: gr.Request = None):
+        train = self.tab.train
+        slot = self.tab.slot(request)
+        try:
+            source = self.tab.ctx.resolve_choice(slot, checkpoint)
+            factor = read_number(lr_factor, "The learning-rate factor", low=0.01, high=1.0, whole=False)
+            loaded = source if isinstance(source, Loaded) else load_checkpoint(source)
+            extra = read_number(steps, "The step budget", low=1, high=MAX_STEPS - loaded.step)
+        except UserError as err:
+            return train.controls(slot.job if slot.job is not None and not slot.job.done else None,
+                                  f"⚠ Not resumed: {err}")
+        page = self.tab.page(request)
+        name = str(checkpoint).partition(":")[2]
+
+        def build() -> TrainingJob:
+            if loaded.model.family != self.spec.family or (loaded.model.data.kind == "points") != self.spec.points:
+                raise UserError(f"{name} holds a {loaded.model.name} model on {loaded.run.dataset}; this tab trains "
+                                f"{', '.join(self.spec.variants.values())} on {', '.join(self.spec.datasets)}.")
+            overrides = {}
+            if factor != 1.0:
+                lrs = [s.name for s in field_specs(type(loaded.model.config)) if s.name == "lr" or s.name.startswith("lr_")]
+                overrides = {n: getattr(loaded.model.config, n) * factor for n in lrs}
+            run, step = resume_run(loaded, device=training_device(), overrides=overrides or None)
+            return self.tab.make_job(run, step + extra, page, start_step=step)
+
+        try:
+            self.tab.launch(page, build)
+        except UserError as err:
+            return train.controls(slot.job if slot.job is not None and not slot.job.done else None,
+                                  f"⚠ Not resumed: {err}")
+        note = f" with learning rates × {factor:g}" if factor != 1.0 else ""
+        return [f"**Resuming** {name} from step {loaded.step:,}{note}…", gr.Timer(active=True),
+                *button_updates("running")]
+
+    # -- load -----------------------------------------------------------------------------------------
+    def load(self, checkpoint, files, request: gr.Request = None):
+        """Explore a checkpoint from the list, or one uploaded here; the variant follows it."""
+        slot = self.tab.slot(request)
+        try:
+            if files:
+                loaded = self._from_upload(files)
+                name = upload_name(loaded)
+                self.check_tab(loaded, name)
+                slot.uploads[name] = loaded
+            else:
+                source = self.tab.ctx.resolve_choice(slot, checkpoint)
+                loaded = source if isinstance(source, Loaded) else load_checkpoint(source)
+                name = str(checkpoint).partition(":")[2]
+                self.check_tab(loaded, name)
+        except UserError as err:
+            return [f"⚠ {err}", gr.skip(), *self.choices_updates(slot, select=False)]
+        slot.loaded, slot.source, slot.scatter_cache = loaded, "checkpoint", None
+        return [f"Loaded **{name}**: {loaded.model.name} on {loaded.run.dataset}, step {loaded.step:,}, for exploring.",
+                gr.update(value=loaded.model.name), *self.choices_updates(slot, select=False)]
+
+    def check_tab(self, loaded: Loaded, name: str) -> None:
+        if loaded.model.family != self.spec.family or (loaded.model.data.kind == "points") != self.spec.points:
+            where = "the 2-D Lab" if loaded.model.data.kind == "points" else f"the {loaded.model.family.upper()} tab"
+            raise UserError(f"{name} holds a {loaded.model.name} model trained on {loaded.run.dataset}: open it in "
+                            f"{where}.")
+
+    def _from_upload(self, files: list[Any]) -> Loaded:
+        """A checkpoint from uploaded files: its known files, or one .zip; nothing else is read."""
+        paths = [Path(f if isinstance(f, str) else getattr(f, "name", f)) for f in files]
+        folder = self.tab.ctx.tmp_path("-upload")
+        zips = [p for p in paths if p.suffix.lower() == ".zip"]
+        if zips:
+            if len(paths) != 1:
+                raise UserError("Upload one .zip on its own, or the files of one checkpoint folder.")
+            archive.unpack(zips[0], folder)
+        else:
+            known = {p.name: p for p in paths if p.name in CHECKPOINT_FILES}
+            missing = [n for n in ("config.json", "model.safetensors") if n not in known]
+            if missing:
+                raise UserError(f"Upload the files of one checkpoint folder: {' and '.join(missing)} "
+                                f"{'is' if len(missing) == 1 else 'are'} missing (weights are read from "
+                                f"safetensors only, never from pickles).")
+            folder.mkdir()
+            for name, src in known.items():  # anything else the folder held is left out
+                if src.stat().st_size > CHECKPOINT_FILES[name]:
+                    raise UserError(f"{name} is larger than {CHECKPOINT_FILES[name] >> 20} MiB; refusing it.")
+                shutil.copyfile(src, folder / name)
+        try:
+            return load_checkpoint(folder)
+        except UserError as err:
+            raise UserError(str(err).replace(f"{folder}/", "").replace(f" in {folder}", "").replace(str(folder),
+                                                                                                   "the upload")) from None

@@ -1,0 +1,290 @@
+"""The Live panel: losses, scores by kind, the sample grid (or the Lab's points and landscape), a
+message, and the timelapse. It draws a job's snapshot, or, before any run, what the explored
+checkpoint recorded while it trained (its history.csv and samples).
+
+Pictures and data frames are built once per new snapshot (`views`), not once per reader, and a
+poll with nothing new answers at once with `gr.skip()`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import torch
+
+from gan_playground import explore, landscape
+from gan_playground.checkpoints import Loaded, read_history_csv
+from gan_playground.engine import Snapshot, TrainingJob
+from gan_playground.errors import UserError
+from gan_playground.ui.text import PLOTS, long_frame, loss_series, message_text, score_frames, status_text
+
+IDLE = "Not training. Choose settings and press **Start**."
+EXTENT = 2.2  # the Lab's view: [-2.2, 2.2]^2 holds every toy set
+LANDSCAPE_EVERY_S = 2.0  # the critic's heat map costs a grid of critic calls: redrawn at most this often
+
+
+@dataclass
+class View:
+    """What the Live panels show for one state of a run (or of a checkpoint's record)."""
+
+    status: str  # the Train panel's status line
+    caption: str  # the line above the plots: whose curves these are
+    losses: pd.DataFrame
+    scores: dict[str, pd.DataFrame]
+    steps: tuple[int, int] | None  # the x range every plot shares
+    picture: np.ndarray | None = None  # a sample grid, or the Lab's landscape
+    points: pd.DataFrame | None = None  # the Lab's real and generated points
+    message: str = ""
+
+
+@dataclass
+class _Cached:
+    version: int = -1
+    view: View | None = None
+    landscape_t: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_VIEWS: "weakref.WeakKeyDictionary[Any, _Cached]" = weakref.WeakKeyDictionary()
+_VIEWS_LOCK = threading.Lock()
+
+
+def enlarge(picture: np.ndarray, target: int) -> np.ndarray:
+    """Repeat pixels so that a small grid (e.g. 8 x 28 px) fills about `target` px, still crisp."""
+    scale = max(1, round(target / max(picture.shape[:2])))
+    return picture.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else picture
+
+
+def points_frame(real: np.ndarray, fake: np.ndarray | None) -> pd.DataFrame:
+    """Generated points first, real ones after: drawn in that order, the data stays on top."""
+    parts = []
+    for pts, name in ((fake, "generated"), (real, "real data")):
+        if pts is not None and len(pts):
+            pts = np.asarray(pts, dtype=np.float64).round(3)  # a tooltip shows 0.427, not 0.4269999862
+            parts.append(pd.DataFrame({"x": pts[:, 0], "y": pts[:, 1], "points": name}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _x_range(history_steps: list[int], score_steps: list[int]) -> tuple[int, int] | None:
+    steps = [*history_steps[:1], *history_steps[-1:], *score_steps[:1], *score_steps[-1:]]
+    if not steps:
+        return None
+    lo, hi = min(steps), max(steps)
+    return (lo, hi) if hi > lo else (max(0, lo - 1), hi + 1)
+
+
+def lab_picture(model, real: np.ndarray, fake: np.ndarray | None, *, resolution: int = 64,
+                arrows: bool = True) -> np.ndarray | None:
+    """The critic's landscape with the generator's update directions, or None without a critic."""
+    critic = getattr(model, "critic", None)
+    if critic is None or (model.sampling_only and "critic" not in model.explored_adversaries):
+        return None
+    values = landscape.critic_values(critic, resolution=resolution, extent=EXTENT, device=model.device)
+    directions = None
+    if arrows and fake is not None and len(fake):
+        points = torch.as_tensor(np.asarray(fake[:48]), dtype=torch.float32, device=model.device)
+        directions = landscape.generator_directions(critic, points)
+    return landscape.landscape_picture(values, real, fake, directions, size=360, extent=EXTENT)
+
+
+def job_view(job: TrainingJob, *, points: bool, saved: list[str]) -> View:
+    """The job's view at its current snapshot, built once per snapshot version and shared by every
+    reader. The Lab's landscape (a grid of critic calls under the model lock) is redrawn at most
+    every LANDSCAPE_EVERY_S; in between a new view keeps the previous picture (the same object, so
+    a reader can tell that it need not send it again)."""
+    with _VIEWS_LOCK:
+        cached = _VIEWS.setdefault(job, _Cached())
+    with cached.lock:
+        if cached.view is not None and cached.version == _version(job):
+            return cached.view
+        now = time.monotonic()
+        redraw = cached.view is None or job.done or now - cached.landscape_t >= LANDSCAPE_EVERY_S
+        snap = job.snapshot()
+        view = _build_view(job, snap, points=points, saved=saved, previous=cached.view, landscape_due=redraw)
+        if points and redraw:
+            cached.landscape_t = now
+        cached.version, cached.view = snap.version, view
+        return view
+
+
+def _version(job: TrainingJob) -> int:
+    return job.snapshot_version if hasattr(job, "snapshot_version") else job.snapshot().version
+
+
+def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[str], previous: View | None,
+                landscape_due: bool) -> View:
+    model, data = job.model.name, job.run.config.dataset
+    view = View(status_text(snap, model, data), f"Live: **{model}** on {data}, this tab's run.",
+                long_frame(snap.history_steps, loss_series(snap.history), "loss"),
+                score_frames(snap.history_steps, snap.history, snap.score_steps, snap.scores),
+                _x_range(snap.history_steps, snap.score_steps), message=message_text(snap, saved))
+    if snap.preview is None:
+        return view
+    if points:
+        real = job.run.dataset.test[:600].numpy()
+        view.points = points_frame(real, snap.preview)
+        if landscape_due or previous is None or previous.picture is None:
+            with job.exclusive() as m:  # between two steps: a few milliseconds
+                view.picture = lab_picture(m, real, snap.preview)
+        else:
+            view.picture = previous.picture
+    else:
+        view.picture = enlarge(snap.preview, 420)
+    return view
+
+
+def record_view(loaded: Loaded, *, points: bool, label: str) -> View:
+    """Before any run: the curves and samples a checkpoint recorded while it trained."""
+    steps, losses, score_steps, scores = read_history_csv(loaded.path / "history.csv")
+    caption = (f"Recorded while **{label}** trained: {loaded.model.name} on {loaded.run.dataset}, "
+               f"{loaded.step:,} steps. Its curves and samples:")
+    view = View("Not training. Below: a shipped or loaded checkpoint's record. Choose settings and press **Start** "
+                "to train your own.", caption, long_frame(steps, loss_series(losses), "loss"),
+                score_frames(steps, losses, score_steps, scores), _x_range(steps, score_steps))
+    model = loaded.model
+    if points:
+        from gan_playground.data import load_dataset
+
+        real = load_dataset(loaded.run.dataset).test[:600].numpy()
+        gen = torch.Generator(device=model.device).manual_seed(loaded.run.seed + 1)
+        fake = model.sample(model.random_latents(512, gen)).cpu().numpy()
+        view.points = points_frame(real, fake)
+        view.picture = lab_picture(model, real, fake)
+    elif (loaded.path / "samples.png").is_file():
+        from PIL import Image
+
+        with Image.open(loaded.path / "samples.png") as im:
+            view.picture = enlarge(np.asarray(im.convert("RGB")), 420)
+    return view
+
+
+def empty_view(status: str, caption: str = "") -> View:
+    return View(status, caption, long_frame([], {}, "loss"), {}, None)
+
+
+class LivePanel:
+    """Layout, and the updates that draw a `View` into it."""
+
+    def __init__(self, spec, tab):
+        self.spec, self.tab = spec, tab
+
+    def build(self) -> None:
+        spec = self.spec
+        gr.Markdown("### 2 · Live")
+        self.caption = gr.Markdown(elem_id=f"{spec.key}-live-caption")
+        self.loss_plot = gr.LinePlot(x="step", y="value", color="loss", title="Losses", x_title="step",
+                                     y_title="loss", label="Losses (one line per loss)", show_label=False,
+                                     elem_id=f"{spec.key}-loss-plot")
+        self.score_plots: dict[str, gr.LinePlot] = {}
+        with gr.Row():
+            for kind, (title, y_title, y_range) in PLOTS.items():
+                self.score_plots[kind] = gr.LinePlot(
+                    x="step", y="value", color="score", title=title, x_title="step", y_title=y_title,
+                    y_lim=list(y_range) if y_range else None, show_label=False, visible=False, min_width=260,
+                    elem_id=f"{spec.key}-{kind}-plot")
+        if spec.points:
+            with gr.Row(equal_height=True):
+                self.samples = gr.ScatterPlot(
+                    x="x", y="y", color="points", title="Real and generated points", x_lim=[-EXTENT, EXTENT],
+                    y_lim=[-EXTENT, EXTENT], show_label=False, height=360, min_width=300,
+                    color_map={"real data": "#111111", "generated": "#ff8c00"}, elem_id=f"{spec.key}-samples")
+                self.heatmap = gr.Image(format="png", height=360, interactive=False, show_label=False,
+                                        buttons=["download"], min_width=300, elem_id=f"{spec.key}-heatmap")
+            gr.Markdown("Right: the critic D(x) over the plane, red where it says *real*, blue where it says "
+                        "*fake*; black dots ringed in white are real points, orange ones generated, and each "
+                        "arrow shows where the generator's next update pushes that point (uphill on D).")
+        else:
+            self.samples = gr.Image(format="png", interactive=False, height=440, show_label=False,
+                                    elem_id=f"{spec.key}-samples")
+            gr.Markdown(f"*{spec.samples_label}*")
+        self.message = gr.Markdown(elem_id=f"{spec.key}-message")
+        with gr.Accordion("Timelapse", open=False):
+            with gr.Row():
+                self.timelapse_btn = gr.Button("Make a timelapse GIF of this run", elem_id=f"{spec.key}-timelapse-btn")
+                self.timelapse = gr.File(label="Timelapse (GIF)", interactive=False, elem_id=f"{spec.key}-timelapse")
+        self.timer = gr.Timer(1.0, active=False)
+
+    @property
+    def outputs(self) -> list[Any]:
+        """Every component a view is drawn into, in `updates` order."""
+        return [self.loss_plot, *self.score_plots.values(), self.samples,
+                *([self.heatmap] if self.spec.points else []), self.message, self.caption]
+
+    def updates(self, view: View) -> list[Any]:
+        x_lim = list(view.steps) if view.steps else None
+        out: list[Any] = [gr.update(value=view.losses, x_lim=x_lim)]
+        for kind in self.score_plots:
+            frame = view.scores.get(kind)
+            if frame is None:
+                out.append(gr.update(value=None, visible=False))
+            elif kind == "modes":  # counts from 0 to all of them: a flat 8 is an axis of 0..9, not "8.000000"
+                out.append(gr.update(value=frame, x_lim=x_lim, y_lim=[0, float(frame.value.max()) + 1], visible=True))
+            else:
+                out.append(gr.update(value=frame, x_lim=x_lim, visible=True))
+        if self.spec.points:
+            out.append(view.points if view.points is not None else None)
+            out.append(view.picture)
+        else:
+            out.append(view.picture)
+        out += [view.message, view.caption]
+        return out
+
+    def skips(self) -> list[Any]:
+        return [gr.skip()] * len(self.outputs)
+
+    # -- handlers -------------------------------------------------------------------------------------
+    def view_of(self, slot) -> View:
+        """The page's run in this tab; before any, what the explored checkpoint recorded."""
+        if slot.job is not None:
+            return job_view(slot.job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()])
+        found = self.tab.ctx.candidates(slot, self.spec, self.tab.variant(slot))
+        if found and isinstance(found[0], Loaded):
+            with self.tab.ctx.explored(slot, self.spec, self.tab.variant(slot)) as src:
+                return record_view(found[0], points=self.spec.points, label=src.label.split(":")[0])
+        return empty_view(IDLE, f"No checkpoint of {self.tab.variant(slot)} to show yet: train one with **Start**.")
+
+    def show(self, request: gr.Request = None):
+        """Draw the live panels from scratch: after a page (re)load, a new run, another variant."""
+        slot = self.tab.slot(request)
+        view = self.view_of(slot)
+        slot.drawn, slot.drawn_picture = view, view.picture
+        return self.updates(view)
+
+    def poll(self, request: gr.Request = None):
+        """One timer tick: [status, *live, timer, *buttons]; only what changed is sent."""
+        from gan_playground.ui.train import button_updates
+
+        slot = self.tab.slot(request)
+        job = slot.job
+        if job is None:
+            return [gr.skip(), *self.skips(), gr.Timer(active=False), *button_updates(None)]
+        view = job_view(job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()])
+        state = job.state
+        timer = gr.Timer(active=state in ("ready", "running"))
+        if view is slot.drawn:  # nothing new since this page's last poll
+            return [gr.skip(), *self.skips(), timer, *([gr.skip()] * 4)]
+        same_picture = view.picture is slot.drawn_picture
+        slot.drawn, slot.drawn_picture = view, view.picture
+        out = self.updates(view)
+        if same_picture:  # the Lab's landscape is redrawn every few seconds, not at every new step
+            out[self.outputs.index(self.heatmap if self.spec.points else self.samples)] = gr.skip()
+        return [view.status, *out, timer, *button_updates(state)]
+
+
+def timelapse_gif(frames: list[tuple[int, np.ndarray]], path, *, points_real: np.ndarray | None = None) -> None:
+    """A GIF of the run's recorded previews (sample grids, or the Lab's points over the data)."""
+    if not frames:
+        raise UserError("No pictures recorded yet: start a run, and make the timelapse once it has trained a little.")
+    pictures = []
+    for _, picture in frames:
+        if picture.ndim == 2:  # the Lab's points
+            picture = landscape.landscape_picture(None, points_real, picture, size=256, extent=EXTENT)
+        pictures.append(enlarge(picture, 320))
+    explore.frames_to_gif(pictures, path, duration_ms=150, bounce=False)

@@ -1,0 +1,159 @@
+"""A model tab put together: Train and Live side by side, Explore below, then Checkpoints and the Hub.
+
+Each panel owns its layout and handlers; this module lays them out and wires the events that cross
+panels: a new run clears the live panels and turns Explore to it, a new variant shows its record,
+a loaded checkpoint becomes the variant, and the page's (re)load brings everything back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from gan_playground.errors import UserError
+from gan_playground.ui.checkpoint_panel import CheckpointPanel
+from gan_playground.ui.context import AppContext
+from gan_playground.ui.explorers import EXPLORERS
+from gan_playground.ui.hub_panel import HubPanel
+from gan_playground.ui.lab import SideBySidePanel, StepByStep
+from gan_playground.ui.live import LivePanel
+from gan_playground.ui.spec import TabSpec
+from gan_playground.ui.tab import Tab
+from gan_playground.ui.text import class_choices
+from gan_playground.ui.train import TrainPanel
+
+
+class ModelTab(Tab):
+    def build(self) -> None:
+        spec = self.spec
+        gr.Markdown(spec.intro)
+        self.train, self.live = TrainPanel(self), LivePanel(spec, self)
+        self.checkpoints, self.hub = CheckpointPanel(self), HubPanel(self)
+        self.lab_steps = StepByStep(self) if spec.points else None
+        self.side_by_side = SideBySidePanel(self) if spec.points else None
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=340):
+                self.train.build()
+                if self.lab_steps is not None:
+                    self.lab_steps.build()
+            with gr.Column(scale=3, min_width=400):
+                self.live.build()
+        if self.side_by_side is not None:
+            self.side_by_side.build()
+        gr.Markdown("### 3 · Explore")
+        self.source = gr.Markdown(elem_id=f"{spec.key}-source")
+        self.explorers = [EXPLORERS[name](self) for name in spec.explorers]
+        tabbed = [e for name, e in zip(spec.explorers, self.explorers) if name != "landscape"]
+        for name, e in zip(spec.explorers, self.explorers):
+            if name == "landscape":
+                e.build()
+        if tabbed:
+            with gr.Tabs():
+                for e in tabbed:
+                    e.build()
+        self.checkpoints.build()
+        self.hub.build()
+        self.wire()
+
+    @property
+    def class_controls(self) -> list[Any]:
+        return [c for e in self.explorers for c in e.class_controls]
+
+    # -- what Explore looks at ------------------------------------------------------------------------
+    def explore_info(self, request: gr.Request = None):
+        """Which model Explore looks at, and the class choices it has."""
+        slot = self.slot(request)
+        text = self.ctx.source_text(slot, self.spec, self.variant(slot))
+        try:
+            with self.explored(request) as src:
+                k = src.model.num_conditions
+                word = "cluster" if src.model.name == "aae-cluster" else "class"
+                classes = src.classes if word == "class" else ()
+        except UserError:
+            k, classes, word = 0, (), "class"
+        choices = class_choices(classes, k, word) if k else ["(no classes)"]
+        updates = [gr.update(choices=choices, value=choices[0], interactive=bool(k)) for _ in self.class_controls]
+        return [text, *updates] if updates else text  # one output takes its value as it is, not a list
+
+    def choose_variant(self, variant, request: gr.Request = None):
+        slot = self.slot(request)
+        slot.variant = self.spec.model_of(variant)
+        return self.explore_info(request)
+
+    def init(self, request: gr.Request = None):
+        """Page load or reload: the lists, what Explore looks at, and the page's run in this tab if any
+        (its status, plots and samples carry on from here)."""
+        slot = self.slot(request)
+        info = self.explore_info(request)
+        return [gr.update(value=self.variant(slot)), *self.checkpoints.choices_updates(slot),
+                *(info if isinstance(info, list) else [info]), *self.train.controls(slot.job),
+                *self.live.show(request), self.train.runs_update(request)]
+
+    def init_outputs(self) -> list[Any]:
+        c, t = self.checkpoints, self.train
+        return [t.variant, c.resume_choice, c.load_choice, self.source, *self.class_controls, t.status,
+                self.live.timer, *t.buttons, *self.live.outputs, t.runs]
+
+    # -- wiring ---------------------------------------------------------------------------------------
+    def wire(self) -> None:
+        t, live, c, h = self.train, self.live, self.checkpoints, self.hub
+        explore_out = [self.source, *self.class_controls]
+        new_run = [(self.explore_info, explore_out), (live.show, live.outputs)]
+        t.wire(on_new_run=new_run, timer=live.timer)
+        t.variant.change(self.choose_variant, t.variant, explore_out, api_name=self.api("choose_variant"),
+                         show_progress="hidden").then(live.show, None, live.outputs, api_visibility="private",
+                                                      show_progress="hidden")
+        live.timer.tick(live.poll, None, [t.status, *live.outputs, live.timer, *t.buttons], api_name=self.api("poll"),
+                        concurrency_limit=None, show_progress="hidden")
+        live.timelapse_btn.click(self.timelapse, None, live.timelapse, api_name=self.api("timelapse"),
+                                 show_progress="minimal")
+
+        c.save_btn.click(c.save, None, [c.save_msg, c.resume_choice, c.load_choice], api_name=self.api("save"),
+                         show_progress="minimal")
+        c.download_btn.click(c.download, None, c.download_file, api_name=self.api("download"), show_progress="minimal")
+        c.resume_choice.focus(c.refresh, None, [c.resume_choice, c.load_choice], api_name=self.api("checkpoints"),
+                              show_progress="hidden")
+        resumed = c.resume_btn.click(c.resume, [c.resume_choice, c.lr_factor, t.steps],
+                                     [t.status, live.timer, *t.buttons], api_name=self.api("resume_checkpoint"),
+                                     show_progress="minimal", concurrency_limit=None)
+        for fn, outputs in new_run:
+            resumed = resumed.then(fn, None, outputs, api_visibility="private", show_progress="hidden")
+        c.load_btn.click(c.load, [c.load_choice, c.load_files], [c.load_msg, t.variant, c.resume_choice, c.load_choice],
+                         api_name=self.api("load_checkpoint"), show_progress="minimal").then(
+            self.explore_info, None, explore_out, api_name=self.api("explore_info"), show_progress="hidden").then(
+            live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
+        h.push_btn.click(h.push, [h.push_repo, h.push_token, h.push_private], h.push_msg, api_name=self.api("push_hub"),
+                         show_progress="minimal")
+        h.pull_btn.click(h.pull, h.pull_repo, [h.pull_msg, t.variant], api_name=self.api("pull_hub"),
+                         show_progress="minimal").then(
+            self.explore_info, None, explore_out, api_visibility="private", show_progress="hidden").then(
+            live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
+        for e in self.explorers:
+            e.wire()
+        for extra in (self.lab_steps, self.side_by_side):
+            if extra is not None:
+                extra.wire()
+
+    def timelapse(self, request: gr.Request = None):
+        """A GIF of the tab's run: the previews it recorded, first to last."""
+        from gan_playground.ui.live import timelapse_gif
+
+        slot = self.slot(request)
+        if slot.job is None:
+            raise gr.Error("No run in this tab yet: press Start, and make the timelapse once it has trained a little.")
+        frames = slot.job.frames() if hasattr(slot.job, "frames") else []
+        path = self.ctx.tmp_path(".gif")
+        real = slot.job.run.dataset.test[:600].numpy() if self.spec.points else None
+        try:
+            timelapse_gif(frames, path, points_real=real)
+        except UserError as err:
+            raise gr.Error(str(err)) from None
+        return str(path)
+
+
+def build_tab(ctx: AppContext, spec: TabSpec) -> ModelTab:
+    tab = ModelTab(ctx, spec)
+    with gr.Tab(spec.title, id=spec.key):
+        tab.build()
+    return tab

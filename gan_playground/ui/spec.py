@@ -1,0 +1,112 @@
+"""The four model tabs, described as data: which models, data sets, defaults and explorers each has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    key: str  # api prefix (`/<key>_start`) and the page's slot key
+    title: str
+    family: str  # the models' family: "acgan" | "aae" | "wgan"
+    variants: dict[str, str]  # label -> model name
+    datasets: tuple[str, ...]
+    intro: str
+    steps: int = 2000  # default step budget
+    batch_size: int = 64
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> UI defaults
+    hidden_fields: tuple[str, ...] = ()  # settings fixed on this tab
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # narrower ranges than the CLI's
+    points: bool = False  # the 2-D Lab
+    explorers: tuple[str, ...] = ("interpolate",)  # of "interpolate", "classes", "latent", "landscape"
+    samples_label: str = "Samples from a fixed z"
+    default: str = ""  # the variant chosen at first (default: the first)
+
+    @property
+    def default_model(self) -> str:
+        return self.default or next(iter(self.variants.values()))
+
+    def model_of(self, variant: Any) -> str:
+        """The model name of a variant given by name or label; the default one for anything else."""
+        if variant in self.variants.values():
+            return variant
+        return self.variants.get(str(variant or ""), self.default_model)
+
+    def api(self, action: str) -> str:
+        return f"{self.key}_{action}"
+
+
+ACGAN = TabSpec(
+    key="acgan", title="ACGAN", family="acgan",
+    variants={"ACGAN": "acgan"},
+    datasets=("mnist", "fashion-mnist", "cifar10"),
+    intro=("**ACGAN** (Odena et al. 2017) draws an image of the class you ask for. Its discriminator "
+           "judges real or fake *and* names the class, which pushes the generator to make each class "
+           "recognisable. Try the class grid in Explore once it has trained a few hundred steps."),
+    steps=1500, batch_size=64,
+    explorers=("interpolate", "classes"),
+    samples_label="Samples from a fixed z: one row per class, each column one z",
+)
+
+AAE = TabSpec(
+    key="aae", title="AAE", family="aae",
+    variants={"reconstruction (aae)": "aae", "supervised (aae-supervised)": "aae-supervised",
+              "semi-supervised (aae-semisupervised)": "aae-semisupervised",
+              "clustering (aae-cluster)": "aae-cluster"},
+    datasets=("mnist", "fashion-mnist"),
+    intro=("An **adversarial autoencoder** (Makhzani et al. 2015) compresses each image to a code z and "
+           "decodes it back, while a discriminator on the *codes* holds their distribution to a prior p(z). "
+           "The live grid shows test images beside their reconstructions. *Supervised*: the label goes to the "
+           "decoder, so z keeps only the style. *Semi-supervised*: a class head learns from 100 labels. "
+           "*Clustering*: the same without any label."),
+    steps=1500, batch_size=100,
+    explorers=("interpolate", "classes", "latent"),
+    samples_label="Test images (odd columns) and their reconstructions (even columns)",
+)
+
+WGAN_VARIANTS = {"clipping (wgan)": "wgan", "gradient penalty (wgan-gp)": "wgan-gp",
+                 "divergence (wgan-div)": "wgan-div", "Lipschitz (wgan-lp)": "wgan-lp"}
+
+WGAN = TabSpec(
+    key="wgan", title="WGAN", family="wgan",
+    variants=WGAN_VARIANTS,
+    datasets=("mnist", "fashion-mnist", "cifar10"),
+    intro=("A **Wasserstein GAN** trains a critic D to estimate the Wasserstein distance between real and "
+           "generated images, and the generator to shrink it. The critic must be 1-Lipschitz; the variants "
+           "differ in how: clipping its weights, or penalising its gradient. Watch `wasserstein`: the "
+           "critic's estimate falls as the samples improve."),
+    steps=1000, batch_size=64,
+    explorers=("interpolate",),
+    hidden_fields=("toy_width",),
+    default="wgan-gp",
+)
+
+# Settings that learn a toy set within a minute or two on two CPU cores. The gradient penalty
+# weight 0.1 is gan_toy.py's (Gulrajani et al.'s toy script); the image default 10 is too strong here.
+# A 128-unit MLP (gan_toy.py has 512) covers the 8 gaussians in a few hundred steps, 4x faster.
+TOY = {"latent_dim": 2, "lr": 1e-3, "betas": (0.5, 0.9), "toy_width": 128}
+LAB_PRESETS = {"wgan": {**TOY, "clip": 0.1}, "wgan-gp": {**TOY, "lambda_gp": 0.1},
+               "wgan-div": {**TOY}, "wgan-lp": {**TOY, "lambda_lp": 0.1}}
+
+LAB = TabSpec(
+    key="lab", title="2-D Lab", family="wgan",
+    variants=WGAN_VARIANTS,
+    datasets=("toy-8gaussians", "toy-25gaussians", "toy-swissroll"),
+    intro=("**2-D Lab**: the WGAN variants on toy point sets, where everything can be seen at once. Black: "
+           "real points; orange: generated ones. The heat map is the critic D(x), red where it says *real*; "
+           "each arrow shows where the generator's update moves a generated point (uphill on D). Step through "
+           "training one update at a time, slow it down, or train the variants side by side."),
+    steps=1000, batch_size=256,
+    presets=LAB_PRESETS,
+    hidden_fields=("arch",),
+    # A 4096-unit MLP at batch 4096 takes minutes per step on two cores and gigabytes of memory,
+    # for a 2-D toy problem; the command line keeps the full ranges.
+    limits={"toy_width": (8, 1024), "batch_size": (1, 1024)},
+    points=True,
+    explorers=("landscape",),
+    default="wgan-gp",
+)
+
+TABS = (ACGAN, AAE, WGAN, LAB)

@@ -1,0 +1,119 @@
+"""One model tab: what its panels share (`Tab`), and `build_tab`, which lays the panels out and
+wires the events that cross from one panel to another."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+from typing import Callable, Iterator
+
+import gradio as gr
+
+from gan_playground import zerogpu
+from gan_playground.checkpoints import save_checkpoint
+from gan_playground.engine import Run, TrainingJob
+from gan_playground.errors import UserError
+from gan_playground.metrics import live_evaluator
+from gan_playground.ui.context import AppContext, Source
+from gan_playground.ui.sessions import Slot, session_of
+from gan_playground.ui.spec import TabSpec
+
+
+def autosave_seconds() -> float:
+    """`GAN_PLAYGROUND_AUTOSAVE_S`: how often a running job saves itself (default 120 s)."""
+    try:
+        return max(5.0, float(os.environ.get("GAN_PLAYGROUND_AUTOSAVE_S", "120")))
+    except ValueError:
+        return 120.0
+
+
+def training_device() -> str:
+    """Where jobs are built: on ZeroGPU the CPU (each training slice borrows the GPU), else the best."""
+    return "cpu" if zerogpu.active() else "auto"
+
+
+def named_handler(fn: Callable, names: list[str], *, with_request: bool = True) -> Callable:
+    """`fn(*values, request=...)` seen by Gradio as `f(name1, name2, ..., request: gr.Request)`.
+
+    Gradio names API parameters after the function's signature and injects `gr.Request` only
+    into positional parameters, so a `*values` handler gets explicit, readable names here.
+    """
+    def wrapper(*args):
+        if with_request and args and isinstance(args[-1], gr.Request):
+            return fn(*args[:-1], request=args[-1])
+        return fn(*args)
+
+    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    if with_request:
+        params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=None, annotation=gr.Request))
+        wrapper.__annotations__ = {"request": gr.Request}
+    wrapper.__signature__ = inspect.Signature(params)
+    wrapper.__name__ = getattr(fn, "__name__", "handler")
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+class Tab:
+    """What a tab's panels share: its spec, the app's context, and the page's slot and jobs."""
+
+    def __init__(self, ctx: AppContext, spec: TabSpec):
+        self.ctx, self.spec = ctx, spec
+
+    def page(self, request: gr.Request | None) -> str:
+        """The server-made id of the request's page (see sessions.py)."""
+        return self.ctx.sessions.page_of(session_of(request))
+
+    def slot(self, request: gr.Request | None) -> Slot:
+        return self.ctx.sessions.slot(self.page(request), self.spec.key)
+
+    def api(self, action: str) -> str:
+        return self.spec.api(action)
+
+    def variant(self, slot: Slot) -> str:
+        return slot.variant or self.spec.default_model
+
+    @contextlib.contextmanager
+    def explored(self, request: gr.Request | None) -> Iterator[Source]:
+        """The model Explore looks at for the page's chosen variant, held still (see AppContext.explored)."""
+        slot = self.slot(request)
+        with self.ctx.explored(slot, self.spec, self.variant(slot)) as src:
+            src.slot = slot
+            yield src
+
+    # -- a run's life -------------------------------------------------------------------------------
+    def launch(self, page: str, build: Callable[[], TrainingJob], *, paused: bool = False) -> TrainingJob:
+        """Claim a place under the job cap, build the job and start it (`paused`: to step it by hand);
+        a UserError (over the cap, bad data) gives the place back and reaches the caller."""
+        self.ctx.sessions.reserve(page, self.spec.key)
+        try:
+            job = build()
+        except BaseException:
+            self.ctx.sessions.release(page, self.spec.key)
+            raise
+        self.ctx.sessions.start_in(page, self.spec.key, job)
+        return job.start(paused=paused)
+
+    def make_job(self, run: Run, steps: int, page: str, start_step: int = 0) -> TrainingJob:
+        """A job with live scores where they apply, autosaves to the page's folder (the last good
+        checkpoint after a divergence), and ZeroGPU slices where the Space has them."""
+        points = run.dataset.kind == "points"
+        autosave_dir = self.ctx.saves_of(page) / f"{run.model.name}-{run.config.dataset}-autosave"
+        slot = self.ctx.sessions.slot(page, self.spec.key)
+
+        def autosave(job: TrainingJob) -> None:
+            with job.exclusive():
+                save_checkpoint(autosave_dir, job.run, step=job.step, snapshot=job.snapshot())
+            if autosave_dir not in slot.saved:
+                slot.saved.append(autosave_dir)  # offered under "Resume training"
+
+        job = TrainingJob(run, steps=steps, start_step=start_step, log_every=10 if not points else 5,
+                          preview_every=25, evaluate=live_evaluator(run.config.dataset, model=run.model),
+                          eval_every=250, autosave=autosave, autosave_every_s=autosave_seconds(),
+                          **zerogpu.job_options())
+        job.set_speed(slot.speed)
+        return job
+
+    def refuse(self, err: UserError) -> str:
+        return f"⚠ {err}"

@@ -1,0 +1,179 @@
+"""The Train panel: variant, data, budget and settings; Start, Pause, Resume, Stop; the status line;
+and the page's runs, which a reloaded page finds again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from gan_playground.config import RunConfig, build_config
+from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.errors import UserError
+from gan_playground.ui.settings import SettingControls, range_note, run_field, validate_start
+from gan_playground.ui.spec import TABS
+from gan_playground.ui.tab import Tab, named_handler, training_device
+from gan_playground.ui.live import IDLE
+from gan_playground.ui.text import STATE_WORDS, status_text
+
+
+
+def button_updates(state: str | None) -> list[Any]:
+    """Start, Pause, Resume, Stop: only what makes sense now can be pressed."""
+    running, paused = state in ("ready", "running"), state == "paused"
+    return [gr.update(interactive=not (running or paused)), gr.update(interactive=running),
+            gr.update(interactive=paused), gr.update(interactive=running or paused)]
+
+
+class TrainPanel:
+    def __init__(self, tab: Tab):
+        self.tab, self.spec = tab, tab.spec
+
+    def build(self) -> None:
+        spec, key = self.spec, self.spec.key
+        gr.Markdown("### 1 · Train")
+        self.variant = gr.Radio([(label, name) for label, name in spec.variants.items()], value=spec.default_model,
+                                label="Variant", visible=len(spec.variants) > 1, elem_id=f"{key}-variant")
+        self.dataset = gr.Dropdown(list(spec.datasets), value=spec.datasets[0], label="Data set",
+                                   elem_id=f"{key}-dataset")
+        with gr.Row():
+            self.steps = gr.Number(value=spec.steps, precision=None, label="Step budget",
+                                   info=f"generator updates{range_note(run_field('steps', spec))}",
+                                   elem_id=f"{key}-steps")
+            self.batch = gr.Number(value=spec.batch_size, precision=None, label="Batch size",
+                                   info=f"examples per batch{range_note(run_field('batch_size', spec))}",
+                                   elem_id=f"{key}-batch")
+            self.seed = gr.Number(value=0, precision=None, label="Seed", info="fixes weights, batches, noise",
+                                  elem_id=f"{key}-seed")
+        with gr.Accordion("Model settings", open=False, elem_id=f"{key}-settings"):
+            self.settings = SettingControls.build(spec)
+        gr.Markdown(f"Device: **{self.tab.ctx.device_text}** (detected)")
+        with gr.Row():
+            self.start_btn = gr.Button("Start", variant="primary", elem_id=f"{key}-start-btn")
+            self.pause_btn = gr.Button("Pause", interactive=False, elem_id=f"{key}-pause-btn")
+            self.resume_btn = gr.Button("Resume", interactive=False, elem_id=f"{key}-resume-btn")
+            self.stop_btn = gr.Button("Stop", variant="stop", interactive=False, elem_id=f"{key}-stop-btn")
+        self.status = gr.Markdown(IDLE, elem_id=f"{key}-status")
+        with gr.Accordion("Your runs on this page", open=False, elem_id=f"{key}-runs-box") as self.runs_box:
+            self.runs = gr.Radio([], label="Runs (one per tab); choose one to stop it", elem_id=f"{key}-runs")
+            self.stop_run_btn = gr.Button("Stop the chosen run", size="sm", elem_id=f"{key}-stop-run-btn")
+
+    @property
+    def buttons(self) -> list[Any]:
+        return [self.start_btn, self.pause_btn, self.resume_btn, self.stop_btn]
+
+    @property
+    def start_inputs(self) -> list[Any]:
+        return [self.variant, self.dataset, self.steps, self.batch, self.seed, *self.settings.controls]
+
+    @property
+    def start_names(self) -> list[str]:
+        return ["variant", "dataset", "steps", "batch_size", "seed", *self.settings.names]
+
+    # -- handlers -----------------------------------------------------------------------------------
+    def validator(self, variant, dataset, steps, batch, seed, *values):
+        msgs = validate_start(self.spec, self.settings, self.spec.model_of(variant), dataset, steps, batch, seed,
+                              list(values))
+        return [gr.validate(not m, m) for m in msgs]
+
+    def controls(self, job: TrainingJob | None, note: str = "") -> list[Any]:
+        """[status, timer, *buttons] for the tab's job (the timer runs while there is one to draw)."""
+        if job is None:
+            return [note or IDLE, gr.Timer(active=False), *button_updates(None)]
+        text = status_text(job.snapshot(), job.model.name, job.run.config.dataset)
+        # the timer ticks once more at least: that poll draws the new state, then stops the timer
+        return [f"{note}\n\n{text}" if note else text, gr.Timer(active=True), *button_updates(job.state)]
+
+    def new_job(self, request, variant, dataset, steps, batch, seed, values, *, paused: bool = False) -> TrainingJob:
+        """Check the form, load the data, build the model, start the job (`paused`: to step it by hand).
+        Raises UserError with every problem found."""
+        model = self.spec.model_of(variant)
+        msgs = validate_start(self.spec, self.settings, model, dataset, steps, batch, seed, list(values))
+        if any(msgs):
+            raise UserError(" ".join(m for m in msgs if m))
+        page = self.tab.page(request)
+
+        def build() -> TrainingJob:
+            run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps,
+                                               "batch_size": batch, "seed": seed, "device": training_device()})
+            run = prepare_run(run_cfg, self.settings.overrides(model, list(values)))
+            return self.tab.make_job(run, run_cfg.steps, page)
+
+        return self.tab.launch(page, build, paused=paused)
+
+    def start(self, variant, dataset, steps, batch, seed, *values, request: gr.Request = None):
+        """Validate, load data, build the model, start the job: returns at once, training goes on."""
+        try:
+            job = self.new_job(request, variant, dataset, steps, batch, seed, values)
+        except UserError as err:
+            slot = self.tab.slot(request)
+            return self.controls(slot.job if slot.job is not None and not slot.job.done else None,
+                                 f"⚠ Not started: {err}")
+        return [f"**Starting** {job.model.name} on {dataset}…", gr.Timer(active=True), *button_updates("running")]
+
+    def _act(self, request, verb: str, act) -> list[Any]:
+        slot = self.tab.slot(request)
+        if slot.job is None or slot.job.done:
+            return self.controls(slot.job, f"No run in this tab to {verb}.")
+        act(slot.job)
+        return self.controls(slot.job)
+
+    def pause(self, request: gr.Request = None):
+        return self._act(request, "pause", TrainingJob.pause)
+
+    def resume(self, request: gr.Request = None):
+        return self._act(request, "resume", TrainingJob.resume)
+
+    def stop(self, request: gr.Request = None):
+        def stop_and_wait(job: TrainingJob) -> None:
+            job.stop()
+            job.join(timeout=10)  # it stops within one training step
+
+        return self._act(request, "stop", stop_and_wait)
+
+    def runs_update(self, request: gr.Request = None):
+        """The page's runs, one per tab: which model on which data, its state and step."""
+        page = self.tab.page(request)
+        titles = {t.key: t.title for t in TABS}
+        titles["lab-compare"] = "2-D Lab, side by side"
+        choices = []
+        for key, job in self.tab.ctx.sessions.runs(page):
+            what = (f"{job.model.name} on {job.run.config.dataset}" if isinstance(job, TrainingJob)
+                    else f"{job.label} on {job.dataset}")
+            choices.append((f"{titles.get(key, key)} · {what} · {STATE_WORDS.get(job.state, job.state)} · "
+                            f"step {job.step:,} / {job.steps:,}", key))
+        if not choices:
+            return gr.update(choices=[("No runs on this page yet", "")], value=None)
+        return gr.update(choices=choices, value=None)
+
+    def stop_run(self, chosen, request: gr.Request = None):
+        """Stop one of the page's runs, in whichever tab it trains."""
+        page = self.tab.page(request)
+        for key, job in self.tab.ctx.sessions.runs(page):
+            if key == chosen and not job.done:
+                job.stop()
+                job.join(timeout=10)
+        return self.runs_update(request)
+
+    # -- wiring -------------------------------------------------------------------------------------
+    def wire(self, *, on_new_run: list, timer: gr.Timer) -> None:
+        """`on_new_run`: (fn, outputs) pairs that run after a start (the live panels clear, Explore
+        turns to the new run)."""
+        outs = [self.status, timer, *self.buttons]
+        started = self.start_btn.click(
+            named_handler(self.start, self.start_names), self.start_inputs, outs, api_name=self.tab.api("start"),
+            validator=named_handler(self.validator, self.start_names, with_request=False),
+            show_progress="minimal", concurrency_limit=None)
+        for fn, outputs in on_new_run:
+            started = started.then(fn, None, outputs, api_visibility="private", show_progress="hidden")
+        started.then(self.runs_update, None, self.runs, api_visibility="private", show_progress="hidden")
+        for btn, fn, name in ((self.pause_btn, self.pause, "pause"), (self.resume_btn, self.resume, "resume"),
+                              (self.stop_btn, self.stop, "stop")):
+            btn.click(fn, None, outs, api_name=self.tab.api(name), concurrency_limit=None,
+                      show_progress="hidden").then(self.runs_update, None, self.runs, api_visibility="private",
+                                                   show_progress="hidden")
+        self.variant.change(self.settings.on_model, self.variant, self.settings.controls, api_visibility="private",
+                            show_progress="hidden")
+        self.runs_box.expand(self.runs_update, None, self.runs, api_name=self.tab.api("runs"), show_progress="hidden")
+        self.stop_run_btn.click(self.stop_run, self.runs, self.runs, api_name=self.tab.api("stop_run"),
+                                show_progress="hidden")

@@ -1,0 +1,95 @@
+"""The UI's pure helpers (gan_playground/ui/text.py, settings.py) and pictures (landscape.py), without a server."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gan_playground import landscape
+from gan_playground.errors import UserError
+from gan_playground.ui import text
+from gan_playground.ui.settings import SettingControls, range_note, run_field, validate_start
+from gan_playground.ui.spec import LAB, WGAN
+
+
+def test_numbers_read_as_people_write_them():
+    assert text.fmt_number(1e7) == "10,000,000" and text.fmt_number(1e-4) == "0.0001"
+    assert "1e+07" not in range_note(run_field("steps", WGAN)) and "10,000,000" in range_note(run_field("steps", WGAN))
+    assert text.read_number(" 7 ", "Steps", low=1) == 7
+    for bad in (None, "", "abc", "1.5", 1.5, float("nan"), "inf", True, 0, 11):
+        with pytest.raises(UserError, match=r"Steps must be a whole number from 1 to 10, got"):
+            text.read_number(bad, "Steps", low=1, high=10)
+    assert text.read_number("0.5", "x", whole=False) == 0.5
+
+
+def test_a_class_is_read_strictly():
+    assert text.parse_class("3", 10) == 3 and text.parse_class("3 · Dress", 10) == 3
+    assert text.parse_class("cluster 12", 16) == 12
+    for bad in ("-3", "10", "three", None, "3.5", "class -1"):
+        with pytest.raises(UserError, match="Choose a class from 0 to 9"):
+            text.parse_class(bad, 10)
+
+
+def test_start_refuses_a_fractional_step_budget_instead_of_rounding_it():
+    settings = SettingControls(WGAN, [], [])
+    msgs = validate_start(WGAN, settings, "wgan-gp", "mnist", "1.5", 64, 0, [])
+    assert "Step budget must be a whole number" in msgs[2]
+    msgs = validate_start(WGAN, settings, "wgan-gp", "mnist", None, "abc", -1, [])
+    assert all(msgs[2:5]) and "Seed" in msgs[4]
+
+
+def test_the_lab_caps_what_would_take_minutes_per_step():
+    settings = SettingControls(LAB, ["toy_width"], [None])
+    msgs = validate_start(LAB, settings, "wgan-gp", "toy-8gaussians", 100, 4096, 0, [4096])
+    assert "1,024" in msgs[3] and "1,024" in msgs[5]
+
+
+def test_scores_are_drawn_by_kind_on_the_loss_plots_steps():
+    hist_steps = [10, 20, 30, 40, 50]
+    history = {"loss_d": [1, 2, 3, 4, 5], "acc_real": [0.5, 0.6, 0.7, 0.8, 0.9]}
+    frames = text.score_frames(hist_steps, history, [25], {"fid": [170.0], "fid_floor": [1.8], "cond_acc": [0.4]})
+    assert set(frames) == {"fid", "fraction"}
+    fid = frames["fid"]
+    # one measurement is still a visible line: it holds to the newest step; the floor spans the run
+    assert fid[fid.score == "fid"].step.tolist() == [25, 50]
+    assert fid[fid.score == "floor (real images)"].step.tolist() == [10, 50]
+    fraction = frames["fraction"]
+    assert set(fraction.score) == {"acc_real", "cond_acc"} and fraction.value.between(0, 1).all()
+    assert "acc_real" not in text.loss_series(history)  # accuracies are scores, not losses
+    assert text.PLOTS["fraction"][2] == (0.0, 1.0)
+
+
+def test_lab_scores_and_autoencoder_fits_get_their_own_plots():
+    frames = text.score_frames([5, 10], {"loss_d": [0, 0]}, [10], {"modes": [7.0], "in_3std": [0.8]})
+    assert set(frames) == {"modes", "fraction"}
+    frames = text.score_frames([5, 10], {"loss_recon": [0, 0]}, [10], {"recon_mse": [0.02], "prior_mmd": [0.1],
+                                                                         "fid": [300.0], "fid_floor": [0.8]})
+    assert set(frames) == {"fit", "fid"}
+
+
+def test_tooltips_show_a_few_digits():
+    frame = text.long_frame([1, 2], {"loss": [0.123456789, 12345.6789]}, "loss")
+    assert frame.value.tolist() == [0.1235, 12350.0]
+    assert text.long_frame([1], {"loss": [math.nan]}, "loss").empty
+
+
+def test_real_points_stay_visible_over_generated_ones():
+    real = np.array([[0.0, 0.0]])
+    fake = np.zeros((500, 2))  # every generated point on top of the real one
+    picture = landscape.landscape_picture(np.zeros((8, 8)), real, fake, size=101, extent=1.0)
+    assert tuple(picture[50, 50]) == landscape.REAL
+    assert tuple(picture[50, 52]) == (255, 255, 255)  # its ring keeps it apart from the orange
+
+
+def test_arrows_point_uphill_on_the_critic():
+    import torch
+
+    critic = lambda x: x[:, :1] * 3.0  # D(x) = 3 x: uphill is +x  # noqa: E731
+    directions = landscape.generator_directions(critic, torch.zeros(4, 2))
+    assert np.allclose(directions, [[3.0, 0.0]] * 4)
+    picture = np.full((101, 101, 3), 255, dtype=np.uint8)
+    landscape.draw_arrows(picture, np.zeros((1, 2)), np.array([[1.0, 0.0]]), 1.0)
+    dark = np.argwhere(picture.sum(axis=2) < 300)
+    assert dark[:, 1].min() >= 50 and dark[:, 1].max() > 55  # drawn from the point towards +x
