@@ -328,3 +328,89 @@ def test_a_saved_checkpoint_goes_out_as_a_zip_and_comes_back_whole(server, tmp_p
         assert tempfile.gettempdir() not in text and "upload" not in text.split("Loaded")[-1].split(":")[0]
     choices = client.predict(api_name="/lab_checkpoints")[1]["choices"]
     assert ["uploaded: wgan-gp-toy-8gaussians-step20", "uploaded:wgan-gp-toy-8gaussians-step20"] in choices
+
+
+def test_the_lab_steps_by_hand_slows_down_and_makes_a_timelapse(server):
+    client = Client(server[1], verbose=False)
+    form = dict(variant="wgan-gp", dataset="toy-8gaussians", steps=200, batch_size=64, seed=0)
+    out = client.predict(which="critic", **form, api_name="/lab_step")  # no run yet: one starts, paused
+    assert "Paused" in out[0] and "step **0 / 200**" in out[0]
+    out = client.predict(which="generator", **form, api_name="/lab_step")
+    assert "step **0 / 200**" in out[0]  # a phase alone is no step of the budget
+    out = client.predict(which="both", **form, api_name="/lab_step")
+    assert "step **1 / 200**" in out[0] and Path(out[SAMPLES + 1]).stat().st_size > 1000  # redrawn at once
+    assert client.predict(speed="10", api_name="/lab_speed") == "10"
+    client.predict(api_name="/lab_resume")
+    time.sleep(2.0)
+    job = [j for _, t, j in server[0].ctx.sessions.active_jobs() if t == "lab"][0]
+    assert job.steps_per_s == 10 and job.step <= 1 + 10 * 4  # slow motion, not thousands a second
+    client.predict(speed="full", api_name="/lab_speed")
+    final = poll_until(client, "lab", is_final)
+    assert "Finished" in final[0]
+    gif = client.predict(api_name="/lab_timelapse")
+    from PIL import Image
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.n_frames >= 3
+    runs = client.predict(api_name="/lab_runs")
+    assert any("2-D Lab · wgan-gp on toy-8gaussians · Finished · step 200 / 200" in c[0] for c in runs["choices"])
+
+
+def test_variants_side_by_side_train_as_one_job(server):
+    client = Client(server[1], verbose=False)
+    status, _ = client.predict(variants=["wgan", "wgan-gp", "wgan-lp"], dataset="toy-8gaussians", steps=30,
+                               batch_size=64, seed=0, api_name="/lab_compare_start")
+    assert "Comparing wgan vs wgan-gp vs wgan-lp" in status.replace("*", "")
+    other = Client(server[1], verbose=False)
+    assert "busy" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]  # one job under the cap of 1
+    deadline = time.monotonic() + 120
+    while True:
+        out = client.predict(api_name="/lab_compare_poll")
+        if "Finished" in out[0] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "Finished" in out[0] and "step **30 / 30**" in out[0]
+    captions, pictures = out[2:6], out[6:10]
+    shown = [c["value"] if isinstance(c, dict) else c for c in captions[:3]]
+    assert all("modes" in c and "within 3 std" in c for c in shown), shown
+    assert all(Path(p).stat().st_size > 1000 for p in pictures[:3])
+    assert captions[3]["visible"] is False  # the fourth place stays empty
+    refused = client.predict(variants=["wgan"], dataset="toy-8gaussians", steps=30, batch_size=64, seed=0,
+                             api_name="/lab_compare_start")[0]
+    assert "two to four" in refused
+
+
+@pytest.mark.parametrize("bad", [None, "", "abc", "1.5", -3, 10**15])
+def test_numbers_from_a_client_are_refused_with_their_range(server, bad):
+    """None, strings and huge values in numeric fields: a message naming the field and its range,
+    never Gradio's generic "the upstream app has raised an exception"."""
+    client = Client(server[1], verbose=False)
+    calls = [
+        (dict(seed0=bad, seed1=2, mode="linear", n_frames=3, class0="0", class1="0"), "/acgan_interpolate"),
+        (dict(seed0=1, seed1=2, mode="linear", n_frames=bad, class0="0", class1="0"), "/acgan_interpolate"),
+        (dict(cls="0", seed=bad), "/acgan_class_grid"),
+        (dict(n_z=bad, seed=0), "/acgan_class_by_z"),
+        (dict(x=bad, y=0, cls="0"), "/aae_decode_point"),
+        (dict(checkpoint="saved:none", lr_factor=bad, steps=10), "/lab_resume_checkpoint"),
+        (dict(checkpoint="saved:none", lr_factor=0.5, steps=bad), "/lab_resume_checkpoint"),
+        (dict(speed=bad), "/lab_speed"),
+    ]
+    for kwargs, api in calls:
+        try:
+            out = client.predict(**kwargs, api_name=api)
+            text = " ".join(str(o) for o in (out if isinstance(out, (list, tuple)) else [out]))
+        except Exception as err:  # a gr.Error: its message reaches the client
+            text = str(err)
+        assert "upstream Gradio app has raised an exception" not in text, (api, kwargs, text)
+    assert not server[0].ctx.sessions.active_jobs()
+
+
+def test_a_resume_keeps_the_step_cap_and_classes_are_read_strictly(server):
+    client = Client(server[1], verbose=False)
+    client.predict(**TOY, steps=20, api_name="/lab_start")
+    poll_until(client, "lab", is_final)
+    folder = client.predict(api_name="/lab_save")[1]["value"]
+    status = client.predict(checkpoint=folder, lr_factor=1.0, steps=10**15, api_name="/lab_resume_checkpoint")[0]
+    assert status.startswith("⚠ Not resumed") and "from 1 to 9,999,980" in status  # 10 million in all
+    assert not server[0].ctx.sessions.active_jobs()
+    with pytest.raises(Exception, match="-3 is not in the list of choices"):  # never read as class 3
+        client.predict(cls="-3", seed=0, api_name="/acgan_class_grid")

@@ -14,14 +14,21 @@ from typing import Any
 import gradio as gr
 
 from gan_playground import archive
-from gan_playground.checkpoints import CHECKPOINT_FILES, Loaded, load_checkpoint, resume_run, save_checkpoint
+from gan_playground.checkpoints import (
+    CHECKPOINT_FILES,
+    Loaded,
+    load_checkpoint,
+    resume_run,
+    save_checkpoint,
+)
 from gan_playground.config import RunConfig, field_specs
 from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
+from gan_playground.ui import fields
 from gan_playground.ui.context import upload_name
 from gan_playground.ui.tab import Tab, training_device
-from gan_playground.ui.train import button_updates
 from gan_playground.ui.text import read_number
+from gan_playground.ui.train import button_updates
 
 MAX_STEPS = next(s.high for s in field_specs(RunConfig) if s.name == "steps")
 UPLOAD_TYPES = [".json", ".safetensors", ".md", ".csv", ".png", ".zip"]  # a pickle never gets past the upload
@@ -45,7 +52,7 @@ class CheckpointPanel:
             with gr.Row():
                 self.resume_choice = gr.Dropdown([], label="Checkpoint to resume from", info="your saves and autosaves",
                                                  elem_id=f"{key}-resume-choice")
-                self.lr_factor = gr.Slider(0.01, 1.0, value=1.0, step=0.01, label="Learning-rate factor",
+                self.lr_factor = fields.Slider(0.01, 1.0, value=1.0, step=0.01, label="Learning-rate factor",
                                            info="multiplies every learning rate; lower it (e.g. 0.3) after a divergence",
                                            elem_id=f"{key}-lr-factor")
             self.resume_btn = gr.Button("Resume training from checkpoint", elem_id=f"{key}-resume-ckpt-btn")

@@ -20,6 +20,7 @@ import torch
 
 from gan_playground import explore
 from gan_playground.errors import UserError
+from gan_playground.ui import fields
 from gan_playground.ui.live import enlarge, lab_picture
 from gan_playground.ui.tab import Tab
 from gan_playground.ui.text import class_choices, parse_class, read_number
@@ -77,13 +78,13 @@ class Interpolation:
         key = self.tab.spec.key
         with gr.Tab("Latent interpolation"):
             with gr.Row():
-                self.seed0 = gr.Number(value=1, precision=None, label="Seed of the first end", elem_id=f"{key}-seed0")
-                self.seed1 = gr.Number(value=2, precision=None, label="Seed of the second end", elem_id=f"{key}-seed1")
+                self.seed0 = fields.Number(value=1, precision=None, label="Seed of the first end", elem_id=f"{key}-seed0")
+                self.seed1 = fields.Number(value=2, precision=None, label="Seed of the second end", elem_id=f"{key}-seed1")
                 self.dice = gr.Button("Random seeds", scale=0, min_width=140, elem_id=f"{key}-dice")
             with gr.Row():
                 self.mode = gr.Radio([("linear", "linear"), ("spherical (slerp)", "slerp")], value="slerp",
                                      label="Path", elem_id=f"{key}-mode")
-                self.n_frames = gr.Slider(2, 32, value=10, step=1, label="Steps", elem_id=f"{key}-n-frames")
+                self.n_frames = fields.Slider(2, 32, value=10, step=1, label="Steps", elem_id=f"{key}-n-frames")
             with gr.Row(visible=self.with_classes):
                 self.class0 = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class of the first end",
                                           elem_id=f"{key}-class0")
@@ -138,8 +139,8 @@ class ClassConditioning:
         with gr.Tab("Class conditioning"):
             with gr.Row():
                 self.grid_class = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class", elem_id=f"{key}-grid-class")
-                self.grid_seed = gr.Number(value=0, precision=None, label="Seed", elem_id=f"{key}-grid-seed")
-                self.n_z = gr.Slider(2, 12, value=8, step=1, label="Columns (z) of the class × z grid",
+                self.grid_seed = fields.Number(value=0, precision=None, label="Seed", elem_id=f"{key}-grid-seed")
+                self.n_z = fields.Slider(2, 12, value=8, step=1, label="Columns (z) of the class × z grid",
                                      elem_id=f"{key}-n-z")
             with gr.Row():
                 self.class_btn = gr.Button("Grid of this class", variant="primary", elem_id=f"{key}-class-btn")
@@ -204,8 +205,8 @@ class LatentSpace:
                                                elem_id=f"{key}-latent-map")
                     self.legend = gr.Markdown(elem_id=f"{key}-legend")
                 with gr.Column(scale=2):
-                    self.px = gr.Slider(-3, 3, value=0, step=0.01, label="x", elem_id=f"{key}-px")
-                    self.py = gr.Slider(-3, 3, value=0, step=0.01, label="y", elem_id=f"{key}-py")
+                    self.px = fields.Slider(-3, 3, value=0, step=0.01, label="x", elem_id=f"{key}-px")
+                    self.py = fields.Slider(-3, 3, value=0, step=0.01, label="y", elem_id=f"{key}-py")
                     self.latent_class = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class given to the decoder",
                                                     info="for the supervised, semi-supervised and clustering AAEs",
                                                     elem_id=f"{key}-latent-class")

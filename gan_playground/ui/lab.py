@@ -15,6 +15,7 @@ from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import UserError
 from gan_playground.metrics import TOY_STD, toy_scores
 from gan_playground.side_by_side import Lane, SideBySide
+from gan_playground.ui import fields
 from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
 from gan_playground.ui.tab import Tab, named_handler, training_device
@@ -98,7 +99,7 @@ class SideBySidePanel:
             with gr.Row():
                 self.variants = gr.CheckboxGroup(variants, value=[m for _, m in variants], label="Variants (2 to 4)",
                                                  elem_id=f"{key}-compare-variants")
-                self.steps = gr.Number(value=500, precision=None, label="Steps",
+                self.steps = fields.Number(value=500, precision=None, label="Steps",
                                        info="for each variant", elem_id=f"{key}-compare-steps")
             with gr.Row():
                 self.start_btn = gr.Button("Start the comparison", variant="primary", elem_id=f"{key}-compare-start-btn")

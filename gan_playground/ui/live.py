@@ -23,7 +23,14 @@ from gan_playground import explore, landscape
 from gan_playground.checkpoints import Loaded, read_history_csv
 from gan_playground.engine import Snapshot, TrainingJob
 from gan_playground.errors import UserError
-from gan_playground.ui.text import PLOTS, long_frame, loss_series, message_text, score_frames, status_text
+from gan_playground.ui.text import (
+    PLOTS,
+    long_frame,
+    loss_series,
+    message_text,
+    score_frames,
+    status_text,
+)
 
 IDLE = "Not training. Choose settings and press **Start**."
 EXTENT = 2.2  # the Lab's view: [-2.2, 2.2]^2 holds every toy set
@@ -105,7 +112,9 @@ def job_view(job: TrainingJob, *, points: bool, saved: list[str]) -> View:
         if cached.view is not None and cached.version == _version(job):
             return cached.view
         now = time.monotonic()
-        redraw = cached.view is None or job.done or now - cached.landscape_t >= LANDSCAPE_EVERY_S
+        # stepped by hand (paused) or in slow motion, every new state is worth its picture
+        redraw = (cached.view is None or job.done or job.state == "paused" or job.steps_per_s is not None
+                  or now - cached.landscape_t >= LANDSCAPE_EVERY_S)
         snap = job.snapshot()
         view = _build_view(job, snap, points=points, saved=saved, previous=cached.view, landscape_due=redraw)
         if points and redraw:

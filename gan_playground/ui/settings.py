@@ -8,9 +8,16 @@ from typing import Any
 
 import gradio as gr
 
-from gan_playground.config import FieldSpec, RunConfig, build_config, coerce, field_specs
+from gan_playground.config import (
+    FieldSpec,
+    RunConfig,
+    build_config,
+    coerce,
+    field_specs,
+)
 from gan_playground.errors import UserError
 from gan_playground.models import model_class
+from gan_playground.ui import fields
 from gan_playground.ui.spec import TabSpec
 from gan_playground.ui.text import fmt_number, read_number
 
@@ -91,7 +98,7 @@ class SettingControls:
             elif s.kind == "bool":
                 comp = gr.Checkbox(value=value, **common)
             elif s.kind == "int":
-                comp = gr.Number(value=value, precision=None, **common)  # 1.5 is refused, not rounded
+                comp = fields.Number(value=value, precision=None, **common)  # 1.5 is refused, not rounded
             else:  # floats and pairs as text: "1e-4" and "0.5, 0.9" read as people write them
                 comp = gr.Textbox(value=value, max_lines=1, **common)
             self.controls.append(comp)

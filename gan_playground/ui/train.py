@@ -10,12 +10,17 @@ import gradio as gr
 from gan_playground.config import RunConfig, build_config
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import UserError
-from gan_playground.ui.settings import SettingControls, range_note, run_field, validate_start
+from gan_playground.ui import fields
+from gan_playground.ui.live import IDLE
+from gan_playground.ui.settings import (
+    SettingControls,
+    range_note,
+    run_field,
+    validate_start,
+)
 from gan_playground.ui.spec import TABS
 from gan_playground.ui.tab import Tab, named_handler, training_device
-from gan_playground.ui.live import IDLE
 from gan_playground.ui.text import STATE_WORDS, status_text
-
 
 
 def button_updates(state: str | None) -> list[Any]:
@@ -37,13 +42,13 @@ class TrainPanel:
         self.dataset = gr.Dropdown(list(spec.datasets), value=spec.datasets[0], label="Data set",
                                    elem_id=f"{key}-dataset")
         with gr.Row():
-            self.steps = gr.Number(value=spec.steps, precision=None, label="Step budget",
+            self.steps = fields.Number(value=spec.steps, precision=None, label="Step budget",
                                    info=f"generator updates{range_note(run_field('steps', spec))}",
                                    elem_id=f"{key}-steps")
-            self.batch = gr.Number(value=spec.batch_size, precision=None, label="Batch size",
+            self.batch = fields.Number(value=spec.batch_size, precision=None, label="Batch size",
                                    info=f"examples per batch{range_note(run_field('batch_size', spec))}",
                                    elem_id=f"{key}-batch")
-            self.seed = gr.Number(value=0, precision=None, label="Seed", info="fixes weights, batches, noise",
+            self.seed = fields.Number(value=0, precision=None, label="Seed", info="fixes weights, batches, noise",
                                   elem_id=f"{key}-seed")
         with gr.Accordion("Model settings", open=False, elem_id=f"{key}-settings"):
             self.settings = SettingControls.build(spec)

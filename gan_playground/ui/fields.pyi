@@ -1,0 +1,44 @@
+"""Number fields that leave the checking to the handlers.
+
+Gradio's own gr.Number and gr.Slider fail on None or on text sent by a client before any handler
+runs, and the client only hears "the upstream Gradio app has raised an exception". These pass
+such a value on unchanged (Gradio's checks still apply to good values), so that the handler's
+`text.read_number` refuses it naming the field and its range. They draw as Gradio's own
+(`is_template`: the browser uses the parent's component).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+from gradio.events import Dependency
+
+class Number(gr.Number):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except Exception:
+            return payload
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+class Slider(gr.Slider):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except Exception:
+            return payload
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
