@@ -28,8 +28,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-
 from apps import REPO, rss_mb, start_app, stop_app  # noqa: E402  (bench/apps.py)
+
 TAB = {"wgan-gp": "wgan", "wgan": "wgan", "wgan-div": "wgan", "acgan": "acgan", "aae": "aae"}
 
 

@@ -40,7 +40,7 @@ def start_app(env: dict[str, str], timeout: float = 180.0) -> tuple[subprocess.P
         except OSError:
             if time.monotonic() > end:
                 stop_app(proc)
-                raise SystemExit("the app did not start in time")
+                raise SystemExit("the app did not start in time") from None
             time.sleep(0.5)
 
 

@@ -7,7 +7,7 @@
 A model checkpoint is a folder under checkpoints/ other than classifier-*/ that holds config.json
 and model.safetensors; it is read with gan_playground.checkpoints.load_checkpoint. Prints one
 JSON line per checkpoint (scores beside the FID floor) and, with --out, writes them all.
-Skips, with a note, when there is no checkpoint loader or no checkpoint yet.
+Skips, with a note, when there is no checkpoint yet.
 """
 
 from __future__ import annotations
@@ -55,11 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", default=None, help="write the results as a markdown table to this file")
     args = parser.parse_args(argv)
 
-    try:
-        from gan_playground.checkpoints import load_checkpoint
-    except ImportError as err:
-        print(f"skipped: no checkpoint loader yet ({err})")
-        return 0
+    from gan_playground.checkpoints import load_checkpoint
+
     root = Path(args.root)
     folders = checkpoint_folders(root, args.datasets) if root.is_dir() else []
     if not folders:

@@ -10,7 +10,8 @@ batch and a generator update every n_critic batches; ACGAN and AAE: one G and on
 batch); z from numpy on the host, as in the scripts. With `--device cuda`, as the scripts run
 when CUDA is there: networks on the GPU, each batch and each numpy draw copied to it.
 
-Changed, and only where the project's models make the same fix (DESIGN.md, "known mistakes"):
+Changed, and only where the project's models make the same fix (the scripts' known mistakes,
+listed in gan_playground/models/acgan.py's docstring):
 BatchNorm gets its default eps instead of the scripts' `BatchNorm(n, 0.8)` (same work), and
 ACGAN's class head gives logits to CrossEntropyLoss (no Softmax before it). Left out: printing
 each iteration (the `.item()` reads that it needs stay) and saving sample grids.

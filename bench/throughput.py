@@ -6,7 +6,8 @@
 For each model and round: `python bench/reference.py MODEL` (PyTorch-GAN's loop, DataLoader and
 all), then `python -m gan_playground bench MODEL --batch-size 64 --set <reference settings>`;
 optionally the reference again on one thread (`--ref-threads 1`, to show what the thread choice
-alone is worth) and ours with bf16 matrix products (`--bf16`: `bench --precision bf16`). Each process runs alone, one after the other, all under OMP_WAIT_POLICY=PASSIVE
+alone is worth) and ours with bf16 matrix products (`--bf16`: `bench --precision bf16`). Each
+process runs alone, one after the other, all under OMP_WAIT_POLICY=PASSIVE
 (the package sets it at import; the reference script and this harness set it too).
 
 Writes bench/results.json and bench/RESULTS.md: median images/s per side, the ratio ours/ref,
@@ -29,6 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 from apps import cpu_model  # noqa: E402  (bench/apps.py)
+
 MODELS = ("wgan", "wgan-gp", "wgan-div", "aae", "acgan")
 TARGET = {"wgan": 2.5, "wgan-gp": 2.5, "wgan-div": 2.5, "aae": 2.5}  # CPU, 2 cores, batch 64
 GPU_TARGET = 10.0  # every model, batch 64 (issue 7)
@@ -133,60 +135,7 @@ def main() -> None:
     print(f"wrote {out / 'RESULTS.md'} and {out / 'results.json'}")
 
 
-OPTIMIZATIONS = """\
-## What made ours faster, measured side by side
-
-The table above is from an otherwise idle machine (load average about 1: the benchmark itself),
-2026-11-27 23:22-23:38. In fp32 ours meets the 2.5x target for wgan, wgan-gp and wgan-div and
-misses it for aae (2.38x, 5% short); with `--precision bf16` (the step's matrix products in
-bfloat16 on this CPU's AMX units, weights and optimizer in fp32) all four are above it. This
-machine's speed drifts: the reference's wgan-gp ran 1,183 images/s here and 1,760 in the 20:00
-run, so compare ratios measured in one run, not images/s across runs. The 20:00 run (before the
-rows marked * below) gave fp32 ratios of 2.37x (wgan), 2.42x (wgan-gp), 1.87x (wgan-div), 2.31x
-(aae). bf16 is opt-in, not the default: after 3,000 steps (seed 0, one run each) WGAN-GP's FID
-was 72.0 in bf16 against 62.8 in fp32 and the AAE's reconstruction error 0.050 against 0.060,
-which is within what runs vary by but does not show equal quality.
-
-The rows below are from the earlier session, on the shared machine (load average 7-11 throughout),
-batch 64, MNIST, the reference settings above. CPU time per image is from `time.process_time()` over interleaved rounds of the
-same process (one thread), which varies less than wall time under load; wall rates are from
-in-process A/B rounds. Medians.
-
-| change (where) | model | before | after |
-|---|---|---:|---:|
-| data on the device: uint8 MNIST indexed and normalized per batch, no DataLoader/PIL (data.py, existed) | all | the reference's loop | see the table above |
-| fused Adam on CPU (`device.use_fast_paths`) | wgan-gp | 308 us/img CPU | 258 us/img (-16%) |
-| fused Adam on CPU | aae | 442 us/img CPU | 315 us/img (-29%; three Adam steps per batch) |
-| foreach RMSprop | wgan | 210 us/img CPU | 221 us/img (no gain within noise; replaced by the fused RMSprop below) |
-| one critic pass over cat(real, fake) (models/wgan.py) | wgan | 221 us/img CPU | 200 us/img (-9%) |
-| one critic pass over cat(real, fake) | wgan-gp | 344 us/img CPU | 330 us/img (-4%) |
-| 1 intra-op thread instead of 2 on <= 2 cores (`device.cpu_threads`) | wgan | 2,925-3,279 img/s | 3,921-4,154 img/s (+30%) |
-| 1 thread instead of 2 | wgan-gp | 2,093-2,191 img/s | 2,944-3,058 img/s (+40%) |
-| 1 thread instead of 2 | aae | 1,584-1,726 img/s | 2,236-2,479 img/s (+45%) |
-| no gradients for the critic in the G step, zero_grad(set_to_none) (existed) | wgan family | | |
-| the G step reuses the last critic iteration's fake, as PyTorch-GAN's loop does (models/wgan.py; 20:00, idle machine, 3 alternating rounds of 8 s) | wgan | 5,906 / 5,774 / 6,512 img/s | 6,133 / 6,167 / 5,927 img/s (within noise) |
-| same | wgan-gp | 4,302 / 3,794 / 4,716 img/s | 4,120 / 4,470 / 3,998 img/s (within noise) |
-| WGAN-div: one critic pass gives the scores and the penalty, whose points are the scored points (models/wgan.py, as PyTorch-GAN's wgan_div.py does)* | wgan-div | 2,876 img/s | 4,395 img/s (+53%) |
-| the critic's backward leaves out the penalty's input points (`backward(inputs=...)`)* | wgan-gp | 3,641 img/s | 3,678 img/s (+1%, within noise) |
-| RMSprop in one fused pass: Adam's fused kernel with beta1 = 0 and no bias correction (optim.py)* | wgan | 5,736 img/s | 6,429 img/s (+12%; the optimizer step alone 1,400 -> 580 us) |
-| one discriminator pass over prior and code samples (models/aae.py)* | aae | 3,090 img/s | 3,336 img/s (+8%) |
-
-\* 2026-11-27 23:02-23:07: `python -m gan_playground bench MODEL --batch-size 64 --seconds 8
---device cpu --set ...` (the settings listed above), a worktree of commit b45c8b6 against the
-working tree at commit 08c2e18, 3 alternating rounds, medians, one thread each; the other core
-trained aae-semisupervised (load average 2). The three rounds: wgan 5,136 / 5,736 / 6,183 against
-6,185 / 6,429 / 6,803; wgan-div 2,988 / 2,876 / 2,817 against 4,435 / 4,395 / 4,249; aae 3,309 /
-3,090 / 2,981 against 3,379 / 3,336 / 3,211; wgan-gp 3,522 / 3,783 / 3,641 against 3,678 / 3,579 / 3,786.
-
-Threads on the idle machine (20:05), `GAN_PLAYGROUND_THREADS=1|2 python -m gan_playground
-bench acgan --seconds 8`, alternating: the conv ACGAN ran 1,178 / 1,231 images/s on one thread
-and 1,282 / 1,254 on two (4-9% faster, for 30% more CPU time); one thread stays the default on
-<= 2 cores, where the app's own handlers and any neighbour share the cores.
-
-Tried and not enabled: `inference_mode` for the fakes of the critic steps (the critic's backward needs them, and
-inference tensors cannot be saved for backward); torch.compile (a double backward is not supported by AOTAutograd, and compile time on 2 busy
-cores would eat a short run's gain).
-"""
+OPTIMIZATIONS = (Path(__file__).parent / "OPTIMIZATIONS.md").read_text()  # measured by hand, kept as written
 
 
 def markdown(report: dict) -> str:

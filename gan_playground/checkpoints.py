@@ -39,8 +39,8 @@ from gan_playground.config import RunConfig, build_config, config_to_dict, setti
 from gan_playground.data import DataSpec
 from gan_playground.errors import CheckpointError, ConfigError, UserError
 from gan_playground.model_card import model_card
-from gan_playground.training_state import pack_training_state, unpack_training_state
 from gan_playground.models import GANModel, create_model, model_class
+from gan_playground.training_state import pack_training_state, unpack_training_state
 
 if TYPE_CHECKING:
     from gan_playground.engine import Run, Snapshot
@@ -225,7 +225,9 @@ def reproduce_command(run: "Run", step: int) -> str:
 
 
 def _format_value(v: Any) -> str:
-    return ",".join(f"{x:g}" for x in v) if isinstance(v, (list, tuple)) else (f"{v:g}" if isinstance(v, float) else str(v))
+    if isinstance(v, (list, tuple)):
+        return ",".join(f"{x:g}" for x in v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def _samples_picture(run: "Run", snapshot: "Snapshot | None") -> np.ndarray | None:
@@ -276,7 +278,7 @@ def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]
         except (ValueError, IndexError):
             continue
         steps.append(step)
-        for name, cell in zip(names, row[1:]):
+        for name, cell in zip(names, row[1:], strict=False):  # a short row lacks its last scores
             try:
                 cells[name].append((step, float(cell)))
             except ValueError:
@@ -383,7 +385,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     except UserError as err:
         raise CheckpointError(f"{folder}/config.json: {err}") from None
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, OverflowError) as err:
-        raise CheckpointError(f"{folder}/config.json is incomplete or malformed ({type(err).__name__}: {err}).") from None
+        raise CheckpointError(f"{folder}/config.json is incomplete or malformed "
+                              f"({type(err).__name__}: {err}).") from None
     size = (folder / "model.safetensors").stat().st_size
     if need > size:
         raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
@@ -416,7 +419,8 @@ def _refuse_impossible_values(weights: dict[str, torch.Tensor], folder: Path) ->
     blank images and score as a model that learned nothing."""
     for key, tensor in weights.items():
         if not _is_real(tensor.dtype):
-            raise CheckpointError(f"model.safetensors in {folder}: {key} holds {str(tensor.dtype).removeprefix('torch.')} "
+            dtype = str(tensor.dtype).removeprefix("torch.")
+            raise CheckpointError(f"model.safetensors in {folder}: {key} holds {dtype} "
                                   f"numbers; weights are floating point, integer or bool.")
         if tensor.is_floating_point() and not torch.isfinite(tensor.float()).all():
             raise CheckpointError(f"model.safetensors in {folder}: {key} holds NaN or infinite values; "
@@ -490,14 +494,16 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     `checkpoint` is a folder, or what `load_checkpoint` returned for it (not read again).
 
     `overrides` may change settings that do not change the networks' shapes (e.g. a lower `lr`
-    after a divergence); `precision` and `lr_decay` replace the run's. The optimizers keep their saved moments but take their learning rates
+    after a divergence); `precision` and `lr_decay` replace the run's. The optimizers keep their saved
+    moments but take their learning rates
     from the (possibly changed) settings: each model maps its own `lr*` fields to its optimizers.
     """
     from gan_playground.engine import prepare_run
 
     loaded = checkpoint if isinstance(checkpoint, Loaded) else load_checkpoint(checkpoint)
     if loaded.model.sampling_only:
-        raise CheckpointError(f"{loaded.path} is a folder for sampling (no optimizers, no {' or '.join(loaded.model.adversaries)}), "
+        adversaries = " or ".join(loaded.model.adversaries)
+        raise CheckpointError(f"{loaded.path} is a folder for sampling (no optimizers, no {adversaries}), "
                               f"so it cannot be resumed; its README.md has the command that trains it.")
     changes = {"device": device, "precision": precision, "lr_decay": lr_decay}
     run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
@@ -508,7 +514,7 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     rates = {name: [g["lr"] for g in opt.param_groups] for name, opt in run.model.optimizers.items()}
     step = restore_training_state(run, loaded.path)  # restores the saved rates with the moments...
     for name, opt in run.model.optimizers.items():  # ...so put the settings' rates back
-        for group, lr in zip(opt.param_groups, rates[name]):
+        for group, lr in zip(opt.param_groups, rates[name], strict=True):
             group["lr"] = lr
     return run, step
 

@@ -65,13 +65,13 @@ def fold_batchnorm(net: Classifier) -> Classifier:
     convs_src = [(m, src[i + 1]) for i, m in enumerate(src) if isinstance(m, nn.Conv2d)]
     convs_dst = [m for m in dst if isinstance(m, nn.Conv2d)]
     with torch.no_grad():
-        for (conv, bn), out in zip(convs_src, convs_dst):
+        for (conv, bn), out in zip(convs_src, convs_dst, strict=True):
             scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
             out.weight.copy_(conv.weight * scale[:, None, None, None])
             out.bias.copy_(bn.bias - bn.running_mean * scale)
         lin_src = [m for m in src if isinstance(m, nn.Linear)]
         lin_dst = [m for m in dst if isinstance(m, nn.Linear)]
-        for a, b in zip(lin_src, lin_dst):
+        for a, b in zip(lin_src, lin_dst, strict=True):
             b.load_state_dict(a.state_dict())
         folded.head.load_state_dict(net.head.state_dict())
     return folded.eval()

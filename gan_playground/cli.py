@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(optimizers, RNG), and no discriminator or critic (nor the raw generator where its "
                         "moving average samples)")
     t.add_argument("--autosave-minutes", type=float, default=5.0, help="save the checkpoint this often (0: off)")
-    t.add_argument("--eval-every", type=int, default=0, help="score the model every N steps and keep the best by score in OUT-best "
+    t.add_argument("--eval-every", type=int, default=0,
+                   help="score the model every N steps and keep the best by score in OUT-best "
                         "(0: no scores while training; `eval` scores a checkpoint afterwards)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--capturable", action="store_true",
@@ -168,6 +169,7 @@ def _train(args, ctx) -> int:
     from gan_playground.config import RunConfig, build_config, parse_set_options
     from gan_playground.device import describe_device
     from gan_playground.engine import TrainingJob, prepare_run
+    from gan_playground.metrics import live_evaluator
 
     overrides = parse_set_options(args.set)
     run_settings = {"model": args.model, "dataset": args.dataset, "steps": args.steps,
@@ -176,7 +178,8 @@ def _train(args, ctx) -> int:
     if args.eval_every < 0 or args.autosave_minutes < 0 or not math.isfinite(args.autosave_minutes):
         raise UserError("--eval-every and --autosave-minutes must be >= 0.")
     # Before any data loads or any step runs: a save must neither fail after the training nor destroy files.
-    out = check_output_folder(args.out or f"runs/{args.model}-{args.dataset.replace('folder:', 'folder-').replace('/', '_')}")
+    data = args.dataset.replace("folder:", "folder-").replace("/", "_")
+    out = check_output_folder(args.out or f"runs/{args.model}-{data}")
     best_dir = check_output_folder(out.with_name(out.name + "-best")) if args.eval_every else None
     if args.resume:
         run, start_step = resume_run(args.resume, device=args.device, overrides=overrides,
@@ -192,7 +195,7 @@ def _train(args, ctx) -> int:
     args.quiet = args.quiet or not ctx.is_main  # only rank 0 prints and writes
 
     keep_state = not args.no_training_state
-    evaluate = _live_evaluator(args.dataset, run.model) if args.eval_every and ctx.is_main else None
+    evaluate = live_evaluator(args.dataset, model=run.model) if args.eval_every and ctx.is_main else None
     if evaluate is not None:
         evaluate = _keeping_best(evaluate, lambda: job, best_dir, args.half, keep_state)
     saved_steps: list[int] = []  # what this run's autosaves wrote to `out`: a good checkpoint to point to
@@ -300,12 +303,6 @@ def _keeping_best(evaluate, get_job, best_dir: Path, half: bool, training_state:
     return evaluate_and_keep
 
 
-def _live_evaluator(dataset: str, model):
-    from gan_playground.metrics import live_evaluator
-
-    return live_evaluator(dataset, model=model)
-
-
 def _progress(job) -> None:
     s = job.snapshot()
     width = 24
@@ -360,6 +357,7 @@ def cmd_sample(args) -> int:
             np.savez_compressed(out, points=points)
         else:
             from PIL import Image
+
             from gan_playground.data import load_dataset
             real = load_dataset(loaded.config["dataset"]).test[:2000].numpy()
             Image.fromarray(points_picture(real, points)).save(out)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from gan_playground.errors import ConfigError
 
+
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
           ui: bool = True, before: Any = None) -> Any:
     """A config field with a help text and an inclusive numeric range.

@@ -158,7 +158,7 @@ def _load_torchvision(name: str, root: str, mirror: str) -> Dataset:
         train, test = cls(root, train=True, download=False), cls(root, train=False, download=False)
     except Exception:
         if mirror:
-            raise DataError(_missing_data_message(name, root_path, f"the mirror {mirror} does not hold it"))
+            raise DataError(_missing_data_message(name, root_path, f"the mirror {mirror} does not hold it")) from None
         try:
             root_path.mkdir(parents=True, exist_ok=True)
             train, test = cls(root, train=True, download=True), cls(root, train=False, download=True)

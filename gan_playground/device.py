@@ -24,7 +24,8 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("Device 'cuda' was asked for, but no CUDA GPU is available here. Use --device auto or cpu.")
     if name == "mps" and not has_mps:
-        raise ConfigError("Device 'mps' was asked for, but Apple's MPS is not available here. Use --device auto or cpu.")
+        raise ConfigError("Device 'mps' was asked for, but Apple's MPS is not available here. "
+                          "Use --device auto or cpu.")
     if name not in ("cpu", "cuda", "mps"):
         raise ConfigError(f"Unknown device {name!r}. Valid devices: auto, cpu, cuda, mps.")
     return torch.device(name)

@@ -3,7 +3,8 @@
     torchrun --nproc_per_node=2 -m gan_playground train wgan-gp --dataset mnist --batch-size 128
 
 `--batch-size` is the global batch: each of the N ranks draws its own `batch_size / N` examples
-and its own noise (its sampler and its run generator are seeded by the seed and the rank). Every optimizer averages the gradients
+and its own noise (its sampler and its run generator are seeded by the seed and the rank).
+Every optimizer averages the gradients
 of its parameters over the ranks just before it steps (one all-reduce of one flat buffer per
 step), so every rank takes the same step from the same weights and the ranks stay identical.
 This keeps the model files as they are: a model's `train_step` may run several optimizers, a

@@ -30,7 +30,7 @@ class DivergenceGuard:
         for i, row in enumerate(rows):
             if self.start is None:
                 self.start = {}
-            for name, value in zip(names, row):
+            for name, value in zip(names, row, strict=True):
                 self.start.setdefault(name, abs(value))  # a loss first seen here (a single phase's) starts here
                 if not math.isfinite(value):
                     return i, f"{name} became {'NaN' if math.isnan(value) else 'infinite'}"

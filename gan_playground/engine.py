@@ -35,8 +35,8 @@ from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, Sampler, load_dataset
 from gan_playground.device import autocast, resolve_device, use_fast_paths
 from gan_playground.divergence import DivergenceGuard
-from gan_playground.explore import preview_picture
 from gan_playground.errors import ConfigError, UserError
+from gan_playground.explore import preview_picture
 from gan_playground.models import MODELS, GANModel, create_model, model_class
 from gan_playground.teachers import attach_teachers
 
@@ -90,7 +90,8 @@ def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, m
     settings = build_config(cls.Config, overrides, base=model_config)
     device = resolve_device(config.device)
     if capturable and device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"A capturable step needs the CPU or CUDA (torch's capturable optimizers), not {device.type}.")
+        raise ConfigError(f"A capturable step needs the CPU or CUDA (torch's capturable optimizers), "
+                          f"not {device.type}.")
     dataset = load_dataset(config.dataset, image_size=cls.image_size_for(settings, config.dataset))
     model = create_model(config.model, dataset.spec, config=settings, seed=config.seed).to(device)
     attach_teachers(model, dataset, config.seed)  # the clustering AAE's earlier runs, if it learns from any
@@ -311,7 +312,7 @@ class TrainingJob:
         else:
             self._record(names, [row], 0.0, 0)
             self._render_preview()
-        return dict(zip(names, row))
+        return dict(zip(names, row, strict=True))
 
     # -- the loop -------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -348,7 +349,7 @@ class TrainingJob:
                               for name, opt in self.model.optimizers.items()}
         factor = max(0.0, 1.0 - self.step / self.steps)
         for name, opt in self.model.optimizers.items():
-            for group, base in zip(opt.param_groups, self._base_lrs[name]):
+            for group, base in zip(opt.param_groups, self._base_lrs[name], strict=True):
                 group["lr"] = base * factor
 
     def _ended(self) -> bool:
@@ -439,7 +440,7 @@ class TrainingJob:
     def _record(self, names: list[str], rows: list[list[float]], seconds: float, images: int) -> None:
         """One history row: the mean of `rows` for each of `names`. A loss that a row lacks (a
         single phase computes only its own) is NaN there, so every column keeps one value per step."""
-        means = dict(zip(names, np.mean(np.asarray(rows), axis=0).tolist()))
+        means = dict(zip(names, np.mean(np.asarray(rows), axis=0).tolist(), strict=True))
         with self._lock:
             self._elapsed += seconds
             if seconds > 0:  # a single step by hand says nothing about the speed

@@ -27,8 +27,14 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from gan_playground.checkpoints import (CHECKPOINT_FILES, PICKLE_SUFFIXES, _swap_in, load_checkpoint,
-                                        resolve_checkpoint_dir, safe_child)
+from gan_playground.checkpoints import (
+    CHECKPOINT_FILES,
+    PICKLE_SUFFIXES,
+    _swap_in,
+    load_checkpoint,
+    resolve_checkpoint_dir,
+    safe_child,
+)
 from gan_playground.errors import CheckpointError, UserError
 
 SAFE_PATTERNS = ["*.json", "*.safetensors", "*.md", "*.png", "*.csv"]
@@ -267,7 +273,8 @@ def _files_to_pull(repo_id: str, info: bytes) -> tuple[str | None, list[str]]:
     checkpoint, one of pickles, and files whose listed size is already over their cap."""
     try:
         data = json.loads(info)
-        siblings = [s for s in data.get("siblings") or [] if isinstance(s, dict) and isinstance(s.get("rfilename"), str)]
+        siblings = [s for s in data.get("siblings") or []
+                    if isinstance(s, dict) and isinstance(s.get("rfilename"), str)]
     except (ValueError, AttributeError, TypeError):
         raise UserError(f"The Hugging Face Hub sent an unreadable description of {repo_id}; try again later.") from None
     sizes = {s["rfilename"]: s.get("size") for s in siblings}

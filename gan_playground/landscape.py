@@ -94,7 +94,7 @@ def draw_arrows(picture: np.ndarray, starts: np.ndarray, vectors: np.ndarray, ex
     ends = starts + vectors * scale
     x0, y0 = to_pixels(starts, size, extent)
     x1, y1 = to_pixels(ends, size, extent)
-    for ax, ay, bx, by in zip(x0, y0, x1, y1):
+    for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
         _line(picture, ax, ay, bx, by, color)
         dx, dy = bx - ax, by - ay
         length = float(np.hypot(dx, dy))

@@ -47,8 +47,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import torch
 
-from gan_playground.classifier import (Classifier, accuracy, as_input, file_sha256, save_classifier,  # noqa: F401
-                                       train_classifier)
+from gan_playground.classifier import Classifier, accuracy, as_input, file_sha256, save_classifier, train_classifier  # noqa: F401
 from gan_playground.data import TOY_SETS, Dataset, load_dataset, normalize
 from gan_playground.errors import CheckpointError, UserError
 from gan_playground.nets import eval_mode
@@ -62,9 +61,6 @@ CLASSIFIER_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 # The toy sets' mode std in data units (see data.toy_points: noise std / the set's scale).
 TOY_STD = {"toy-8gaussians": 0.02 / 1.414, "toy-25gaussians": 0.05 / 2.828}
 TOY_MIN_SHARE = 0.2  # a mode is covered if it holds >= 0.2 of its fair share (1/K) of samples
-
-LIVE_NAMES = ("fid", "fid_floor", "cond_acc", "recon_mse", "test_error", "cluster_acc", "prior_mmd",
-              "modes", "in_3std")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -104,7 +100,8 @@ def _load_classifier(folder: str, device: str) -> Classifier:
         arch = dict(config["architecture"])
         expected = config["sha256"]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
-        raise CheckpointError(f"{config_file} is not a valid classifier config ({type(err).__name__}: {err}).") from None
+        raise CheckpointError(f"{config_file} is not a valid classifier config "
+                              f"({type(err).__name__}: {err}).") from None
     actual = file_sha256(weights_file)
     if actual != expected:
         raise CheckpointError(f"The evaluation classifier {weights_file} does not match its config.json: sha256 "
@@ -282,15 +279,10 @@ def fid_floor(dataset_name: str, n: int = 10_000, root: str | None = None, seed:
 # Scores of a model: which apply, and computing them.
 
 def conditions_are_classes(model: GANModel) -> bool:
-    """True when `sample(z, y)` takes the data's classes (acgan, aae-supervised, aae-semisupervised).
-
-    A model may say so itself with a `conditions_are_classes` attribute; otherwise conditioning
-    on as many values as the data has classes, in a model that needs labels, means classes (the
+    """True when `sample(z, y)` takes the data's classes (acgan, aae-supervised, aae-semisupervised):
+    conditioning on as many values as the data has classes, in a model that needs labels (the
     clustering AAE's conditions are clusters: it never sees a label).
     """
-    flag = getattr(model, "conditions_are_classes", None)
-    if flag is not None:
-        return bool(flag)
     return model.num_conditions > 0 and model.needs_labels and model.num_conditions == model.data.num_classes
 
 
@@ -448,7 +440,8 @@ def live_evaluator(dataset_name: str, n_samples: int = 2000, *, model: GANModel 
     """A cheap `evaluate` for the training job's `evaluate=` hook; None when nothing can apply.
 
     Fixed latents (seed 0) at every call, and for autoencoders the first min(n_samples, 1000)
-    test images (500 codes for the MMD), so a curve moves only with the model. With `model`, None also when no score applies to that model. The
+    test images (500 codes for the MMD), so a curve moves only with the model. With `model`, None
+    also when no score applies to that model. The
     reference statistics and the floor are made here, once, not in the training loop.
     """
     if dataset_name in TOY_SETS and dataset_name not in TOY_STD:
@@ -497,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--threads", type=int, default=2, help="CPU threads (results depend on it slightly)")
     check = sub.add_parser("check-classifier", help="test accuracy and FID floor of a shipped classifier")
     check.add_argument("dataset", choices=CLASSIFIER_DATASETS)
-    check.add_argument("--root", default=None, help=f"folder holding classifier-<data set>/ (default {CLASSIFIER_ROOT})")
+    check.add_argument("--root", default=None,
+                       help=f"folder holding classifier-<data set>/ (default {CLASSIFIER_ROOT})")
     args = parser.parse_args(argv)
 
     try:

@@ -7,6 +7,7 @@ Note on PyTorch-GAN's `BatchNorm1d(n, 0.8)`: the 0.8 is eps, not momentum; we us
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 
@@ -22,7 +23,7 @@ def mlp(sizes: list[int], *, batchnorm: bool = False, act: str = "leaky_relu",
     generators (`block(latent_dim, 128, normalize=False)`).
     """
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out))
         if i == len(sizes) - 2:
             break

@@ -85,7 +85,7 @@ def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> li
     current = opt.param_groups
     if (not isinstance(saved, list) or len(saved) != len(current)
             or any(not isinstance(a, dict) or not isinstance(a.get("params"), list)
-                   or len(a["params"]) != len(b["params"]) for a, b in zip(saved, current))):
+                   or len(a["params"]) != len(b["params"]) for a, b in zip(saved, current, strict=True))):
         raise ValueError(f"optimizer {name!r} was saved for other parameters")
 
     def merged(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -99,4 +99,4 @@ def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> li
                 out[k] = tuple(a[k]) if isinstance(v, tuple) and isinstance(a[k], list) else a[k]
         return out
 
-    return [merged(a, b) for a, b in zip(saved, current)]
+    return [merged(a, b) for a, b in zip(saved, current, strict=True)]

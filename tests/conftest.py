@@ -5,9 +5,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch  # noqa: E402
 
 import gan_playground  # noqa: F401  (first: it sets the OpenMP wait policy before torch loads)
-import torch  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "data"

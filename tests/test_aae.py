@@ -14,8 +14,8 @@ from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, DataSpec, load_dataset, random_shift
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import ConfigError
-from gan_playground.models import MODELS
 from gan_playground.metrics import classification_error, cluster_accuracy, majority_mapping
+from gan_playground.models import MODELS
 from gan_playground.models.aae import sample_prior
 from gan_playground.models.categorical_aae import SemiSupervisedAAE, balanced_subset, predict
 from gan_playground.teachers import consensus_clusters
@@ -252,7 +252,7 @@ def test_semisupervised_beats_chance_with_100_labels(mnist_small):
 
 def test_cluster_scores_run(mnist_small):
     model = make("aae-cluster", hidden=64, clusters=16)
-    for x, y in batches(mnist_small, 20, 64):
+    for x, _ in batches(mnist_small, 20, 64):
         model.train_step(x, None)
     accuracy = model.scores(mnist_small)["cluster_accuracy"]
     assert 0.1 <= accuracy <= 1
@@ -264,7 +264,7 @@ def test_cluster_accuracy_has_one_definition(mnist_small):
     from gan_playground import metrics
 
     model = make("aae-cluster", hidden=64, clusters=16, info_weight=1.0)
-    for x, y in batches(mnist_small, 30, 64):
+    for x, _ in batches(mnist_small, 30, 64):
         model.train_step(x, None)
     # Training labels that would name every cluster "0": the score must not read them.
     unlabelled_train = dataclasses.replace(mnist_small, train_labels=torch.zeros_like(mnist_small.train_labels))

@@ -26,7 +26,15 @@ from safetensors.torch import save_file
 
 from gan_playground import __version__
 from gan_playground import checkpoints as ck
-from gan_playground.checkpoints import (load_checkpoint, read_json, read_safetensors, restore_training_state, resume_run, safe_child, save_checkpoint)
+from gan_playground.checkpoints import (
+    load_checkpoint,
+    read_json,
+    read_safetensors,
+    restore_training_state,
+    resume_run,
+    safe_child,
+    save_checkpoint,
+)
 from gan_playground.config import RunConfig, field_specs
 from gan_playground.engine import prepare_run
 from gan_playground.errors import CheckpointError, UserError
@@ -100,7 +108,8 @@ def test_round_trip(name, image_folder, tmp_path):
         assert torch.equal(loaded.model.state_dict()[key], value), key
 
     half = load_checkpoint(save_checkpoint(tmp_path / "half", run, step=2, half=True, training_state=False))
-    assert (tmp_path / "half" / "model.safetensors").stat().st_size < 0.6 * (folder / "model.safetensors").stat().st_size
+    size = (folder / "model.safetensors").stat().st_size
+    assert (tmp_path / "half" / "model.safetensors").stat().st_size < 0.6 * size
     assert next(half.model.parameters()).dtype == torch.float32
     torch.testing.assert_close(samples(half.model), samples(run.model), atol=2e-2, rtol=2e-2)
     with pytest.raises(CheckpointError, match="cannot be resumed"):
@@ -150,7 +159,7 @@ def test_a_folder_without_training_state_keeps_only_what_samples(name, image_fol
         images = samples(model)
         assert torch.equal(loaded.encode(images), model.encode(images))
     if model.ema_decay > 0:  # the raw generator holds the average, not random weights
-        for a, b in zip(loaded.generator.state_dict().values(), loaded.sampling_net.state_dict().values()):
+        for a, b in zip(loaded.generator.state_dict().values(), loaded.sampling_net.state_dict().values(), strict=True):
             assert torch.equal(a, b)
     with pytest.raises(CheckpointError, match="cannot be resumed"):
         resume_run(shared, device="cpu")

@@ -30,7 +30,8 @@ def test_unknown_key_lists_valid_keys():
 
 
 def test_run_config_ranges():
-    for bad in ({"batch_size": 0}, {"batch_size": -5}, {"batch_size": 10**9}, {"steps": 0}, {"device": "tpu"}, {"seed": -1}):
+    for bad in ({"batch_size": 0}, {"batch_size": -5}, {"batch_size": 10**9}, {"steps": 0}, {"device": "tpu"},
+                {"seed": -1}):
         with pytest.raises(ConfigError):
             build_config(RunConfig, bad)
 

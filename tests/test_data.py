@@ -52,7 +52,8 @@ def test_sampler_batches_are_normalized_and_labelled():
     assert torch.equal(again, y)  # the seed fixes the batches
 
 
-@pytest.mark.parametrize("name,n_modes,std", [("toy-8gaussians", 8, 0.02 / 1.414), ("toy-25gaussians", 25, 0.05 / 2.828)])
+@pytest.mark.parametrize("name,n_modes,std", [("toy-8gaussians", 8, 0.02 / 1.414),
+                                              ("toy-25gaussians", 25, 0.05 / 2.828)])
 def test_toy_gaussians_match_the_wgan_gp_definitions(name, n_modes, std):
     ds = load_dataset(name)
     assert ds.kind == "points" and ds.spec.shape == (2,) and ds.modes.shape == (n_modes, 2)

@@ -1,3 +1,4 @@
+import itertools
 import math
 import threading
 import time
@@ -382,7 +383,7 @@ def test_the_timelapse_keeps_the_whole_run_at_a_bounded_size():
     frames = job.frames()
     steps = [s for s, _ in frames]
     assert len(frames) <= MAX_FRAMES and steps[0] == 0 and steps[-1] >= 2900
-    gaps = {b - a for a, b in zip(steps, steps[1:])}
+    gaps = {b - a for a, b in itertools.pairwise(steps)}
     assert len(gaps) == 1 and gaps.pop() <= 3000 / (MAX_FRAMES / 4)  # evenly spread over the run
 
 

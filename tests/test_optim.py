@@ -30,17 +30,17 @@ def test_same_updates_and_state_as_torch_rmsprop(fused, monkeypatch):
     run(RMSprop(ours, lr=0.01, alpha=0.9), ours, 30)
     reference = torch.optim.RMSprop(theirs, lr=0.01, alpha=0.9)
     run(reference, theirs, 30)
-    assert all(torch.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip(ours, theirs))
+    assert all(torch.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip(ours, theirs, strict=True))
     assert not torch.allclose(ours[0], weights()[0])  # and they moved
 
 
 def test_gradients_come_out_unchanged():
     params = weights()
     grads = [torch.randn_like(p) for p in params]
-    for p, g in zip(params, grads):
+    for p, g in zip(params, grads, strict=True):
         p.grad = g.clone()
     RMSprop(params, lr=0.1).step()
-    assert all(torch.equal(p.grad, g) for p, g in zip(params, grads))
+    assert all(torch.equal(p.grad, g) for p, g in zip(params, grads, strict=True))
 
 
 def test_a_torch_rmsprop_state_resumes_here():
@@ -51,13 +51,13 @@ def test_a_torch_rmsprop_state_resumes_here():
     run(reference, theirs, 5)
     opt = RMSprop(ours, lr=0.01)
     with torch.no_grad():
-        for a, b in zip(ours, theirs):
+        for a, b in zip(ours, theirs, strict=True):
             a.copy_(b)
     opt.load_state_dict(copy.deepcopy(reference.state_dict()))  # as from a file: no shared tensors
     assert opt.state_dict()["state"][0].keys() == reference.state_dict()["state"][0].keys()
     run(opt, ours, 5, seed=2)
     run(reference, theirs, 5, seed=2)
-    assert all(torch.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip(ours, theirs))
+    assert all(torch.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip(ours, theirs, strict=True))
     assert opt.state[ours[0]]["step"].item() == reference.state[theirs[0]]["step"].item() == 10
 
 

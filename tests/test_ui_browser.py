@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import free_port
 
 CHROMIUM = os.environ.get("GAN_PLAYGROUND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -42,7 +41,8 @@ def app(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GAN_PLAYGROUND_MAX_JOBS": "1",
-           "GAN_PLAYGROUND_SESSION_GRACE_S": str(GRACE_S), "GAN_PLAYGROUND_UI_SAVES": str(tmp_path_factory.mktemp("saves")),
+           "GAN_PLAYGROUND_SESSION_GRACE_S": str(GRACE_S),
+           "GAN_PLAYGROUND_UI_SAVES": str(tmp_path_factory.mktemp("saves")),
            "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -231,7 +231,8 @@ def test_train_watch_and_interpolate(page):
     img.wait_for(state="attached", timeout=TIMEOUT_MS)
     first_src = img.get_attribute("src")
     page.wait_for_function(
-        """([sel, before]) => { const i = document.querySelector(sel); return i && i.getAttribute('src') !== before; }""",
+        "([sel, before]) => { const i = document.querySelector(sel); "
+        "return i && i.getAttribute('src') !== before; }",
         arg=["#wgan-samples img", first_src], timeout=TIMEOUT_MS)
     shot(page, "wgan-live")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
+from conftest import free_port  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
-from conftest import free_port  # noqa: E402
 from gan_playground.ui import API_NAMES, build_app  # noqa: E402
 
 TOY = dict(variant="wgan-gp", dataset="toy-8gaussians", batch_size=64, seed=0)
@@ -55,7 +55,7 @@ def poll_until(client: Client, tab: str, done, timeout: float = 60.0):
     while True:
         sent = client.predict(api_name=f"/{tab}_poll")
         shown = [new if new != {"__type__": "update"} or not shown else old
-                 for new, old in zip(sent, shown or sent)]
+                 for new, old in zip(sent, shown or sent, strict=True)]
         out = shown
         if isinstance(out[0], str) and done(out):
             return out

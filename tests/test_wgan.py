@@ -114,7 +114,7 @@ def test_train_step_is_n_critic_critic_updates_then_one_generator_update(name):
     fake = by_phases.generator(by_phases.random_latents(16, by_phases.rng))
     expected = {**by_phases.critic_update(last, fake), **by_phases.generator_update(fake=fake)}
     assert tuple(losses) == stepped.loss_names and all(torch.equal(losses[k], expected[k]) for k in losses)
-    for (key, a), b in zip(stepped.state_dict().items(), by_phases.state_dict().values()):
+    for (key, a), b in zip(stepped.state_dict().items(), by_phases.state_dict().values(), strict=True):
         assert torch.equal(a, b), key
 
 
@@ -137,9 +137,9 @@ def test_generator_average_follows_the_weights_and_draws_the_samples():
     before = [p.clone() for p in model.generator_ema.parameters()]
     model.train_step(torch.rand(16, 1, 28, 28) * 2 - 1, None)
     # the first update uses decay min(0.9, (1 + 0) / (10 + 0)) = 0.1
-    for old, avg, new in zip(before, model.generator_ema.parameters(), model.generator.parameters()):
+    for old, avg, new in zip(before, model.generator_ema.parameters(), model.generator.parameters(), strict=True):
         torch.testing.assert_close(avg, 0.1 * old + 0.9 * new)
-    for avg, new in zip(model.generator_ema.buffers(), model.generator.buffers()):
+    for avg, new in zip(model.generator_ema.buffers(), model.generator.buffers(), strict=True):
         assert torch.equal(avg, new)  # batch-norm statistics are copied, not averaged
     assert int(model.ema_updates) == 1
     z = model.random_latents(4)

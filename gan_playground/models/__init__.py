@@ -8,11 +8,11 @@ from gan_playground import nets
 from gan_playground.config import build_config
 from gan_playground.data import DataSpec
 from gan_playground.errors import ConfigError
-from gan_playground.models.base import GANModel
 from gan_playground.models.aae import AAE, SupervisedAAE
-from gan_playground.models.categorical_aae import ClusterAAE, SemiSupervisedAAE
 from gan_playground.models.acgan import ACGAN
-from gan_playground.models.wgan import WGAN, WGANDiv, WGANGP, WGANLP
+from gan_playground.models.base import GANModel
+from gan_playground.models.categorical_aae import ClusterAAE, SemiSupervisedAAE
+from gan_playground.models.wgan import WGAN, WGANGP, WGANLP, WGANDiv
 
 MODELS: dict[str, type[GANModel]] = {cls.name: cls for cls in (
     ACGAN, AAE, SupervisedAAE, SemiSupervisedAAE, ClusterAAE, WGAN, WGANGP, WGANDiv, WGANLP)}

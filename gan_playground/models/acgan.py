@@ -38,7 +38,6 @@ from gan_playground.data import DataSpec
 from gan_playground.errors import ConfigError
 from gan_playground.models.base import GANModel
 
-
 # ----------------------------------------------------------------------------------------------
 # Losses: small pure functions of logits.
 

@@ -42,8 +42,15 @@ from gan_playground.config import param
 from gan_playground.data import Dataset, DataSpec, normalize, random_shift
 from gan_playground.errors import ConfigError
 from gan_playground.metrics import classification_error, cluster_accuracy
-from gan_playground.models.aae import (AAE, _mlp, as_condition, discriminator_loss, encoder_adversarial_loss,
-                                       reconstruction_loss, sample_prior)
+from gan_playground.models.aae import (
+    AAE,
+    _mlp,
+    as_condition,
+    discriminator_loss,
+    encoder_adversarial_loss,
+    reconstruction_loss,
+    sample_prior,
+)
 from gan_playground.models.base import _gen_device, eval_mode
 
 
@@ -105,6 +112,9 @@ class CategoricalAAEConfig:
     ema: float = param(0.999, "decay of the moving average of the encoder's weights that classifies and "
                               "encodes outside training (0: the encoder itself)", low=0.0, high=0.99999,
                        before=0.0)
+    class_to_disc: bool = param(False, "D_z also sees the encoder's class belief y (detached), D(z, y): the style "
+                                       "of each class must match the prior, so z cannot carry the class and the "
+                                       "chosen class draws its digit (off: the paper's D(z))", before=False)
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,7 @@ class CategoricalAAE(AAE):
         self.to_class = nn.Linear(c.hidden, k)  # logits of q(y|x): (B, K)
         self.decoder = nn.Sequential(_mlp(c.latent_dim + k, c.hidden, pixels, "tanh"),
                                      nets.Reshape(*self.data.shape))  # (B, C, H, W)
-        self.disc_z = _mlp(c.latent_dim, c.hidden, 1)  # a logit: z came from N(0, I)
+        self.disc_z = _mlp(c.latent_dim + (k if c.class_to_disc else 0), c.hidden, 1)  # a logit: z came from N(0, I)
         self.disc_y = _mlp(k, c.hidden, 1)  # a logit: y is a one-hot sample of Cat(K)
         # The encoder's parts as one module, kept outside the module tree (their weights are
         # saved once, under their own names): what `track_average` copies and averages.
@@ -235,7 +245,11 @@ class CategoricalAAE(AAE):
         y_fake = logits.softmax(1)
         z_real = self.random_latents(x.shape[0], self.rng)  # (B, latent)
         y_real = sample_categorical(x.shape[0], k, generator=self.rng)  # (B, K)
-        loss_d_z = discriminator_loss(self.disc_z, z_real, z_fake)
+        # class_to_disc: D_z judges (z, y) with each image's own class belief y beside the code and beside
+        # the prior sample it is compared with: q(z | y) must match N(0, I) for every class, not only
+        # pooled. Detached: D_z must not teach the class head.
+        seen = (lambda code: torch.cat([code, y_fake.detach()], dim=1)) if c.class_to_disc else (lambda code: code)
+        loss_d_z = discriminator_loss(self.disc_z, seen(z_real), seen(z_fake))
         loss_d_y = discriminator_loss(self.disc_y, y_real, y_fake)
         opts["d"].zero_grad(set_to_none=True)
         (loss_d_z + loss_d_y).backward()
@@ -244,7 +258,7 @@ class CategoricalAAE(AAE):
         # (2b) Regularization phase, the encoder as generator of both: maximize log D_z(z) + log D_y(y).
         self.disc_z.requires_grad_(False)
         self.disc_y.requires_grad_(False)
-        loss_g_z = encoder_adversarial_loss(self.disc_z(z_fake))
+        loss_g_z = encoder_adversarial_loss(self.disc_z(seen(z_fake)))
         loss_g_y = encoder_adversarial_loss(self.disc_y(y_fake))
         loss_info = information_loss(logits)  # optional, not the paper's: see information_loss
         opts["g"].zero_grad(set_to_none=True)

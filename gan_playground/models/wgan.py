@@ -32,7 +32,6 @@ from gan_playground.errors import ConfigError
 from gan_playground.models.base import GANModel
 from gan_playground.optim import RMSprop
 
-
 # ----------------------------------------------------------------------------------------------
 # Losses and penalties: small pure functions of a critic and two batches.
 

@@ -14,7 +14,8 @@ from gan_playground.ui.sessions import session_of
 from gan_playground.ui.spec import TABS
 
 _COMMON = ("start", "poll", "pause", "resume", "stop", "save", "download", "resume_checkpoint", "explore_info",
-           "load_checkpoint", "push_hub", "pull_hub", "init", "checkpoints", "runs", "stop_run", "timelapse", "choose_variant")
+           "load_checkpoint", "push_hub", "pull_hub", "init", "checkpoints", "runs", "stop_run", "timelapse",
+           "choose_variant")
 API_NAMES: tuple[str, ...] = (
     *(f"{t.key}_{a}" for t in TABS for a in _COMMON),
     *(f"{t}_{a}" for t in ("acgan", "aae", "wgan") for a in ("interpolate", "random_seeds")),

@@ -53,13 +53,15 @@ class CheckpointPanel:
                 self.resume_choice = gr.Dropdown([], label="Checkpoint to resume from", info="your saves and autosaves",
                                                  elem_id=f"{key}-resume-choice")
                 self.lr_factor = fields.Slider(0.01, 1.0, value=1.0, step=0.01, label="Learning-rate factor",
-                                           info="multiplies every learning rate; lower it (e.g. 0.3) after a divergence",
+                                           info="multiplies every learning rate; lower it (e.g. 0.3) after a "
+                                                "divergence",
                                            elem_id=f"{key}-lr-factor")
             self.resume_btn = gr.Button("Resume training from checkpoint", elem_id=f"{key}-resume-ckpt-btn")
             gr.Markdown("**Load a checkpoint to explore**: one of the list, or upload a checkpoint folder's files "
                         "(select them all) or its .zip.")
             with gr.Row():
-                self.load_choice = gr.Dropdown([], label="Checkpoint", info="your saves and uploads, and the shipped ones",
+                self.load_choice = gr.Dropdown([], label="Checkpoint",
+                                               info="your saves and uploads, and the shipped ones",
                                                scale=2, elem_id=f"{key}-load-choice")
                 self.load_files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, scale=2,
                                           label="…or upload config.json + model.safetensors (+ the rest), or a .zip",
@@ -137,7 +139,8 @@ class CheckpointPanel:
                                 f"{', '.join(self.spec.variants.values())} on {', '.join(self.spec.datasets)}.")
             overrides = {}
             if factor != 1.0:
-                lrs = [s.name for s in field_specs(type(loaded.model.config)) if s.name == "lr" or s.name.startswith("lr_")]
+                lrs = [s.name for s in field_specs(type(loaded.model.config))
+                       if s.name == "lr" or s.name.startswith("lr_")]
                 overrides = {n: getattr(loaded.model.config, n) * factor for n in lrs}
             run, step = resume_run(loaded, device=training_device(), overrides=overrides or None)
             return self.tab.make_job(run, step + extra, page, start_step=step)
@@ -202,5 +205,5 @@ class CheckpointPanel:
         try:
             return load_checkpoint(folder)
         except UserError as err:
-            raise UserError(str(err).replace(f"{folder}/", "").replace(f" in {folder}", "").replace(str(folder),
-                                                                                                   "the upload")) from None
+            text = str(err).replace(f"{folder}/", "").replace(f" in {folder}", "")  # no server path shown
+            raise UserError(text.replace(str(folder), "the upload")) from None

@@ -78,8 +78,10 @@ class Interpolation:
         key = self.tab.spec.key
         with gr.Tab("Latent interpolation"):
             with gr.Row():
-                self.seed0 = fields.Number(value=1, precision=None, label="Seed of the first end", elem_id=f"{key}-seed0")
-                self.seed1 = fields.Number(value=2, precision=None, label="Seed of the second end", elem_id=f"{key}-seed1")
+                self.seed0 = fields.Number(value=1, precision=None, label="Seed of the first end",
+                                           elem_id=f"{key}-seed0")
+                self.seed1 = fields.Number(value=2, precision=None, label="Seed of the second end",
+                                           elem_id=f"{key}-seed1")
                 self.dice = gr.Button("Random seeds", scale=0, min_width=140, elem_id=f"{key}-dice")
             with gr.Row():
                 self.mode = gr.Radio([("linear", "linear"), ("spherical (slerp)", "slerp")], value="slerp",
@@ -138,7 +140,8 @@ class ClassConditioning:
         key = self.tab.spec.key
         with gr.Tab("Class conditioning"):
             with gr.Row():
-                self.grid_class = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class", elem_id=f"{key}-grid-class")
+                self.grid_class = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class",
+                                              elem_id=f"{key}-grid-class")
                 self.grid_seed = fields.Number(value=0, precision=None, label="Seed", elem_id=f"{key}-grid-seed")
                 self.n_z = fields.Slider(2, 12, value=8, step=1, label="Columns (z) of the class × z grid",
                                      elem_id=f"{key}-n-z")
@@ -207,7 +210,8 @@ class LatentSpace:
                 with gr.Column(scale=2):
                     self.px = fields.Slider(-3, 3, value=0, step=0.01, label="x", elem_id=f"{key}-px")
                     self.py = fields.Slider(-3, 3, value=0, step=0.01, label="y", elem_id=f"{key}-py")
-                    self.latent_class = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class given to the decoder",
+                    self.latent_class = gr.Dropdown(class_choices(DIGITS, 10), value="0",
+                                                    label="Class given to the decoder",
                                                     info="for the supervised, semi-supervised and clustering AAEs",
                                                     elem_id=f"{key}-latent-class")
                     gr.Markdown("Decoding of (x, y)")
@@ -341,8 +345,8 @@ class LatentSpace:
         self.py.release(self.decode_point, point, self.point_img, api_visibility="private", **EX)
         # .input, not .change: filling the class list in (page load, a new model) is no user's request
         self.latent_class.input(self.decode_quietly, point, self.point_img, api_visibility="private", **EX)
-        self.latent_map.select(self.select_point, self.latent_class, [self.px, self.py, self.point_img, self.latent_map],
-                               api_name=api("select_point"), **EX)
+        self.latent_map.select(self.select_point, self.latent_class,
+                               [self.px, self.py, self.point_img, self.latent_map], api_name=api("select_point"), **EX)
         self.plane_btn.click(self.latent_plane, self.latent_class, self.plane_img, api_name=api("latent_plane"), **EX)
         self.refresh.tick(self.follow_run, None, encoded, api_visibility="private", show_progress="hidden")
 

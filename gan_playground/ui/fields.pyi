@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-from gradio.events import Dependency
 
 class Number(gr.Number):
     is_template = True

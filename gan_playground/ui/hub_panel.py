@@ -25,7 +25,8 @@ class HubPanel:
                 self.push_repo = gr.Textbox(label="Repository id", placeholder="your-name/gan-playground-model",
                                             elem_id=f"{key}-push-repo")
                 self.push_token = gr.Textbox(label="Access token", type="password",
-                                             info=f"a write token ({TOKENS_PAGE}); used for this push only, never stored",
+                                             info=f"a write token ({TOKENS_PAGE}); used for this push only, "
+                                                  f"never stored",
                                              elem_id=f"{key}-push-token")
                 self.push_private = gr.Checkbox(label="Private repository", value=False, elem_id=f"{key}-push-private")
             self.push_btn = gr.Button("Push the last saved checkpoint to the Hub", elem_id=f"{key}-push-btn")
@@ -46,7 +47,8 @@ class HubPanel:
             hub.validate_repo_id(repo_id)
             saves = [p for p in slot.saved if p.is_dir()]
             if not saves:
-                raise UserError("Nothing to push yet: train a model and press Save checkpoint (under Checkpoints) first.")
+                raise UserError("Nothing to push yet: train a model and press Save checkpoint (under Checkpoints) "
+                                "first.")
             if not token:
                 raise UserError(f"Fill in the access token field with a write token from {TOKENS_PAGE}; "
                                 f"it is used for this push only.")

@@ -102,7 +102,8 @@ class SideBySidePanel:
                 self.steps = fields.Number(value=500, precision=None, label="Steps",
                                        info="for each variant", elem_id=f"{key}-compare-steps")
             with gr.Row():
-                self.start_btn = gr.Button("Start the comparison", variant="primary", elem_id=f"{key}-compare-start-btn")
+                self.start_btn = gr.Button("Start the comparison", variant="primary",
+                                           elem_id=f"{key}-compare-start-btn")
                 self.stop_btn = gr.Button("Stop", variant="stop", elem_id=f"{key}-compare-stop-btn")
             self.status = gr.Markdown(elem_id=f"{key}-compare-status")
             self.pictures, self.captions = [], []

@@ -44,8 +44,8 @@ class ModelTab(Tab):
         gr.Markdown("### 3 · Explore")
         self.source = gr.Markdown(elem_id=f"{spec.key}-source")
         self.explorers = [EXPLORERS[name](self) for name in spec.explorers]
-        tabbed = [e for name, e in zip(spec.explorers, self.explorers) if name != "landscape"]
-        for name, e in zip(spec.explorers, self.explorers):
+        tabbed = [e for name, e in zip(spec.explorers, self.explorers, strict=True) if name != "landscape"]
+        for name, e in zip(spec.explorers, self.explorers, strict=True):
             if name == "landscape":
                 e.build()
         if tabbed:

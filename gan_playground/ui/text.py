@@ -137,7 +137,7 @@ def long_frame(steps: list[int], series: dict[str, list[float]], column: str) ->
     """
     frames = []
     for name, values in series.items():
-        pts = [(s, v) for s, v in zip(steps, values) if v is not None and math.isfinite(v)]
+        pts = [(s, v) for s, v in zip(steps, values, strict=True) if v is not None and math.isfinite(v)]
         if not pts:
             continue
         stride = max(1, math.ceil(len(pts) / MAX_POINTS_PER_LINE))

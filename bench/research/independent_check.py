@@ -10,7 +10,7 @@ in a subprocess):
 - FID in the MLP's 300-unit hidden layer, N samples against the MNIST test set, beside its
   floor (the first N training images against the test set).
 
-    python bench/independent_check.py checkpoints/acgan-mnist checkpoints/wgan-gp-mnist
+    python bench/research/independent_check.py checkpoints/acgan-mnist checkpoints/wgan-gp-mnist
 
 MNIST comes from GAN_PLAYGROUND_DATA_MIRROR (MNIST/raw/*.gz) or GAN_PLAYGROUND_DATA (the
 unpacked files torchvision left there).
@@ -35,7 +35,8 @@ def read_idx(name: str) -> np.ndarray:
     roots = [os.environ.get("GAN_PLAYGROUND_DATA_MIRROR"), os.environ.get("GAN_PLAYGROUND_DATA"),
              str(Path.home() / ".cache/gan_playground/data")]
     for root in filter(None, roots):
-        for path, opener in ((Path(root) / "MNIST/raw" / f"{name}.gz", gzip.open), (Path(root) / "MNIST/raw" / name, open)):
+        raw = Path(root) / "MNIST/raw"
+        for path, opener in ((raw / f"{name}.gz", gzip.open), (raw / name, open)):
             if path.is_file():
                 with opener(path, "rb") as fh:
                     data = fh.read()
@@ -91,7 +92,8 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     vals, vecs = np.linalg.eigh(s_a)
     root_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
     cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)  # same spectrum as S_a S_b
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+    trace_sqrt = np.sqrt(np.clip(cross, 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_sqrt)
 
 
 def main() -> int:

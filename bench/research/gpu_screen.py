@@ -7,15 +7,15 @@ exists, so their kernels can overlap), stops any still running at the deadline w
 CLI then saves what it trained), scores every folder with `eval`, and writes OUT/screen.md and
 OUT/screen.json. Each run's folder, log and history stay in WORK.
 
-    python bench/gpu_screen.py OUT --work /tmp/screen --train-seconds 400
+    python bench/research/gpu_screen.py OUT --work /tmp/screen --train-seconds 400
 
 The recipes are the candidates for issue 6's shipped acgan-mnist and aae-cluster-mnist, run in
 two screens on an H200 (2026-11-28; checkpoints/README.md has the scores and what came of them):
 
-    python bench/gpu_screen.py OUT --train-seconds 380 --only acgan-w64-ema acgan-w64-ema-decay \
+    python bench/research/gpu_screen.py OUT --train-seconds 380 --only acgan-w64-ema acgan-w64-ema-decay \
         acgan-w96-ema acgan-w128-ema cluster-h512-s0 cluster-h512-s1 cluster-h1000-s0 \
         cluster-h1000-s1 cluster-h1000-s2 cluster-h1000-info1-s0
-    python bench/gpu_screen.py OUT --train-seconds 250 --bring 4 --only acgan-w128-30k-s0 \
+    python bench/research/gpu_screen.py OUT --train-seconds 250 --bring 4 --only acgan-w128-30k-s0 \
         acgan-w128-30k-s1 acgan-w128-30k-s2 acgan-w160-30k-s0
 
 The machine needs MNIST: carry a copy of the mirror's MNIST/raw in the repository and point
@@ -125,7 +125,8 @@ def main() -> int:
 
     (args.out / "screen.json").write_text(json.dumps({"train_seconds": train_s, "runs": rows}, indent=1))
     lines = [f"# GPU screen ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, training {train_s:.0f} s)", "",
-             "| run | step | " + " | ".join(COLUMNS) + " | last log line |", "|---|---|" + "---|" * len(COLUMNS) + "---|"]
+             "| run | step | " + " | ".join(COLUMNS) + " | last log line |",
+             "|---|---|" + "---|" * len(COLUMNS) + "---|"]
     for row in rows:
         ev = row.get("eval", {})
         cells = [f"{ev[k]:.4g}" if k in ev else "" for k in COLUMNS]
