@@ -4,7 +4,7 @@
     python bench/quality.py --datasets mnist --samples 10000 --out bench/out/quality.json
     python bench/quality.py --markdown bench/QUALITY.md    # also a markdown table of the same rows
 
-A model checkpoint is a folder under checkpoints/ other than classifier-*/ that holds config.json
+A model checkpoint is a folder under checkpoints/ that holds config.json
 and model.safetensors; it is read with gan_playground.checkpoints.load_checkpoint. Prints one
 JSON line per checkpoint (scores beside the FID floor) and, with --out, writes them all.
 Skips, with a note, when there is no checkpoint yet.

@@ -9,3 +9,15 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+__all__ = ["Model", "load", "train"]
+
+
+def __getattr__(name: str):
+    """`gp.load`, `gp.train`, `gp.Model` (gan_playground/api.py), imported when first used: the
+    command line's `--help` does not wait for torch."""
+    if name in __all__:
+        from gan_playground import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'gan_playground' has no attribute {name!r}")

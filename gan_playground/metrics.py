@@ -20,13 +20,13 @@ FID is biased upward for small sample counts, so a score is only comparable with
 made from as many real images: :func:`evaluate` (10,000 samples) and :func:`live_evaluator`
 (2,000) each report the floor for their own count.
 
-The classifiers ship in `checkpoints/classifier-<data set>/` (fp16 safetensors + config.json
+The classifiers ship in `gan_playground/classifiers/classifier-<data set>/` (fp16 safetensors + config.json
 with the architecture, test accuracy and the sha256 of the weights, checked at load). They are
 made by this module's command line (the network and its training: `classifier.py`), reproducibly
 (seeded; the same numbers on the same torch and thread count):
 
-    python -m gan_playground.metrics train-classifier mnist --out checkpoints/classifier-mnist
-    python -m gan_playground.metrics train-classifier fashion-mnist --out checkpoints/classifier-fashion-mnist
+    python -m gan_playground.metrics train-classifier mnist --out gan_playground/classifiers/classifier-mnist
+    python -m gan_playground.metrics train-classifier fashion-mnist --out gan_playground/classifiers/classifier-fashion-mnist
     python -m gan_playground.metrics check-classifier mnist    # accuracy and FID floor of the shipped one
 
 Options of `train-classifier`: --epochs, --batch-size, --lr, --width, --hidden, --seed, --threads.
@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # the models import this module (their own scores), so it can
     from gan_playground.models.base import GANModel
 
 CLASSIFIER_DATASETS = ("mnist", "fashion-mnist")
-CLASSIFIER_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
+CLASSIFIER_ROOT = Path(__file__).resolve().parent / "classifiers"  # package data: an installed copy has them
 
 # The toy sets' mode std in data units (see data.toy_points: noise std / the set's scale).
 TOY_STD = {"toy-8gaussians": 0.02 / 1.414, "toy-25gaussians": 0.05 / 2.828}

@@ -1,6 +1,6 @@
 """A second judge of the shipped MNIST models, sharing nothing with the project's own scores.
 
-The project's `eval` judges samples with its own CNN (checkpoints/classifier-mnist). This script
+The project's `eval` judges samples with its own CNN (gan_playground/classifiers/classifier-mnist). This script
 trains a plain-numpy MLP instead (784-300-10, ReLU, softmax, SGD with a cosine decay, 10
 epochs, seed 1) on MNIST read straight from the idx files, and scores what
 `python -m gan_playground sample DIR --n N --out x.npz` writes (the only project code it runs,
