@@ -26,7 +26,8 @@ made by this module's command line (the network and its training: `classifier.py
 (seeded; the same numbers on the same torch and thread count):
 
     python -m gan_playground.metrics train-classifier mnist --out gan_playground/classifiers/classifier-mnist
-    python -m gan_playground.metrics train-classifier fashion-mnist --out gan_playground/classifiers/classifier-fashion-mnist
+    python -m gan_playground.metrics train-classifier fashion-mnist \
+        --out gan_playground/classifiers/classifier-fashion-mnist
     python -m gan_playground.metrics check-classifier mnist    # accuracy and FID floor of the shipped one
 
 Options of `train-classifier`: --epochs, --batch-size, --lr, --width, --hidden, --seed, --threads.

@@ -1,7 +1,6 @@
 """Data-parallel training (gan_playground.distributed): two CPU processes with gloo stay in sync."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,18 +9,13 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from conftest import free_port
 
 from gan_playground import distributed
 from gan_playground.config import RunConfig
 from gan_playground.engine import TrainingJob, prepare_run
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _worker(rank: int, world: int, port: int, out: str) -> None:

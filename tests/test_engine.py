@@ -150,8 +150,12 @@ def test_history_stays_bounded():
 def test_seeded_cpu_runs_repeat():
     def run_once():
         run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=5, batch_size=16, seed=3))
-        TrainingJob(run).start().join(60)
-        return run.model.sample(torch.ones(4, 100))
+        before = run.model.sample(torch.ones(4, 100))
+        job = TrainingJob(run).start()
+        assert job.join(60) and job.state == "finished" and job.step == 5, job.snapshot().message
+        after = run.model.sample(torch.ones(4, 100))
+        assert not torch.equal(before, after)  # it trained: the same samples would prove nothing
+        return after
     assert torch.equal(run_once(), run_once())
 
 

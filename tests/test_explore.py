@@ -75,9 +75,19 @@ def test_interpolation_frames_and_gif(acgan):
 
 
 def test_aae_interpolation_blends_classes(aae):
+    """Along the path both z and the class weights move: frame i decodes z_i with (1 - t_i) e_0 + t_i e_1."""
     z0, z1 = explore.latents_from_seed(aae, 0), explore.latents_from_seed(aae, 1)
     frames = explore.interpolation_frames(aae, z0, z1, 4, "linear", y0=0, y1=1)
     assert frames.shape == (4, 1, 28, 28) and torch.isfinite(frames).all()
+    t = torch.linspace(0, 1, 4)
+    z = torch.lerp(z0[None], z1[None], t[:, None])
+    if aae.num_conditions:
+        eye = torch.eye(aae.num_conditions)
+        blended = (1 - t[:, None]) * eye[0] + t[:, None] * eye[1]  # (4, K): 2/3 of class 0 in frame 1, ...
+        assert torch.allclose(frames, aae.decode(z, blended), atol=1e-6)
+        assert not torch.allclose(frames[1], aae.decode(z[1:2], eye[:1])[0], atol=1e-4)  # not a one-hot switch
+    else:
+        assert torch.allclose(frames, aae.decode(z), atol=1e-6)
 
 
 def test_class_grids(acgan):
