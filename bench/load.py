@@ -1,13 +1,16 @@
-"""A bounded load test of the app on loopback: many sessions polling while a job trains.
+"""A bounded load test of the app on loopback: sessions in turn, then many polling while a job trains.
 
-    python bench/load.py --sessions 8 --hz 2 --minutes 5 [--json bench/load.json]
+    python bench/load.py --sessions 8 --hz 2 --minutes 3 --in-turn 3 [--json bench/load.json]
 
-Starts `python app.py` on a free port of 127.0.0.1 (nothing else is ever contacted), has the
-first session start a WGAN-GP job on MNIST, and lets `--sessions` gradio_client sessions poll
-the WGAN tab at `--hz` each for `--minutes`. Every request loop is bounded in count and time.
-It reports errors, poll latency (median, p95, max), the server's resident memory at the start
-and end of the polling, and the size of Gradio's temp folder, and checks isolation: another
-session's stop must not touch the first session's job.
+Starts `python app.py` on a free port of 127.0.0.1 (nothing else is ever contacted). First
+`--in-turn` sessions, one after the other, each train the largest Lab model the page allows
+(1,024 hidden units, batch 1,024) for 10 s, stop it and close; the server's resident memory is
+read after each is gone (the job cap must bound memory: a let-go model is freed). Then the first
+of `--sessions` sessions starts a WGAN-GP job on MNIST and all of them poll the WGAN tab at `--hz`
+each for `--minutes`. Every request loop is bounded in count and time. It reports errors, poll
+latency (median, p95, max), the resident memory at the start and end of the polling, the size of
+Gradio's temp folder, and checks isolation: another session's stop must not touch the first
+session's job.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--hz", type=float, default=2.0)
     ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--in-turn", type=int, default=3, help="sessions that each train the largest Lab model in turn")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if not (1 <= args.sessions <= 64 and 0 < args.hz <= 10 and 0 < args.minutes <= 30):
@@ -51,8 +55,22 @@ def main() -> int:
     from gradio_client import Client
 
     temp_dir = Path(tempfile.mkdtemp(prefix="gradio-load-"))
-    server, url = start_app({**os.environ, "GRADIO_TEMP_DIR": str(temp_dir)})
+    grace_s = 2.0
+    server, url = start_app({**os.environ, "GRADIO_TEMP_DIR": str(temp_dir),
+                             "GAN_PLAYGROUND_SESSION_GRACE_S": str(grace_s)})
     try:
+        rss_idle = rss_mb(server.pid)
+        rss_in_turn = []
+        for _ in range(args.in_turn):  # each: the largest Lab run the page allows, stopped, the page closed
+            visitor = Client(url, verbose=False)
+            visitor.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=1_000_000, batch_size=1024,
+                            toy_width=1024, api_name="/lab_start")
+            time.sleep(10)
+            visitor.predict(api_name="/lab_stop")
+            visitor.close()
+            time.sleep(grace_s + 5)  # the page closes after its grace; the let-go model is freed
+            rss_in_turn.append(rss_mb(server.pid))
+
         owner = Client(url, verbose=False)
         owner.predict(variant="wgan-gp", dataset="mnist", steps=1_000_000, api_name="/wgan_start")
         time.sleep(5)  # let the job run and the first snapshot exist
@@ -63,6 +81,7 @@ def main() -> int:
         stranger.predict(api_name="/wgan_stop")
         owner_status, stranger_status = status_of(owner), status_of(stranger)
         isolation_ok = owner_status.startswith("**Training**") and stranger_status == ""
+        print(f"in turn: {[round(r) for r in rss_in_turn]} MB; polling from {rss_start:.0f} MB", flush=True)
 
         latencies: list[float] = []
         errors: list[str] = []
@@ -100,6 +119,8 @@ def main() -> int:
             "latency_median_ms": round(1000 * statistics.median(lat), 1) if lat else None,
             "latency_p95_ms": round(1000 * lat[int(0.95 * (len(lat) - 1))], 1) if lat else None,
             "latency_max_ms": round(1000 * lat[-1], 1) if lat else None,
+            "rss_idle_mb": round(rss_idle, 1), "rss_after_each_in_turn_mb": [round(r, 1) for r in rss_in_turn],
+            "rss_in_turn_growth_mb": round(max(rss_in_turn) - rss_in_turn[0], 1) if rss_in_turn else None,
             "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
             "rss_growth_mb": round(rss_end - rss_start, 1), "gradio_temp_mb": round(folder_mb(temp_dir), 2),
             "isolation_ok": isolation_ok, "job_status_at_end": str(final)[:200],
@@ -110,7 +131,8 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
-    ok = not errors and isolation_ok and result["rss_growth_mb"] <= 100
+    ok = (not errors and isolation_ok and result["rss_growth_mb"] <= 100
+          and (result["rss_in_turn_growth_mb"] or 0) <= 300)
     return 0 if ok else 1
 
 

@@ -33,7 +33,7 @@ def latent():
 def test_a_click_on_the_map_decodes_exactly_that_point(latent):
     explorer, slot = latent
     picture, legend, info, xs, ys, _ = explorer.encode(request=Request())
-    assert picture.shape == (440, 440, 3) and "prior p(z)" in legend and "2-D codes" in info
+    assert picture.shape == (440, 440, 3) and "prior p(z)" in legend and "8-D codes" in info
     x0, x1, y0, y1 = slot.scatter_cache[1]
     assert x1 - x0 == pytest.approx(y1 - y0)  # a square view: one scale on both axes
     click = gr.SelectData(None, {"index": [330, 110], "value": None})
