@@ -27,8 +27,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
-
 from apps import cpu_model  # noqa: E402  (bench/apps.py)
+
 from gan_playground.config import RunConfig  # noqa: E402
 from gan_playground.device import autocast  # noqa: E402
 from gan_playground.engine import prepare_run  # noqa: E402

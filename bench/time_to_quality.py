@@ -2,6 +2,11 @@
 
     python bench/time_to_quality.py acgan      # until cond_acc >= 0.95 (the CPU default arch)
     python bench/time_to_quality.py wgan-gp    # until FID <= 5 x the FID floor (defaults, arch=mlp)
+    python bench/time_to_quality.py all --recognisable --max-seconds 120   # every model, the app's defaults
+
+`--recognisable`: the playground's promise, samples recognisable by the project's own scores
+(conditional accuracy >= 80% for the conditional models, FID <= 50 for the others), with the
+batch size the app's tab starts with; prints a markdown table of all the models run.
 
 The project's defaults, MNIST, batch 64, on whatever this machine is. The evaluator
 (`metrics.live_evaluator("mnist")`: 2,000 samples, fixed latents) is built before Start, so its
@@ -37,22 +42,22 @@ TARGETS = {  # model: (description, test on the latest scores)
     "acgan": ("cond_acc >= 0.95", lambda s: s.get("cond_acc", 0.0) >= 0.95),
     "wgan-gp": ("fid <= 5 x fid_floor", lambda s: "fid" in s and s["fid"] <= 5 * s["fid_floor"]),
 }
+CONDITIONAL = ("acgan", "aae-supervised", "aae-semisupervised")
+RECOGNISABLE = {name: ("cond_acc >= 0.80", lambda s: s.get("cond_acc", 0.0) >= 0.80) if name in CONDITIONAL
+                else ("fid <= 50", lambda s: "fid" in s and s["fid"] <= 50)
+                for name in ("acgan", "aae", "aae-supervised", "aae-semisupervised", "aae-cluster",
+                             "wgan", "wgan-gp", "wgan-div", "wgan-lp")}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("model", choices=sorted(TARGETS))
-    p.add_argument("--max-seconds", type=float, default=600.0)
-    p.add_argument("--eval-every", type=int, default=100, help="steps between live scores")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting (default: the defaults)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
-    p.add_argument("--log", default=str(Path(__file__).resolve().parent / "time_to_quality.jsonl"),
-                   help="the JSON-lines file that the result is appended to")
-    args = p.parse_args()
+def app_batch_size(model: str) -> int:
+    """The batch size the app's tab for `model` starts with."""
+    from gan_playground.ui.spec import AAE, ACGAN, WGAN
 
-    what, reached = TARGETS[args.model]
-    run = prepare_run(RunConfig(model=args.model, dataset="mnist", batch_size=64, steps=10_000_000, seed=args.seed,
+    return next(tab.batch_size for tab in (ACGAN, AAE, WGAN) if model in tab.variants.values())
+
+
+def measure(model: str, args, what: str, reached, batch_size: int) -> dict:
+    run = prepare_run(RunConfig(model=model, dataset="mnist", batch_size=batch_size, steps=10_000_000, seed=args.seed,
                                 device=args.device), parse_set_options(args.set))
     evaluate = live_evaluator("mnist")
     job = TrainingJob(run, evaluate=evaluate, eval_every=args.eval_every)
@@ -75,16 +80,47 @@ def main() -> None:
             break
     job.stop()
     job.join(60)
-    result = {"model": args.model, "target": what, "reached": hit is not None,
-              "seconds": hit["t"] if hit else None, "at": hit, "max_seconds": args.max_seconds,
-              "eval_every": args.eval_every, "settings": args.set or "defaults", "device": describe_device(run.device),
-              "threads": torch.get_num_threads(), "load_average_start": load_start,
-              "load_average_end": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
-              "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-              "command": " ".join(["python", *sys.argv]), "history": history}
-    with open(args.log, "a") as fh:
-        fh.write(json.dumps(result) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "history"}))
+    return {"model": model, "target": what, "reached": hit is not None,
+            "seconds": hit["t"] if hit else None, "at": hit, "max_seconds": args.max_seconds,
+            "batch_size": batch_size, "eval_every": args.eval_every, "settings": args.set or "defaults",
+            "device": describe_device(run.device), "threads": torch.get_num_threads(),
+            "load_average_start": load_start, "load_average_end": [round(x, 2) for x in os.getloadavg()],
+            "torch": torch.__version__, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": " ".join(["python", *sys.argv]), "history": history}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model", help=f"one of {', '.join(RECOGNISABLE)}, or all")
+    p.add_argument("--recognisable", action="store_true",
+                   help="the playground's target (cond_acc >= 0.8, else FID <= 50) with the app's batch size")
+    p.add_argument("--max-seconds", type=float, default=600.0)
+    p.add_argument("--eval-every", type=int, default=100, help="steps between live scores")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting (default: the defaults)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.add_argument("--log", default=str(Path(__file__).resolve().parent / "time_to_quality.jsonl"),
+                   help="the JSON-lines file that the result is appended to")
+    args = p.parse_args()
+    targets = RECOGNISABLE if args.recognisable else TARGETS
+    models = list(targets) if args.model == "all" else [args.model]
+    if any(m not in targets for m in models):
+        raise SystemExit(f"model must be one of {', '.join(targets)} (or all)")
+    results = []
+    for model in models:
+        what, reached = targets[model]
+        result = measure(model, args, what, reached, app_batch_size(model) if args.recognisable else 64)
+        with open(args.log, "a") as fh:
+            fh.write(json.dumps(result) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)
+        results.append(result)
+    if len(results) > 1:
+        print("\n| model | target | batch | seconds from Start | step | score then |\n|---|---|---|---|---|---|")
+        for r in results:
+            at = r["at"] or {}
+            score = next((f"{k} {at[k]}" for k in ("cond_acc", "fid") if k in at), "")
+            seconds = f"{r['seconds']:.0f}" if r["reached"] else f"not within {r['max_seconds']:.0f}"
+            print(f"| {r['model']} | {r['target']} | {r['batch_size']} | {seconds} | {at.get('step', '')} | {score} |")
 
 
 if __name__ == "__main__":
