@@ -37,6 +37,20 @@ def test_a_closed_page_is_forgotten_after_the_grace():
     assert sessions.attach("hash-again", page) != page  # its id is not accepted any more
 
 
+def test_a_request_after_its_connection_closed_revives_nothing():
+    """A poll in flight when the tab closed reaches the handlers after the unload: it must neither
+    keep the closing page open (its job would never stop) nor leave a new page behind."""
+    sessions = Sessions(max_jobs=1, grace_s=0.1)
+    page = sessions.attach("hash", None)
+    sessions.slot(page, "lab").saved.append("marker")
+    sessions.close_later("hash")
+    sessions.slot(page, "lab")  # the late poll, with the id it looked up before the unload ...
+    late = sessions.page_of("hash")  # ... and one that looks it up only now
+    assert late != page and not sessions.is_open(late)
+    time.sleep(0.3)
+    assert not sessions.is_open(page)
+
+
 def _toy_job(steps: int = 10**6):
     from gan_playground.config import RunConfig
     from gan_playground.engine import TrainingJob, prepare_run

@@ -55,10 +55,11 @@ class StepByStep:
                 job.pause()
             job.single_step(str(which))
         except UserError as err:
-            outputs = tab.live.poll(request)
+            outputs = tab.live.poll(request, answer=True)
             outputs[0] = f"⚠ {err}"
+            slot.status_shown = None  # the next tick puts the run's status back
             return outputs
-        return tab.live.poll(request)
+        return tab.live.poll(request, answer=True)
 
     def set_speed(self, speed, request: gr.Request = None):
         slot = self.tab.slot(request)

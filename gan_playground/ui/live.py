@@ -266,8 +266,9 @@ class LivePanel:
         slot.drawn, slot.drawn_picture = view, view.picture
         return self.updates(view)
 
-    def poll(self, request: gr.Request = None):
-        """One timer tick: [status, *live, timer, *buttons]; only what changed is sent."""
+    def poll(self, request: gr.Request = None, *, answer: bool = False):
+        """One timer tick: [status, *live, timer, *buttons]; only what changed is sent (`answer`: the
+        status and buttons always, as the reply to a button that acted on the job)."""
         from gan_playground.ui.train import button_updates
 
         slot = self.tab.slot(request)
@@ -277,14 +278,21 @@ class LivePanel:
         view = job_view(job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()])
         state = job.state
         timer = gr.Timer(active=state in ("ready", "running"))
-        if view is slot.drawn:  # nothing new since this page's last poll
-            return [gr.skip(), *self.skips(), timer, *([gr.skip()] * 4)]
+        # The status line and buttons follow the job's state; `show` (after a start) may already have
+        # drawn the panels of a run that finished at once, but never the status: it is sent here.
+        if answer or view.status != slot.status_shown:
+            status, buttons = view.status, button_updates(state)
+        else:
+            status, buttons = gr.skip(), [gr.skip()] * 4
+        slot.status_shown = view.status
+        if view is slot.drawn:  # no new panels since this page's last poll
+            return [status, *self.skips(), timer, *buttons]
         same_picture = view.picture is slot.drawn_picture
         slot.drawn, slot.drawn_picture = view, view.picture
         out = self.updates(view)
         if same_picture:  # the Lab's landscape is redrawn every few seconds, not at every new step
             out[self.outputs.index(self.heatmap if self.spec.points else self.samples)] = gr.skip()
-        return [view.status, *out, timer, *button_updates(state)]
+        return [status, *out, timer, *buttons]
 
 
 def timelapse_gif(frames: list[tuple[int, np.ndarray]], path, *, points_real: np.ndarray | None = None) -> None:

@@ -104,8 +104,9 @@ class ModelTab(Tab):
         t.variant.change(self.choose_variant, t.variant, explore_out, api_name=self.api("choose_variant"),
                          show_progress="hidden").then(live.show, None, live.outputs, api_visibility="private",
                                                       show_progress="hidden")
-        live.timer.tick(live.poll, None, [t.status, *live.outputs, live.timer, *t.buttons], api_name=self.api("poll"), queue=False,
-                        concurrency_limit=None, show_progress="hidden")
+        # outside the queue (one POST a tick): many pages polling beside a training job stay fast
+        live.timer.tick(live.poll, None, [t.status, *live.outputs, live.timer, *t.buttons], api_name=self.api("poll"),
+                        queue=False, show_progress="hidden")
         live.timelapse_btn.click(self.timelapse, None, live.timelapse, api_name=self.api("timelapse"),
                                  show_progress="minimal")
 

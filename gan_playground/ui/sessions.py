@@ -28,6 +28,7 @@ import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 
 PAGE_ID = re.compile(r"[0-9a-f]{32}")  # what `new_page_id` makes: 128 random bits, in hex
+CLOSED_KEPT = 10_000  # closed connections remembered (so that a late request revives nothing)
 
 
 def default_max_jobs() -> int:
@@ -78,6 +80,7 @@ class Slot:
     uploads: dict[str, Any] = field(default_factory=dict)  # name -> checkpoints.Loaded, uploaded here
     drawn: Any = None  # the live view last sent to this page (live.View), and its picture
     drawn_picture: Any = None
+    status_shown: str | None = None  # the run's status line last sent by a poll (None: not yet)
     scatter_cache: Any = None  # the last latent map and its extent (its projection is reused to decode)
 
 
@@ -98,14 +101,21 @@ class Sessions:
         self._page_of: dict[str, str] = {}  # session hash -> page id
         self._reserved: set[tuple[str, str]] = set()  # (page, tab): starts in progress (data loading)
         self._finishing: set[TrainingJob] = set()  # let go, but still in their last step: they count
+        self._closed: OrderedDict[str, None] = OrderedDict()  # session hashes whose connection closed
 
     # -- pages ----------------------------------------------------------------------------------
     def page_of(self, session_hash: str | None) -> str:
-        """The id of the page this connection belongs to; a new page for a connection not seen yet."""
+        """The id of the page this connection belongs to; a new page for a connection not seen yet.
+
+        A request that arrives after its connection closed (a poll in flight when the tab went
+        away) gets an id of no page: its handler sees an empty slot, and the closing page is left
+        to close."""
         key = session_hash or ""
         with self._lock:
             page = self._pages.get(self._page_of.get(key, ""))
             if page is None:
+                if key in self._closed:
+                    return new_page_id()
                 page = self._new_page()
                 self._bind(key, page)
             self._keep_open(page)
@@ -152,8 +162,7 @@ class Sessions:
             page = self._pages.get(page_id)
             if page is None:  # closed meanwhile: a slot that belongs to nobody, dropped after use
                 return Slot()
-            self._keep_open(page)
-            return page.slots.setdefault(tab, Slot())
+            return page.slots.setdefault(tab, Slot())  # (only a connection keeps a page open)
 
     def runs(self, page_id: str) -> list[tuple[str, TrainingJob]]:
         """(tab, job) for every job of this page, running or not, in tab order of creation."""
@@ -199,7 +208,7 @@ class Sessions:
             slot = page.slots.setdefault(tab, Slot()) if page is not None else Slot()
             old = slot.job
             slot.job, slot.source, slot.scatter_cache = job, "job", None
-            slot.drawn = slot.drawn_picture = None
+            slot.drawn = slot.drawn_picture = slot.status_shown = None
             if isinstance(job, TrainingJob):  # (a side-by-side run of the Lab holds several)
                 slot.variant = job.model.name
         if old is not None:
@@ -229,6 +238,9 @@ class Sessions:
         """A connection closed: when its page has no other, close the page after the grace period."""
         key = session_hash or ""
         with self._lock:
+            self._closed[key] = None
+            while len(self._closed) > CLOSED_KEPT:
+                self._closed.popitem(last=False)
             page = self._pages.get(self._page_of.pop(key, ""))
             if page is None:
                 return
