@@ -397,3 +397,19 @@ def test_a_label_seen_by_the_code_discriminator_makes_the_label_choose_the_digit
         assert job.join(600) and job.state == "finished"
         accuracy[told] = evaluate(run.model, "mnist", n_samples=2000)["cond_acc"]
     assert accuracy[True] > accuracy[False] + 0.1, accuracy  # measured: 0.55 against 0.33
+
+
+def test_class_to_disc_shows_d_z_the_class_belief_and_old_checkpoints_keep_d_of_z():
+    """`class_to_disc`: D_z judges (z, y), so its input grows by the K classes, and a training step
+    runs with it. A checkpoint saved before the setting existed reads it as off, the paper's D(z)."""
+    from gan_playground.config import settings_before
+
+    paper, told = make("aae-semisupervised"), make("aae-semisupervised", class_to_disc="true")
+    assert paper.disc_z[0].in_features == paper.latent_dim
+    assert told.disc_z[0].in_features == told.latent_dim + 10
+    data = fake_dataset(1000)
+    told.attach_data(data, seed=0)
+    told.train()
+    losses = told.train_step(data.train[:64].float() / 127.5 - 1, None)
+    assert all(torch.isfinite(torch.as_tensor(v)) for v in losses.values())
+    assert settings_before(type(told.config), {"latent_dim": 10})["class_to_disc"] is False
