@@ -23,13 +23,11 @@ class DivergenceGuard:
     def __init__(self, *, factor: float = 1000.0, data_extent: float | None = None):
         self.factor = factor
         self.data_extent = data_extent
-        self.start: dict[str, float] | None = None  # |loss| at the first step, per loss
+        self.start: dict[str, float] = {}  # |loss| at the first step it was seen, per loss
 
     def check_losses(self, names: list[str], rows: list[list[float]]) -> tuple[int, str] | None:
         """(index of the first bad row, why) or None when every row is healthy."""
         for i, row in enumerate(rows):
-            if self.start is None:
-                self.start = {}
             for name, value in zip(names, row, strict=True):
                 self.start.setdefault(name, abs(value))  # a loss first seen here (a single phase's) starts here
                 if not math.isfinite(value):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torchvision.utils as vutils
 
 from gan_playground.data import to_uint8
+from gan_playground.landscape import draw_points
 from gan_playground.models import GANModel
 
 if TYPE_CHECKING:
@@ -38,8 +39,8 @@ def points_picture(real: np.ndarray, fake: np.ndarray, *, size: int = 384, exten
     A plain raster, so that `samples.png` of a 2-D model needs no plotting library.
     """
     picture = np.full((size, size, 3), 255, dtype=np.uint8)
-    _draw_points(picture, real, (170, 170, 170), extent)
-    _draw_points(picture, fake, (230, 120, 20), extent)
+    draw_points(picture, real, (170, 170, 170), extent)
+    draw_points(picture, fake, (230, 120, 20), extent)
     return picture
 
 
@@ -302,66 +303,6 @@ def latent_plane_grid(model: GANModel, projection: Projection, *, n: int = 12,
     z = torch.as_tensor(projection.from_2d(pts)[:, :model.latent_dim], dtype=torch.float32, device=model.device)
     images = model.decode(z, _decoder_class(model, y, len(pts)))
     return image_grid(images, n, padding=0)
-
-
-# ----------------------------------------------------------------------------------------------
-# The 2-D lab: a critic's landscape
-
-@torch.no_grad()
-def critic_values(critic: Callable[[torch.Tensor], torch.Tensor], *, resolution: int = 64,
-                  extent: float = 2.5, device: torch.device | str = "cpu") -> np.ndarray:
-    """The critic on a resolution x resolution grid over [-extent, extent]^2, (R, R) float.
-
-    Row 0 is the top (largest y), as in a picture.
-    """
-    coords = torch.linspace(-extent, extent, resolution, device=device)
-    yy, xx = torch.meshgrid(coords.flip(0), coords, indexing="ij")
-    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)
-    return critic(grid).reshape(resolution, resolution).float().cpu().numpy()
-
-
-def _colormap(t: np.ndarray) -> np.ndarray:
-    """t in [0, 1] -> RGB uint8 on a blue-white-red scale (low critic values blue, high red)."""
-    stops = np.array([[49, 54, 149], [116, 173, 209], [247, 247, 247], [244, 109, 67], [165, 0, 38]], dtype=np.float64)
-    pos = np.clip(t, 0, 1) * (len(stops) - 1)
-    i = np.minimum(pos.astype(int), len(stops) - 2)
-    f = (pos - i)[..., None]
-    return ((1 - f) * stops[i] + f * stops[i + 1]).round().astype(np.uint8)
-
-
-def critic_heatmap(values: np.ndarray, real: np.ndarray | None = None, fake: np.ndarray | None = None, *,
-                   size: int = 384, extent: float = 2.5) -> np.ndarray:
-    """The critic's values (R, R) as a colour picture, with real (black) and generated (orange) points.
-
-    High values (where the critic says "real") are red, low values blue. uint8 (size, size, 3).
-    """
-    from PIL import Image
-
-    v = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(v)
-    lo, hi = (np.percentile(v[finite], 1), np.percentile(v[finite], 99)) if finite.any() else (0.0, 1.0)
-    t = (v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5)
-    colours = _colormap(np.where(finite, t, 0.5))
-    picture = np.asarray(Image.fromarray(colours).resize((size, size), Image.BILINEAR)).copy()
-    _draw_points(picture, real, (20, 20, 20), extent)
-    _draw_points(picture, fake, (255, 140, 0), extent)
-    return picture
-
-
-def _draw_points(picture: np.ndarray, points: np.ndarray | None, color: tuple[int, int, int],
-                 extent: float, radius: int = 1) -> None:
-    if points is None or len(points) == 0:
-        return
-    size = picture.shape[0]
-    pts = np.asarray(points, dtype=np.float64)
-    pts = pts[np.isfinite(pts).all(axis=1)]
-    px = ((pts[:, 0] + extent) / (2 * extent) * (size - 1)).round().astype(int)
-    py = ((extent - pts[:, 1]) / (2 * extent) * (size - 1)).round().astype(int)
-    for dx in range(-radius, radius + 1):
-        for dy in range(-radius, radius + 1):
-            x, y = px + dx, py + dy
-            ok = (x >= 0) & (x < size) & (y >= 0) & (y < size)
-            picture[y[ok], x[ok]] = color
 
 
 def latent_map_picture(scatter: LatentScatter, colours: list[tuple[int, int, int]],

@@ -10,10 +10,8 @@ is skipped here.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from gan_playground import capture
@@ -39,18 +37,6 @@ TINY = {
 # output shape depends on the values. A CUDA graph cannot capture any of them.
 HOST_READS = {"_local_scalar_dense", "nonzero", "masked_select", "_unique2", "unique_dim",
               "unique_consecutive", "equal", "is_nonzero"}
-
-
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    """Two classes of four 32x32 grey images (for the 32x32 reference ACGAN)."""
-    root = tmp_path_factory.mktemp("images")
-    rng = np.random.default_rng(0)
-    for cls in ("a", "b"):
-        (root / cls).mkdir()
-        for i in range(4):
-            Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(root / cls / f"{i}.png")
-    return root
 
 
 def tiny_run(case: str, image_folder, *, capturable: bool, **settings):

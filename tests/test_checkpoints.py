@@ -17,11 +17,9 @@ import struct
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
-from PIL import Image
 from safetensors.torch import save_file
 
 from gan_playground import __version__
@@ -49,18 +47,6 @@ SMALL = {
     "aae-supervised": ("folder", {"hidden": "32", "latent_dim": "4"}),
     "aae-cluster": ("folder", {"hidden": "32", "clusters": "4", "latent_dim": "4"}),
 }
-
-
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory) -> Path:
-    """Two classes of four 32x32 grey images."""
-    root = tmp_path_factory.mktemp("images")
-    rng = np.random.default_rng(0)
-    for cls in ("a", "b"):
-        (root / cls).mkdir()
-        for i in range(4):
-            Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(root / cls / f"{i}.png")
-    return root
 
 
 def make_run(name: str, image_folder: Path, steps: int = 2):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_playground import explore
+from gan_playground import explore, landscape
 from gan_playground.data import DataSpec
 from gan_playground.models import create_model
 
@@ -146,11 +146,11 @@ def test_2d_codes_are_shown_as_they_are():
 
 
 def test_critic_heatmap():
-    values = explore.critic_values(lambda p: p[:, 0] + 2 * p[:, 1], resolution=16, extent=2.0)
+    values = landscape.critic_values(lambda p: p[:, 0] + 2 * p[:, 1], resolution=16, extent=2.0)
     assert values.shape == (16, 16)
     assert values[0, -1] == pytest.approx(6.0) and values[-1, 0] == pytest.approx(-6.0)  # row 0 is the top
-    picture = explore.critic_heatmap(values, real=np.zeros((5, 2)), fake=np.ones((5, 2)), size=64, extent=2.0)
+    picture = landscape.landscape_picture(values, real=np.zeros((5, 2)), fake=np.ones((5, 2)), size=64, extent=2.0)
     assert picture.shape == (64, 64, 3) and picture.dtype == np.uint8
-    assert (picture[31:34, 31:34] == (20, 20, 20)).all(axis=-1).any()  # a real point at the centre
-    flat = explore.critic_heatmap(np.zeros((4, 4)), size=8)
+    assert (picture[31:34, 31:34] == landscape.REAL).all(axis=-1).any()  # a real point at the centre
+    flat = landscape.landscape_picture(np.zeros((4, 4)), size=8)
     assert flat.shape == (8, 8, 3)

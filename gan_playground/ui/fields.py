@@ -14,9 +14,7 @@ from typing import Any
 import gradio as gr
 
 
-class Number(gr.Number):
-    is_template = True
-
+class _PassesBadValuesOn:
     def preprocess(self, payload: Any) -> Any:
         try:
             return super().preprocess(payload)
@@ -24,11 +22,9 @@ class Number(gr.Number):
             return payload
 
 
-class Slider(gr.Slider):
+class Number(_PassesBadValuesOn, gr.Number):
     is_template = True
 
-    def preprocess(self, payload: Any) -> Any:
-        try:
-            return super().preprocess(payload)
-        except Exception:
-            return payload
+
+class Slider(_PassesBadValuesOn, gr.Slider):
+    is_template = True
