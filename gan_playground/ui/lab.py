@@ -55,11 +55,13 @@ class StepByStep:
                 job.pause()
             job.single_step(str(which))
         except UserError as err:
-            outputs = tab.live.poll(request, answer=True)
+            slot.status_shown = None
+            outputs = tab.live.poll(request)
             outputs[0] = f"⚠ {err}"
             slot.status_shown = None  # the next tick puts the run's status back
             return outputs
-        return tab.live.poll(request, answer=True)
+        slot.status_shown = None  # a press always hears where the run stands
+        return tab.live.poll(request)
 
     def set_speed(self, speed, request: gr.Request = None):
         slot = self.tab.slot(request)

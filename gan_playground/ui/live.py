@@ -266,9 +266,8 @@ class LivePanel:
         slot.drawn, slot.drawn_picture = view, view.picture
         return self.updates(view)
 
-    def poll(self, request: gr.Request = None, *, answer: bool = False):
-        """One timer tick: [status, *live, timer, *buttons]; only what changed is sent (`answer`: the
-        status and buttons always, as the reply to a button that acted on the job)."""
+    def poll(self, request: gr.Request = None):
+        """One timer tick: [status, *live, timer, *buttons]; only what changed is sent."""
         from gan_playground.ui.train import button_updates
 
         slot = self.tab.slot(request)
@@ -280,7 +279,7 @@ class LivePanel:
         timer = gr.Timer(active=state in ("ready", "running"))
         # The status line and buttons follow the job's state; `show` (after a start) may already have
         # drawn the panels of a run that finished at once, but never the status: it is sent here.
-        if answer or view.status != slot.status_shown:
+        if view.status != slot.status_shown:
             status, buttons = view.status, button_updates(state)
         else:
             status, buttons = gr.skip(), [gr.skip()] * 4
