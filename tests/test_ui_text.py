@@ -93,3 +93,11 @@ def test_arrows_point_uphill_on_the_critic():
     landscape.draw_arrows(picture, np.zeros((1, 2)), np.array([[1.0, 0.0]]), 1.0)
     dark = np.argwhere(picture.sum(axis=2) < 300)
     assert dark[:, 1].min() >= 50 and dark[:, 1].max() > 55  # drawn from the point towards +x
+
+
+def test_the_lenient_fields_draw_as_gradios_own_and_pass_bad_values_on():
+    """The browser draws a template component by its first base class's name: it must stay Gradio's."""
+    from gan_playground.ui.fields import Number, Slider
+
+    assert Number(1).get_block_name() == "number" and Slider(0, 10).get_block_name() == "slider"
+    assert Number(1).preprocess("ten") == "ten" and Slider(0, 10).preprocess(None) is None

@@ -14,7 +14,11 @@ from typing import Any
 import gradio as gr
 
 
-class _PassesBadValuesOn:
+# Two copies of one `preprocess`, not a mixin: Gradio finds a template's frontend by its first
+# base class (`Block.get_block_name`), so that base must be Gradio's own component.
+class Number(gr.Number):
+    is_template = True
+
     def preprocess(self, payload: Any) -> Any:
         try:
             return super().preprocess(payload)
@@ -22,9 +26,11 @@ class _PassesBadValuesOn:
             return payload
 
 
-class Number(_PassesBadValuesOn, gr.Number):
+class Slider(gr.Slider):
     is_template = True
 
-
-class Slider(_PassesBadValuesOn, gr.Slider):
-    is_template = True
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except Exception:
+            return payload
