@@ -34,8 +34,9 @@ def resolve_device(name: str = "auto") -> torch.device:
 def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
-    if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
+    if device.type == "cpu":  # the threads a run trains on (set when it starts), not torch's count before it
+        n = cpu_threads() or torch.get_num_threads()
+        return f"cpu ({n} thread{'s' if n != 1 else ''})"
     return device.type
 
 

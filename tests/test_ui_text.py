@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from gan_playground import landscape
 from gan_playground.errors import UserError
@@ -101,3 +102,12 @@ def test_the_lenient_fields_draw_as_gradios_own_and_pass_bad_values_on():
 
     assert Number(1).get_block_name() == "number" and Slider(0, 10).get_block_name() == "slider"
     assert Number(1).preprocess("ten") == "ten" and Slider(0, 10).preprocess(None) is None
+
+
+def test_the_device_line_names_the_threads_a_run_trains_on(monkeypatch):
+    from gan_playground.device import cpu_threads, describe_device
+
+    monkeypatch.setenv("GAN_PLAYGROUND_THREADS", "1")
+    assert describe_device(torch.device("cpu")) == "cpu (1 thread)"
+    monkeypatch.setenv("GAN_PLAYGROUND_THREADS", "3")
+    assert describe_device(torch.device("cpu")) == f"cpu ({cpu_threads()} threads)" == "cpu (3 threads)"
