@@ -15,4 +15,4 @@ if __name__ == "__main__":
     try:
         launch(demo)
     finally:
-        demo.ctx.sessions.shutdown()
+        demo.ctx.close()

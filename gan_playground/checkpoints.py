@@ -20,6 +20,7 @@ refused, never unpickled: unpickling runs arbitrary code from whoever wrote the 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import shutil
@@ -36,8 +37,8 @@ from safetensors.torch import load_file, save_file
 
 from gan_playground import __version__
 from gan_playground.config import RunConfig, build_config, config_to_dict, settings_before
-from gan_playground.data import DataSpec
-from gan_playground.errors import CheckpointError, ConfigError, UserError
+from gan_playground.data import DataSpec, open_image
+from gan_playground.errors import CheckpointError, ConfigError, DataError, UserError
 from gan_playground.model_card import model_card
 from gan_playground.models import GANModel, create_model, model_class
 from gan_playground.training_state import pack_training_state, unpack_training_state
@@ -50,6 +51,9 @@ PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
 MAX_JSON_BYTES = 1 << 20  # a config is a few kB; a huge one is hostile or broken
 MAX_WEIGHTS_BYTES = 2 << 30
 MAX_HISTORY_BYTES = 16 << 20  # a 30,000-step run writes about 50 kB
+MAX_HISTORY_COLUMNS = 64  # step, the losses and the scores: the most any model writes is 13
+MAX_HISTORY_ROWS = 20_000  # a job keeps at most 2,000 rows (it halves the detail beyond)
+MAX_PICTURE_PIXELS = 2048 * 2048  # samples.png: a grid of 64 images or the Lab's picture, under 500 x 500
 # The files of a checkpoint folder (config.json and model.safetensors must be there), each with the
 # most bytes accepted for it from elsewhere (a pull, an upload, a .zip). A checkpoint here is a few MB.
 CHECKPOINT_FILES = {"config.json": MAX_JSON_BYTES, "model.safetensors": MAX_WEIGHTS_BYTES,
@@ -72,10 +76,10 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     """
     final = Path(path)
     refuse_to_replace(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         model = run.model
         config = checkpoint_config(run, step=step, scores=scores, command=command)
         left_out = set() if training_state else set(model.training_only_keys())
@@ -99,11 +103,28 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
         (tmp / "README.md").write_text(model_card(config, has_samples=picture is not None))
         _fsync_dir(tmp)
         _swap_in(tmp, final)
+    except (OSError, SafetensorError) as err:  # a full disk, a quota, a folder gone read-only
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(_not_saved(final, err)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _remove_dead_temporaries(final)
     return final
+
+
+def _not_saved(final: Path, err: BaseException) -> str:
+    """Why a save failed, with the free space where it went; what was there before is untouched."""
+    why = getattr(err, "strerror", None) or str(err)
+    place = final.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        free = f"{shutil.disk_usage(place).free / (1 << 20):,.0f} MiB are free there"
+    except OSError:
+        free = "the free space there is unknown"
+    return (f"Could not save {final}: {why} ({free}). Nothing was half-written; any earlier checkpoint "
+            f"there is unchanged. Free some space or choose another folder.")
 
 
 def is_checkpoint_folder(path: str | Path) -> bool:
@@ -157,13 +178,28 @@ def check_output_folder(path: str | Path) -> Path:
 
 def _remove_dead_temporaries(final: Path) -> None:
     """Delete `.tmp-NAME-PID-*` folders left by saves whose process was killed (PID gone)."""
-    for leftover in final.parent.glob(f".tmp-{final.name}-*-*"):
-        pid = leftover.name[len(f".tmp-{final.name}-"):].split("-")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+    remove_dead_temporaries(final.parent, name=final.name)
+
+
+def remove_dead_temporaries(folder: Path, *, name: str = "*") -> list[Path]:
+    """Delete the `.tmp-NAME-PID-HEX` folders in `folder` whose saving process is gone (killed
+    mid-save), and `.old-NAME` copies whose NAME is whole again; returns what was removed.
+    A save still running (its PID alive) and an `.old-NAME` that is the only whole copy stay."""
+    removed = []
+    for leftover in folder.glob(f".tmp-{name}-*-*"):
+        _, pid, _ = leftover.name.rsplit("-", 2)
+        if leftover.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
+    if name == "*":
+        for old in folder.glob(".old-*"):
+            if old.is_dir() and (folder / old.name[len(".old-"):]).is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+                removed.append(old)
+    return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -266,8 +302,8 @@ def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]
     if not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
         return [], {}, [], {}
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        rows = list(csv.reader(fh))
-    if not rows or not rows[0] or rows[0][0] != "step":
+        rows = list(itertools.islice(csv.reader(fh), MAX_HISTORY_ROWS + 1))
+    if not rows or not rows[0] or rows[0][0] != "step" or len(rows[0]) > MAX_HISTORY_COLUMNS:
         return [], {}, [], {}
     names = rows[0][1:]
     cells: dict[str, list[tuple[int, float]]] = {n: [] for n in names}
@@ -344,6 +380,8 @@ def read_json(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not valid JSON: {err}") from None
     except RecursionError:
         raise CheckpointError(f"{path} is not valid JSON: it is nested too deeply.") from None
+    except ValueError:  # a number of more than 4,300 digits (Python refuses to parse it)
+        raise CheckpointError(f"{path} holds a number too long to read; no checkpoint writes one.") from None
     if not isinstance(value, dict):
         raise CheckpointError(f"{path} does not hold a JSON object.")
     return value
@@ -359,10 +397,34 @@ def read_safetensors(path: Path, device: str | torch.device = "cpu") -> dict[str
         raise CheckpointError(f"{path.name} in {path.parent} is corrupt or truncated: {err}") from None
 
 
+def check_records(folder: Path) -> None:
+    """Refuse a history.csv or samples.png larger in shape than any run writes, before anything
+    reads them: 200,001 columns of history once took 325 s and 4.4 GB to draw, and a 559 kB PNG
+    can declare 12,000 x 12,000 pixels (430 MB decoded)."""
+    history = folder / "history.csv"
+    if history.is_file():
+        if history.stat().st_size > MAX_HISTORY_BYTES:
+            raise CheckpointError(f"history.csv in {folder} is larger than {MAX_HISTORY_BYTES >> 20} MiB.")
+        with open(history, newline="", encoding="utf-8", errors="replace") as fh:
+            header = next(csv.reader(fh), [])
+            rows = sum(1 for _ in itertools.islice(fh, MAX_HISTORY_ROWS + 1))
+        if len(header) > MAX_HISTORY_COLUMNS or rows > MAX_HISTORY_ROWS:
+            raise CheckpointError(f"history.csv in {folder} has {len(header):,} columns and "
+                                  f"{'over ' if rows > MAX_HISTORY_ROWS else ''}{min(rows, MAX_HISTORY_ROWS):,} rows;"
+                                  f" a run writes at most {MAX_HISTORY_COLUMNS} and {MAX_HISTORY_ROWS:,}.")
+    if (folder / "samples.png").is_file():
+        try:
+            with open_image(folder / "samples.png", max_pixels=MAX_PICTURE_PIXELS):
+                pass
+        except DataError as err:
+            raise CheckpointError(f"samples.png in {folder}: {err}") from None
+
+
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loaded:
     """Build the saved model and load its weights. Errors name what is wrong, never a traceback."""
     folder = resolve_checkpoint_dir(path)
     config = read_json(folder / "config.json")
+    check_records(folder)
     try:
         name = config["model"]
         cls = model_class(name)

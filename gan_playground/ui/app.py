@@ -43,7 +43,7 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
         page_id = gr.BrowserState(None, storage_key="gan-playground-page")
 
         def attach_page(kept: Any, request: gr.Request):
-            return ctx.sessions.attach(session_of(request), kept)
+            return ctx.attach_page(session_of(request), kept)
 
         attached = demo.load(attach_page, page_id, page_id, api_visibility="private", show_progress="hidden")
         for tab in tabs:

@@ -10,12 +10,12 @@ import numpy as np
 import torch
 
 from gan_playground.config import RunConfig, build_config
-from gan_playground.data import load_dataset
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import UserError
 from gan_playground.metrics import TOY_STD, toy_scores
 from gan_playground.side_by_side import Lane, SideBySide
 from gan_playground.ui import fields
+from gan_playground.ui.context import app_dataset
 from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
 from gan_playground.ui.tab import Tab, named_handler, training_device
@@ -160,7 +160,7 @@ class SideBySidePanel:
         if comparison is None:
             return ["No comparison yet: choose variants and press Start the comparison.", gr.Timer(active=False),
                     *([gr.skip()] * 8)]
-        ds = load_dataset(comparison.dataset)
+        ds = app_dataset(comparison.dataset)
         real = ds.test[:600].numpy()
         captions, pictures = [], []
         for lane in comparison.lanes:

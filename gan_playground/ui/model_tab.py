@@ -126,7 +126,7 @@ class ModelTab(Tab):
             live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
         h.push_btn.click(h.push, [h.push_repo, h.push_token, h.push_private], h.push_msg, api_name=self.api("push_hub"),
                          show_progress="minimal")
-        h.pull_btn.click(h.pull, h.pull_repo, [h.pull_msg, t.variant], api_name=self.api("pull_hub"),
+        h.pull_btn.click(h.pull, [h.pull_repo, h.pull_token], [h.pull_msg, t.variant], api_name=self.api("pull_hub"),
                          show_progress="minimal").then(
             self.explore_info, None, explore_out, api_visibility="private", show_progress="hidden").then(
             live.show, None, live.outputs, api_visibility="private", show_progress="hidden")

@@ -138,6 +138,17 @@ class Sessions:
             self._keep_open(page)
             return page.id
 
+    def revive(self, page_id: str) -> bool:
+        """Open a page again under an id an earlier run of this server made (the caller has checked
+        that: its saves folder exists); False if it is open already. `attach` then binds to it."""
+        if not PAGE_ID.fullmatch(page_id):
+            raise ValueError(f"not a page id: {page_id!r}")
+        with self._lock:
+            if page_id in self._pages:
+                return False
+            self._pages[page_id] = Page(page_id)
+            return True
+
     def _new_page(self) -> Page:
         page = Page(new_page_id())
         self._pages[page.id] = page
