@@ -202,3 +202,41 @@ def test_a_page_finds_its_saves_after_a_restart_and_stale_files_go(tmp_path, mon
     finally:
         second.close()
     assert not second.tmp.exists()
+
+
+def poll_until_final(client: Client, tab: str, timeout: float = 90.0) -> list:
+    from test_ui_client import is_final, poll_until
+
+    return poll_until(client, tab, is_final, timeout)
+
+
+def test_a_run_that_explodes_on_mnist_is_diverged_in_the_app_and_not_saved(server):
+    """WGAN-div at lr=0.6 on MNIST once said "Finished" with losses of 5e24, and Save took it."""
+    client = Client(server[1], verbose=False)
+    client.predict(variant="wgan-div", dataset="mnist", steps=60, batch_size=16, seed=0, lr=0.6,
+                   api_name="/wgan_start")
+    status = poll_until_final(client, "wgan")[0]
+    assert "Diverged at step" in status, status
+    assert "diverged" in client.predict(api_name="/wgan_save")[0]
+
+
+def test_the_apps_save_on_a_full_disk_says_so_and_the_page_goes_on(server, monkeypatch):
+    """A full disk once gave "The upstream Gradio app has raised an exception"."""
+    import errno
+
+    from gan_playground import checkpoints
+
+    client = Client(server[1], verbose=False)
+    client.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=20, batch_size=16, seed=0,
+                   api_name="/lab_start")
+    poll_until_final(client, "lab")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoints, "save_file", full)
+    message = client.predict(api_name="/lab_save")[0]
+    assert message.startswith("⚠ Not saved") and "No space left on device" in message and "MiB are free" in message
+    assert str(Path(server[0].ctx.saves_of("0" * 32)).parent) not in message  # no server path
+    monkeypatch.undo()
+    assert client.predict(api_name="/lab_save")[0].startswith("Saved step 20")

@@ -104,7 +104,10 @@ class Tab:
 
         def autosave(job: TrainingJob) -> None:
             with job.exclusive():
-                save_checkpoint(autosave_dir, job.run, step=job.step, snapshot=job.snapshot())
+                try:
+                    save_checkpoint(autosave_dir, job.run, step=job.step, snapshot=job.snapshot())
+                except UserError as err:  # the job says it and trains on; no server path is shown
+                    raise UserError(str(err).replace(str(autosave_dir.parent), "your saves")) from None
             if autosave_dir not in slot.saved:
                 slot.saved.append(autosave_dir)  # offered under "Resume training"
 
