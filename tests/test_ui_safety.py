@@ -240,3 +240,19 @@ def test_the_apps_save_on_a_full_disk_says_so_and_the_page_goes_on(server, monke
     assert str(Path(server[0].ctx.saves_of("0" * 32)).parent) not in message  # no server path
     monkeypatch.undo()
     assert client.predict(api_name="/lab_save")[0].startswith("Saved step 20")
+
+
+def test_refused_inputs_leave_no_traceback_in_the_server_log(server, capfd):
+    """Every expected refusal once printed a 27-line traceback; the visitor still gets the message."""
+    client = Client(server[1], verbose=False)
+    capfd.readouterr()
+    refusals = [dict(api_name="/lab_download"), dict(api_name="/lab_timelapse"),
+                dict(cls="99", seed=1, api_name="/acgan_class_grid"),
+                dict(variant="wgan-gp", dataset="toy-8gaussians", steps=50, batch_size=64, seed=0, lr="-1",
+                     api_name="/lab_start")]
+    for call in refusals:
+        with pytest.raises(Exception) as err:
+            client.predict(**call)
+        assert "upstream" not in str(err.value), (call, err.value)
+    log = capfd.readouterr()
+    assert "Traceback" not in log.err + log.out, log.err[-2000:]

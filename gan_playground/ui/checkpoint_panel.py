@@ -27,7 +27,7 @@ from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 from gan_playground.ui import fields
 from gan_playground.ui.context import upload_name
-from gan_playground.ui.tab import Tab, training_device
+from gan_playground.ui.tab import Tab, refusal, training_device
 from gan_playground.ui.text import read_number
 from gan_playground.ui.train import button_updates
 
@@ -66,8 +66,8 @@ class CheckpointPanel:
             gr.Markdown("**Resume training** from one of your saves (shipped checkpoints hold no optimizer "
                         "state, so they cannot be resumed).")
             with gr.Row():
-                self.resume_choice = gr.Dropdown([], label="Checkpoint to resume from", info="your saves and autosaves",
-                                                 elem_id=f"{key}-resume-choice")
+                self.resume_choice = fields.Dropdown([], label="Checkpoint to resume from",
+                                                     info="your saves and autosaves", elem_id=f"{key}-resume-choice")
                 self.lr_factor = fields.Slider(0.01, 1.0, value=1.0, step=0.01, label="Learning-rate factor",
                                            info="multiplies every learning rate; lower it (e.g. 0.3) after a "
                                                 "divergence",
@@ -76,7 +76,7 @@ class CheckpointPanel:
             gr.Markdown("**Load a checkpoint to explore**: one of the list, or upload a checkpoint folder's files "
                         "(select them all) or its .zip.")
             with gr.Row():
-                self.load_choice = gr.Dropdown([], label="Checkpoint",
+                self.load_choice = fields.Dropdown([], label="Checkpoint",
                                                info="your saves and uploads, and the shipped ones",
                                                scale=2, elem_id=f"{key}-load-choice")
                 self.load_files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, scale=2,
@@ -127,7 +127,7 @@ class CheckpointPanel:
         slot = self.tab.slot(request)
         saves = [p for p in slot.saved if p.is_dir()]
         if not saves:
-            raise gr.Error("Nothing saved yet in this tab: press Save checkpoint first.")
+            raise refusal("Nothing saved yet in this tab: press Save checkpoint first.")
         folder = saves[-1]
         out = self.tab.ctx.tmp_path("")
         out.mkdir()

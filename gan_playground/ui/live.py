@@ -21,10 +21,11 @@ import pandas as pd
 import torch
 
 from gan_playground import explore, landscape
-from gan_playground.checkpoints import MAX_PICTURE_PIXELS, Loaded, read_history_csv
+from gan_playground.checkpoints import Loaded
 from gan_playground.data import open_image
 from gan_playground.engine import Snapshot, TrainingJob
 from gan_playground.errors import DataError, UserError
+from gan_playground.records import MAX_PICTURE_PIXELS, read_history_csv
 from gan_playground.ui.context import app_dataset
 from gan_playground.ui.text import (
     PLOTS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -31,6 +31,12 @@ def autosave_seconds() -> float:
 def training_device() -> str:
     """Where jobs are built: on ZeroGPU the CPU (each training slice borrows the GPU), else the best."""
     return "cpu" if zerogpu.active() else "auto"
+
+
+def refusal(message: Any) -> gr.Error:
+    """The error toast for an expected refusal (bad input, nothing to show yet): the visitor reads
+    it; the server log stays clean, since nothing went wrong there. Real failures still log."""
+    return gr.Error(str(message), print_exception=False)
 
 
 def named_handler(fn: Callable, names: list[str], *, with_request: bool = True) -> Callable:
