@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -47,6 +48,29 @@ def default_checkpoints_dir() -> Path | None:
 
 def saves_dir() -> Path:
     return Path(os.environ.get("GAN_PLAYGROUND_UI_SAVES") or Path.cwd() / "runs" / "ui")
+
+
+def browser_secret() -> str:
+    """The key the browser's copy of the page id is encrypted with (`gr.BrowserState`), kept in the
+    saves folder so that a restarted server can still read what the browser kept (by default
+    Gradio makes a new key each start, and every page would lose its saves). Made once, readable
+    by this user only."""
+    path = saves_dir() / ".browser-secret"
+    try:
+        text = path.read_text().strip()
+        if len(text) >= 32:
+            return text
+    except OSError:
+        pass
+    secret = secrets.token_urlsafe(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secret)
+    except OSError:  # a read-only saves folder: pages work, but a restart forgets them
+        pass
+    return secret
 
 
 def looks_like_checkpoint(folder: Path) -> bool:
