@@ -26,6 +26,7 @@ import gc
 import os
 import re
 import secrets
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -77,7 +78,7 @@ class Slot:
     loaded: Any = None  # a checkpoints.Loaded chosen for exploring
     source: str = "default"  # "job" | "checkpoint" | "default": what Explore looks at
     saved: list[Path] = field(default_factory=list)  # checkpoints this page saved here
-    uploads: dict[str, Any] = field(default_factory=dict)  # name -> checkpoints.Loaded, uploaded here
+    uploads: dict[str, Any] = field(default_factory=dict)  # name -> checkpoints.Loaded, a copy in the app's temp
     drawn: Any = None  # the live view last sent to this page (live.View), and its picture
     drawn_picture: Any = None
     status_shown: str | None = None  # the run's status line last sent by a poll (None: not yet)
@@ -271,7 +272,7 @@ class Sessions:
         self.close_now(page_id)
 
     def close_now(self, page_id: str) -> None:
-        """Stop a page's jobs and forget it (its saves stay on disk)."""
+        """Stop a page's jobs, delete its uploads and forget it (its saves stay on disk)."""
         with self._lock:
             page = self._pages.pop(page_id, None)
             if page is None:
@@ -281,8 +282,11 @@ class Sessions:
             if page.closing is not None:
                 page.closing.cancel()
             jobs = [slot.job for slot in page.slots.values() if slot.job is not None]
+            uploads = [ld.path for slot in page.slots.values() for ld in slot.uploads.values()]
             page.slots.clear()
         self._let_go(jobs)
+        for folder in uploads:  # copies the app made in its temp folder; the saves stay
+            shutil.rmtree(folder, ignore_errors=True)
 
     def shutdown(self) -> None:
         """Stop every job (the server is going down)."""
