@@ -109,3 +109,19 @@ def test_starting_again_in_a_tab_lets_the_old_model_go():
         gc.collect()
         time.sleep(0.05)
     assert model() is None
+
+
+def test_a_closed_page_deletes_its_uploads(tmp_path):
+    from types import SimpleNamespace
+
+    sessions = Sessions(max_jobs=1, grace_s=0.1)
+    page = sessions.attach("hash", None)
+    copy = tmp_path / "abc-upload"
+    copy.mkdir()
+    (copy / "model.safetensors").write_bytes(b"x")
+    sessions.slot(page, "lab").uploads["wgan-gp-toy-8gaussians-step3"] = SimpleNamespace(path=copy)
+    sessions.close_later("hash")
+    deadline = time.monotonic() + 10
+    while (sessions.is_open(page) or copy.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not sessions.is_open(page) and not copy.exists()
