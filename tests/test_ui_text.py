@@ -90,10 +90,19 @@ def test_arrows_point_uphill_on_the_critic():
     critic = lambda x: x[:, :1] * 3.0  # D(x) = 3 x: uphill is +x  # noqa: E731
     directions = landscape.generator_directions(critic, torch.zeros(4, 2))
     assert np.allclose(directions, [[3.0, 0.0]] * 4)
-    picture = np.full((101, 101, 3), 255, dtype=np.uint8)
-    landscape.draw_arrows(picture, np.zeros((1, 2)), np.array([[1.0, 0.0]]), 1.0)
-    dark = np.argwhere(picture.sum(axis=2) < 300)
-    assert dark[:, 1].min() >= 50 and dark[:, 1].max() > 55  # drawn from the point towards +x
+
+    def reach(push: float) -> int:
+        """How far right of the point (the picture's centre) an arrow of `push` along +x ends, in pixels."""
+        picture = np.full((201, 201, 3), 255, dtype=np.uint8)
+        landscape.draw_arrows(picture, np.zeros((1, 2)), np.array([[push, 0.0]]), 1.0)
+        dark = np.argwhere(picture.sum(axis=2) < 300)
+        assert dark[:, 1].min() >= 100  # drawn from the point towards +x
+        return int(dark[:, 1].max()) - 100
+
+    # Proportional (a slope of 1 is ARROW_UNIT of the view), so a weak push looks weak; capped.
+    assert reach(1.0) == round(200 * landscape.ARROW_UNIT)
+    assert reach(2.0) == 2 * reach(1.0)
+    assert reach(100.0) == round(200 * landscape.ARROW_CAP)
 
 
 def test_the_lenient_fields_draw_as_gradios_own_and_pass_bad_values_on():

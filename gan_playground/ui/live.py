@@ -26,6 +26,7 @@ from gan_playground.data import open_image
 from gan_playground.engine import Snapshot, TrainingJob
 from gan_playground.errors import DataError, UserError
 from gan_playground.records import MAX_PICTURE_PIXELS, read_history_csv
+from gan_playground.ui.about import LATEX
 from gan_playground.ui.context import app_dataset
 from gan_playground.ui.text import (
     PLOTS,
@@ -58,6 +59,7 @@ class View:
 @dataclass
 class _Cached:
     version: int = -1
+    layers: tuple[str, ...] = ()
     view: View | None = None
     landscape_t: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,20 +94,29 @@ def _x_range(history_steps: list[int], score_steps: list[int]) -> tuple[int, int
 
 
 def lab_picture(model, real: np.ndarray, fake: np.ndarray | None, *, resolution: int = 64,
-                arrows: bool = True) -> np.ndarray | None:
-    """The critic's landscape with the generator's update directions, or None without a critic."""
+                layers: tuple[str, ...] = landscape.DEFAULT_LAYERS) -> np.ndarray | None:
+    """The Lab's picture with the chosen `layers` (landscape.LAYERS), or None without a critic.
+
+    The generated points are what the caller passes (the run's preview: the generator it trains,
+    unless a moving average was asked for); the manifold is drawn through the same network."""
     critic = getattr(model, "critic", None)
     if critic is None or (model.sampling_only and "critic" not in model.explored_adversaries):
         return None
-    values = landscape.critic_values(critic, resolution=resolution, extent=EXTENT, device=model.device)
+    values = (landscape.critic_values(critic, resolution=resolution, extent=EXTENT, device=model.device)
+              if "critic landscape" in layers else None)
     directions = None
-    if arrows and fake is not None and len(fake):
+    if "arrows" in layers and fake is not None and len(fake):
         points = torch.as_tensor(np.asarray(fake[:48]), dtype=torch.float32, device=model.device)
         directions = landscape.generator_directions(critic, points)
-    return landscape.landscape_picture(values, real, fake, directions, size=360, extent=EXTENT)
+    manifold = (landscape.generator_manifold(model.sampling_net, model.latent_dim, device=model.device)
+                if "generator's manifold" in layers else None)
+    return landscape.landscape_picture(values, real if "real points" in layers else None, fake, directions,
+                                       manifold=manifold, show_fake="generated points" in layers, size=360,
+                                       extent=EXTENT)
 
 
-def job_view(job: TrainingJob, *, points: bool, saved: list[str]) -> View:
+def job_view(job: TrainingJob, *, points: bool, saved: list[str],
+             layers: tuple[str, ...] = landscape.DEFAULT_LAYERS) -> View:
     """The job's view at its current snapshot, built once per snapshot version and shared by every
     reader. The Lab's landscape (a grid of critic calls under the model lock) is redrawn at most
     every LANDSCAPE_EVERY_S; in between a new view keeps the previous picture (the same object, so
@@ -113,17 +124,18 @@ def job_view(job: TrainingJob, *, points: bool, saved: list[str]) -> View:
     with _VIEWS_LOCK:
         cached = _VIEWS.setdefault(job, _Cached())
     with cached.lock:
-        if cached.view is not None and cached.version == _version(job):
+        if cached.view is not None and cached.version == _version(job) and cached.layers == layers:
             return cached.view
         now = time.monotonic()
         # stepped by hand (paused) or in slow motion, every new state is worth its picture
         redraw = (cached.view is None or job.done or job.state == "paused" or job.steps_per_s is not None
-                  or now - cached.landscape_t >= LANDSCAPE_EVERY_S)
+                  or now - cached.landscape_t >= LANDSCAPE_EVERY_S or cached.layers != layers)
         snap = job.snapshot()
-        view = _build_view(job, snap, points=points, saved=saved, previous=cached.view, landscape_due=redraw)
+        view = _build_view(job, snap, points=points, saved=saved, previous=cached.view, landscape_due=redraw,
+                           layers=layers)
         if points and redraw:
             cached.landscape_t = now
-        cached.version, cached.view = snap.version, view
+        cached.version, cached.layers, cached.view = snap.version, layers, view
         return view
 
 
@@ -132,7 +144,7 @@ def _version(job: TrainingJob) -> int:
 
 
 def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[str], previous: View | None,
-                landscape_due: bool) -> View:
+                landscape_due: bool, layers: tuple[str, ...]) -> View:
     model, data = job.model.name, job.run.config.dataset
     view = View(status_text(snap, model, data), f"Live: **{model}** on {data}, this tab's run.",
                 long_frame(snap.history_steps, loss_series(snap.history), "loss"),
@@ -145,7 +157,7 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
         view.points = points_frame(real, snap.preview)
         if landscape_due or previous is None or previous.picture is None:
             with job.exclusive() as m:  # between two steps: a few milliseconds
-                view.picture = lab_picture(m, real, snap.preview)
+                view.picture = lab_picture(m, real, snap.preview, layers=layers)
         else:
             view.picture = previous.picture
     else:
@@ -153,7 +165,8 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
     return view
 
 
-def record_view(loaded: Loaded, *, points: bool, label: str) -> View:
+def record_view(loaded: Loaded, *, points: bool, label: str,
+                layers: tuple[str, ...] = landscape.DEFAULT_LAYERS) -> View:
     """Before any run: the curves and samples a checkpoint recorded while it trained."""
     steps, losses, score_steps, scores = read_history_csv(loaded.path / "history.csv")
     caption = (f"Recorded while **{label}** trained: {loaded.model.name} on {loaded.run.dataset}, "
@@ -167,7 +180,7 @@ def record_view(loaded: Loaded, *, points: bool, label: str) -> View:
         gen = torch.Generator(device=model.device).manual_seed(loaded.run.seed + 1)
         fake = model.sample(model.random_latents(512, gen)).cpu().numpy()
         view.points = points_frame(real, fake)
-        view.picture = lab_picture(model, real, fake)
+        view.picture = lab_picture(model, real, fake, layers=layers)
     elif (loaded.path / "samples.png").is_file():
         with contextlib.suppress(DataError), open_image(loaded.path / "samples.png",
                                                          max_pixels=MAX_PICTURE_PIXELS) as im:
@@ -177,6 +190,17 @@ def record_view(loaded: Loaded, *, points: bool, label: str) -> View:
 
 def empty_view(status: str, caption: str = "") -> View:
     return View(status, caption, long_frame([], {}, "loss"), {}, None)
+
+
+LAB_LEGEND = (
+    "**How to read the picture.** The heat map is the critic $D(x)$ over the plane, red where it scores "
+    "*real*, blue where it scores *fake* (the bar under it gives the values: a WGAN critic gives a score, "
+    "not a probability). Black dots ringed in white are real points; orange ones are what the generator "
+    "draws now: the network being trained, not a moving average. Each arrow is the generator's push on "
+    "a point, $-\\nabla_x L_G = \\nabla_x D(x)$ with $L_G = -\\mathbb{E}[D(G(z))]$: uphill on the critic. "
+    "Arrows are proportional (a slope of 1 is 5% of the view, capped at 15%), so they shrink as the "
+    "critic flattens near convergence. *Generator's manifold*: a grid of the latent plane drawn through "
+    "$G$, showing how it folds the plane onto the modes.")
 
 
 class LivePanel:
@@ -207,9 +231,9 @@ class LivePanel:
                     color_map={"real data": "#111111", "generated": "#ff8c00"}, elem_id=f"{spec.key}-samples")
                 self.heatmap = gr.Image(format="png", height=360, interactive=False, show_label=False,
                                         buttons=["download"], min_width=300, elem_id=f"{spec.key}-heatmap")
-            gr.Markdown("Right: the critic D(x) over the plane, red where it says *real*, blue where it says "
-                        "*fake*; black dots ringed in white are real points, orange ones generated, and each "
-                        "arrow shows where the generator's next update pushes that point (uphill on D).")
+            self.layers = gr.CheckboxGroup(list(landscape.LAYERS), value=list(landscape.DEFAULT_LAYERS),
+                                           label="Show", elem_id=f"{spec.key}-layers")
+            gr.Markdown(LAB_LEGEND, latex_delimiters=LATEX, elem_id=f"{spec.key}-legend")
         else:
             self.samples = gr.Image(format="png", interactive=False, height=440, show_label=False,
                                     elem_id=f"{spec.key}-samples")
@@ -253,11 +277,13 @@ class LivePanel:
     def view_of(self, slot) -> View:
         """The page's run in this tab; before any, what the explored checkpoint recorded."""
         if slot.job is not None:
-            return job_view(slot.job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()])
+            return job_view(slot.job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()],
+                            layers=slot.layers)
         found = self.tab.ctx.candidates(slot, self.spec, self.tab.variant(slot))
         if found and isinstance(found[0], Loaded):
             with self.tab.ctx.explored(slot, self.spec, self.tab.variant(slot)) as src:
-                return record_view(found[0], points=self.spec.points, label=src.label.split(":")[0])
+                return record_view(found[0], points=self.spec.points, label=src.label.split(":")[0],
+                                   layers=slot.layers)
         return empty_view(IDLE, f"No checkpoint of {self.tab.variant(slot)} to show yet: train one with **Start**.")
 
     def show(self, request: gr.Request = None):
@@ -267,6 +293,14 @@ class LivePanel:
         slot.drawn, slot.drawn_picture = view, view.picture
         return self.updates(view)
 
+    def set_layers(self, layers, request: gr.Request = None):
+        """The Lab picture's layers: what it shows of landscape.LAYERS; redrawn at once."""
+        slot = self.tab.slot(request)
+        slot.layers = tuple(name for name in landscape.LAYERS if name in (layers or []))
+        view = self.view_of(slot)
+        slot.drawn, slot.drawn_picture = view, view.picture
+        return view.picture
+
     def poll(self, request: gr.Request = None):
         """One timer tick: [status, *live, timer, *buttons]; only what changed is sent."""
         from gan_playground.ui.train import button_updates
@@ -275,7 +309,8 @@ class LivePanel:
         job = slot.job
         if job is None:
             return [gr.skip(), *self.skips(), gr.Timer(active=False), *button_updates(None)]
-        view = job_view(job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()])
+        view = job_view(job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()],
+                        layers=slot.layers)
         state = job.state
         timer = gr.Timer(active=state in ("ready", "running"))
         # The status line and buttons follow the job's state; `show` (after a start) may already have

@@ -107,6 +107,9 @@ class ModelTab(Tab):
         # outside the queue (one POST a tick): many pages polling beside a training job stay fast
         live.timer.tick(live.poll, None, [t.status, *live.outputs, live.timer, *t.buttons], api_name=self.api("poll"),
                         queue=False, show_progress="hidden")
+        if self.spec.points:
+            live.layers.change(live.set_layers, live.layers, live.heatmap, api_name=self.api("layers"),
+                               show_progress="hidden")
         live.timelapse_btn.click(self.timelapse, None, live.timelapse, api_name=self.api("timelapse"),
                                  show_progress="minimal")
 

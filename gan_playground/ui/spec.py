@@ -86,7 +86,9 @@ WGAN = TabSpec(
 # Settings that learn a toy set within a minute or two on two CPU cores. The gradient penalty
 # weight 0.1 is gan_toy.py's (Gulrajani et al.'s toy script); the image default 10 is too strong here.
 # A 128-unit MLP (gan_toy.py has 512) covers the 8 gaussians in a few hundred steps, 4x faster.
-TOY = {"latent_dim": 2, "lr": 1e-3, "betas": (0.5, 0.9), "toy_width": 128}
+# ema=0: the Lab draws the generator it trains (a moving average lags behind each update by design,
+# and its points would not move as the arrows say).
+TOY = {"latent_dim": 2, "lr": 1e-3, "betas": (0.5, 0.9), "toy_width": 128, "ema": 0.0}
 LAB_PRESETS = {"wgan": {**TOY, "clip": 0.1}, "wgan-gp": {**TOY, "lambda_gp": 0.1},
                "wgan-div": {**TOY}, "wgan-lp": {**TOY, "lambda_lp": 0.1}}
 
