@@ -85,3 +85,20 @@ def test_the_lab_picture_shows_the_layers_asked_for_and_a_colour_scale(server):
     purple = np.all(only_manifold == landscape.MANIFOLD, axis=-1)
     assert purple.sum() > 20 and not (every == 255).all()
     client.predict(api_name="/lab_stop")
+
+
+def test_a_wgan_run_explains_its_curves_and_shows_which_digits_it_draws(server):
+    """Beside the curves: each loss's formula with its value now; under the samples: the classes
+    the evaluation classifier sees in them, so a missing digit (mode collapse) shows."""
+    from test_ui_client import is_final, message_of, poll_until
+
+    client = Client(server[1], verbose=False)
+    client.predict(variant="wgan-gp", dataset="mnist", steps=260, batch_size=16, seed=0, api_name="/wgan_start")
+    out = poll_until(client, "wgan", is_final, timeout=240)
+    assert "Finished" in out[0], out[0]
+    caption = out[SAMPLES + 2]
+    for name in ("loss_d", "loss_g", "wasserstein", "penalty"):
+        assert f"`{name}` = **" in caption, caption  # its value now
+    assert r"\mathbb{E}[D(G(z))]" in caption and "moving average" in caption
+    message = message_of(out, "wgan")
+    assert "Classes in the samples" in message and message.count("%") >= 10, message

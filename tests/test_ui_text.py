@@ -131,3 +131,28 @@ def test_the_device_line_names_the_threads_a_run_trains_on(monkeypatch):
     assert describe_device(torch.device("cpu")) == "cpu (1 thread)"
     monkeypatch.setenv("GAN_PLAYGROUND_THREADS", "3")
     assert describe_device(torch.device("cpu")) == f"cpu ({cpu_threads()} threads)" == "cpu (3 threads)"
+
+
+def test_the_class_histogram_warns_when_a_class_falls_below_half_its_share():
+    from gan_playground.ui.text import class_histogram_text
+
+    digits = [str(i) for i in range(10)]
+    even = {f"share_{c}": [0.3, 0.1] for c in range(10)}
+    assert "█" in class_histogram_text(even, digits) and "Mode collapse" not in class_histogram_text(even, digits)
+    collapsed = {**even, "share_3": [0.1, 0.04], "share_1": [0.1, 0.16]}
+    text = class_histogram_text(collapsed, digits)
+    assert "Mode collapse" in text and "3 (4.0%)" in text and "1 (" not in text.split("Mode collapse")[1]
+    assert class_histogram_text({}, digits) == ""  # nothing measured yet: nothing said
+
+
+def test_every_models_objective_names_its_logged_losses_with_their_values():
+    from gan_playground.models import MODELS
+    from gan_playground.ui.objectives import objective_text, terms_of
+
+    for name, cls in MODELS.items():
+        logged = [n for n in cls.loss_names if not n.startswith("acc_")] if hasattr(cls, "loss_names") else []
+        assert {t.name for t in terms_of(name)} >= set(logged), name
+        text = objective_text(name, {n: 0.25 for n in logged})
+        assert text.count("$") >= 2 * len(logged) and all(f"`{n}` = **0.25**" in text for n in logged), name
+    assert "moving average" in objective_text("wgan-gp", ema=0.999) and "moving average" not in objective_text(
+        "wgan-gp", ema=0.0)

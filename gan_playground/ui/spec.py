@@ -75,8 +75,10 @@ WGAN = TabSpec(
     datasets=("mnist", "fashion-mnist", "cifar10"),
     intro=("A **Wasserstein GAN** trains a critic D to estimate the Wasserstein distance between real and "
            "generated images, and the generator to shrink it. The critic must be 1-Lipschitz; the variants "
-           "differ in how: clipping its weights, or penalising its gradient. Watch `wasserstein`: the "
-           "critic's estimate falls as the samples improve."),
+           "differ in how: clipping its weights, or penalising its gradient. Watch `wasserstein`, the "
+           "critic's estimate of the distance (a score, not a probability): it rises at first, while the critic "
+           "learns to tell real from generated, then falls slowly as the samples improve; the FID says how good "
+           "they are."),
     steps=1000, batch_size=64,
     explorers=("interpolate",),
     hidden_fields=("toy_width",),

@@ -24,6 +24,7 @@ SCORE_KINDS = {
     "cluster_acc": "fraction", "in_3std": "fraction",
     "recon_mse": "fit", "prior_mmd": "fit",
     "modes": "modes",
+    **{f"share_{c}": "classes" for c in range(100)},  # the class histogram, drawn apart (class_histogram_text)
 }
 PLOTS = {  # kind -> (title, y axis title, fixed y range or None)
     "fid": ("Classifier FID (lower is better)", "FID", None),
@@ -125,6 +126,29 @@ def message_text(snap: Snapshot, saved: list[str] = ()) -> str:
     if snap.state == "stopped":
         return f"Stopped at step {snap.step:,}. The model stays here to explore or save."
     return snap.message
+
+
+def class_histogram_text(scores: dict[str, list[float]], classes: tuple[str, ...] | list[str]) -> str:
+    """The classes the evaluation classifier sees in an unconditional model's samples (`share_<c>`,
+    the last measurement), as a bar per class, and a plain warning for every class below half its
+    fair share: the samples are leaving it out (mode collapse). "" before any measurement."""
+    shares = [scores[f"share_{c}"][-1] for c in range(len(classes)) if scores.get(f"share_{c}")]
+    if len(shares) != len(classes) or not shares:
+        return ""
+    fair = 1 / len(classes)
+    width = max(len(str(c)) for c in classes)
+    scale = 30 / max(max(shares), 1e-9)  # the largest bar is 30 characters
+    rows = [f"{str(name):>{width}} {'█' * round(share * scale):<30} {share:5.1%}"
+            for name, share in zip(classes, shares, strict=True)]
+    text = ("**Classes in the samples** (what the evaluation classifier names them, at the last score): "
+            "a model that covers the data shows each near its share of " + f"{fair:.0%}.\n```\n"
+            + "\n".join(rows) + "\n```")
+    rare = [f"{name} ({share:.1%})" for name, share in zip(classes, shares, strict=True) if share < fair / 2]
+    if rare:
+        text += (f"\n⚠ **Mode collapse?** Under half their share: {', '.join(rare)}. The generator is leaving "
+                 f"{'this class' if len(rare) == 1 else 'these classes'} out; more steps, a smaller learning rate "
+                 f"or more critic steps usually bring {'it' if len(rare) == 1 else 'them'} back.")
+    return text
 
 
 # ----------------------------------------------------------------------------------------------
