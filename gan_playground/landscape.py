@@ -19,6 +19,7 @@ REAL = (15, 15, 15)
 FAKE = (255, 140, 0)
 ARROW = (40, 40, 40)
 MANIFOLD = (120, 60, 170)
+TRAIL = (150, 150, 150)  # where generated points were before the generator's last update
 # What the picture can show, as GAN Lab's layer toggles; the generator's manifold is off at first.
 LAYERS = ("real points", "generated points", "critic landscape", "arrows", "generator's manifold")
 DEFAULT_LAYERS = LAYERS[:4]
@@ -158,12 +159,14 @@ def _line(picture: np.ndarray, ax: float, ay: float, bx: float, by: float, color
 
 def landscape_picture(values: np.ndarray | None, real: np.ndarray | None = None, fake: np.ndarray | None = None,
                       directions: np.ndarray | None = None, *, manifold: np.ndarray | None = None, arrows: int = 48,
-                      show_fake: bool = True, size: int = 384, extent: float = 2.5) -> np.ndarray:
+                      show_fake: bool = True, trail_from: np.ndarray | None = None, size: int = 384,
+                      extent: float = 2.5) -> np.ndarray:
     """The critic's values (R, R) as a heat map with its colour scale underneath (white, and no
     scale, where there are none), the generator's manifold, generated points in orange with an
     arrow for the first `arrows` of them, and the real points on top in black with a white ring, so
     that the data stays visible under any number of generated points. A layer left out is None
-    (`show_fake=False`: the arrows without their points)."""
+    (`show_fake=False`: the arrows without their points). `trail_from`: where the generated points
+    were before the last generator update, drawn as grey trails to where they are now."""
     from PIL import Image
 
     if values is None:
@@ -177,6 +180,13 @@ def landscape_picture(values: np.ndarray | None, real: np.ndarray | None = None,
         picture = np.asarray(Image.fromarray(colours).resize((size, size), Image.BILINEAR)).copy()
     if manifold is not None:
         draw_manifold(picture, manifold, extent)
+    if trail_from is not None and fake is not None and len(trail_from) == len(fake):
+        n = min(arrows, len(fake))
+        (x0, y0), (x1, y1) = to_pixels(trail_from[:n], size, extent), to_pixels(fake[:n], size, extent)
+        for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
+            if np.isfinite([ax, ay, bx, by]).all():
+                _line(picture, ax, ay, bx, by, TRAIL)
+        draw_points(picture, trail_from[:n], TRAIL, extent)
     if show_fake:
         draw_points(picture, fake, FAKE, extent)
     if directions is not None and fake is not None and len(fake):

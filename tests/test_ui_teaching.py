@@ -102,3 +102,23 @@ def test_a_wgan_run_explains_its_curves_and_shows_which_digits_it_draws(server):
     assert r"\mathbb{E}[D(G(z))]" in caption and "moving average" in caption
     message = message_of(out, "wgan")
     assert "Classes in the samples" in message and message.count("%") >= 10, message
+
+
+def test_a_step_by_hand_is_narrated_and_the_points_leave_trails(server):
+    """GAN Lab's slow mode: the Lab names each sub-step of the step just taken, with its numbers, and
+    shows what changed: after a generator step, grey trails from where the points were."""
+    from PIL import Image
+
+    from gan_playground import landscape
+
+    client = Client(server[1], verbose=False)
+    out = client.predict("critic", *LAB.values(), api_name="/lab_step")
+    told = out[SAMPLES + 2]
+    assert "One critic step" in told and "*Score*" in told and "the heat map changes" in told
+    assert "wasserstein" not in told or "= **" in told  # the numbers of that very step
+    out = client.predict("generator", *LAB.values(), api_name="/lab_step")
+    told = out[SAMPLES + 2]
+    assert "One generator step" in told and "L_G" in told and "= **" in told
+    picture = np.asarray(Image.open(out[SAMPLES + 1]).convert("RGB"))
+    assert np.all(picture == landscape.TRAIL, axis=-1).sum() > 20  # the trails of the moved points
+    client.predict(api_name="/lab_stop")

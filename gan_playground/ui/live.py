@@ -38,6 +38,7 @@ from gan_playground.ui.text import (
     long_frame,
     loss_series,
     message_text,
+    narration,
     score_frames,
     status_text,
 )
@@ -60,6 +61,7 @@ class View:
     picture: np.ndarray | None = None  # a sample grid, or the Lab's landscape
     points: pd.DataFrame | None = None  # the Lab's real and generated points
     message: str = ""
+    fake: np.ndarray | None = None  # the Lab's generated points as drawn (the next picture's trails start there)
 
 
 @dataclass
@@ -101,7 +103,8 @@ def _x_range(history_steps: list[int], score_steps: list[int]) -> tuple[int, int
 
 
 def lab_picture(model, real: np.ndarray, fake: np.ndarray | None, *, resolution: int = 64,
-                layers: tuple[str, ...] = landscape.DEFAULT_LAYERS) -> np.ndarray | None:
+                layers: tuple[str, ...] = landscape.DEFAULT_LAYERS,
+                trail_from: np.ndarray | None = None) -> np.ndarray | None:
     """The Lab's picture with the chosen `layers` (landscape.LAYERS), or None without a critic.
 
     The generated points are what the caller passes (the run's preview: the generator it trains,
@@ -119,6 +122,7 @@ def lab_picture(model, real: np.ndarray, fake: np.ndarray | None, *, resolution:
                 if "generator's manifold" in layers else None)
     return landscape.landscape_picture(values, real if "real points" in layers else None, fake, directions,
                                        manifold=manifold, show_fake="generated points" in layers, size=360,
+                                       trail_from=trail_from if "generated points" in layers else None,
                                        extent=EXTENT)
 
 
@@ -175,7 +179,7 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
     model, data = job.model.name, job.run.config.dataset
     latest = {k: v[-1] for k, v in snap.history.items() if v and math.isfinite(v[-1])}
     caption = f"Live: **{model}** on {data}, this tab's run.\n\n" + objective_text(model, latest, ema=_ema(job.model))
-    view = View(status_text(snap, model, data), caption,
+    view = View(status_text(snap, model, data, unit="points" if points else "images"), caption,
                 long_frame(snap.history_steps, loss_series(snap.history), "loss"),
                 score_frames(snap.history_steps, snap.history, snap.score_steps, snap.scores),
                 _x_range(snap.history_steps, snap.score_steps), message=message_text(snap, saved))
@@ -186,12 +190,18 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
         return view
     if points:
         real = job.run.dataset.test[:600].numpy()
-        view.points = points_frame(real, snap.preview)
+        view.points, view.fake = points_frame(real, snap.preview), snap.preview
         if landscape_due or previous is None or previous.picture is None:
+            moved = snap.phase in ("generator", "both") and previous is not None and previous.fake is not None
             with job.exclusive() as m:  # between two steps: a few milliseconds
-                view.picture = lab_picture(m, real, snap.preview, layers=layers)
+                view.picture = lab_picture(m, real, snap.preview, layers=layers,
+                                           trail_from=previous.fake if moved else None)
         else:
             view.picture = previous.picture
+        if snap.phase:  # a step taken by hand or in slow motion: what it did, sub-step by sub-step
+            latest = {k: v[-1] for k, v in snap.history.items() if v}
+            told = narration(snap.phase, latest, getattr(job.model.config, "n_critic", 1))
+            view.message = f"{told}\n\n{view.message}" if view.message else told
     else:
         view.picture = enlarge(snap.preview, 420)
     return view
@@ -277,6 +287,7 @@ class LivePanel:
                                         buttons=["download"], min_width=300, elem_id=f"{spec.key}-heatmap")
             if after_picture is not None:
                 after_picture()
+            self.message = gr.Markdown(latex_delimiters=LATEX, elem_id=f"{spec.key}-message")  # (narrates steps)
             self.layers = gr.CheckboxGroup(list(landscape.LAYERS), value=list(landscape.DEFAULT_LAYERS),
                                            label="Show", elem_id=f"{spec.key}-layers")
             gr.Markdown(LAB_LEGEND, latex_delimiters=LATEX, elem_id=f"{spec.key}-legend")
@@ -284,7 +295,7 @@ class LivePanel:
             self.samples = gr.Image(format="png", interactive=False, height=440, show_label=False,
                                     elem_id=f"{spec.key}-samples")
             gr.Markdown(f"*{spec.samples_label}*")
-        self.message = gr.Markdown(elem_id=f"{spec.key}-message")
+            self.message = gr.Markdown(latex_delimiters=LATEX, elem_id=f"{spec.key}-message")
         self.loss_plot = gr.LinePlot(x="step", y="value", color="loss", title="Losses", x_title="step",
                                      y_title="loss", label="Losses (one line per loss)", show_label=False,
                                      color_map=loss_colours(spec), elem_id=f"{spec.key}-loss-plot")

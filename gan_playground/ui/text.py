@@ -98,9 +98,13 @@ def parse_class(value: Any, k: int) -> int:
 # ----------------------------------------------------------------------------------------------
 # A job's progress in words
 
-def status_text(snap: Snapshot, model: str, dataset: str) -> str:
+def status_text(snap: Snapshot, model: str, dataset: str, *, unit: str = "images") -> str:
+    """The run's state in one line; `unit`: what a step's batch holds (the Lab's are points)."""
     eta = "" if snap.state in FINAL or snap.state == "paused" else f" · ETA **{fmt_time(snap.eta_s)}**"
-    rate = f"{snap.images_per_s:,.0f} images/s" if snap.images_per_s > 0 else "measuring speed…"
+    if snap.images_per_s > 0:
+        rate = f"{snap.images_per_s:,.0f} {unit}/s"
+    else:
+        rate = "stepped by hand" if snap.phase and snap.state == "paused" else "measuring speed…"
     state = STATE_WORDS.get(snap.state, snap.state)
     if snap.state == "diverged" and snap.diverged_at is not None:
         state = f"Diverged at step {snap.diverged_at:,}:"
@@ -149,6 +153,38 @@ def class_histogram_text(scores: dict[str, list[float]], classes: tuple[str, ...
                  f"{'this class' if len(rare) == 1 else 'these classes'} out; more steps, a smaller learning rate "
                  f"or more critic steps usually bring {'it' if len(rare) == 1 else 'them'} back.")
     return text
+
+
+def narration(phase: str, latest: dict[str, float], n_critic: int = 1) -> str:
+    """What the step just taken by hand (or in slow motion) did, sub-step by sub-step, with its
+    numbers, as GAN Lab's slow mode tells it; "" at full speed. `latest`: that step's losses."""
+    def value(name: str) -> str:
+        v = latest.get(name)
+        return f" = **{v:.4g}**" if v is not None and math.isfinite(v) else ""
+
+    critic = ("1. *Sample*: a batch of real points $x$, and noise $z \\sim \\mathcal{N}(0, I)$.\n"
+              "2. *Generate*: $G(z)$, the orange points ($G$ does not change in this step).\n"
+              "3. *Score*: the critic scores both; the gap is its estimate of the distance, "
+              "$\\hat W = \\mathbb{E}[D(x)] - \\mathbb{E}[D(G(z))]$" + value("wasserstein") + ".\n"
+              "4. *Loss and gradient*: $L_D = -\\hat W + \\text{penalty}$" + value("loss_d")
+              + " (penalty" + value("penalty") + "), differentiated with respect to the critic's weights.\n"
+              "5. *Update*: the critic's weights step down that gradient: **the heat map changes**; the points "
+              "stay where they are.")
+    generator = ("1. *Sample*: noise $z \\sim \\mathcal{N}(0, I)$.\n"
+                 "2. *Generate*: $G(z)$, the orange points.\n"
+                 "3. *Score*: the critic scores them, $D(G(z))$.\n"
+                 "4. *Loss and gradient*: $L_G = -\\mathbb{E}[D(G(z))]$" + value("loss_g") + "; its gradient flows "
+                 "back through $D$ into $G$: the arrows, uphill on the critic.\n"
+                 "5. *Update*: $G$'s weights step down that gradient: **the orange points move along their "
+                 "arrows** (the grey trails show from where); the heat map stays.")
+    if phase == "critic":
+        return "**One critic step**, as it just happened:\n\n" + critic
+    if phase == "generator":
+        return "**One generator step**, as it just happened:\n\n" + generator
+    if phase == "both":
+        return (f"**One training step**: {n_critic} critic step{'s' if n_critic != 1 else ''}, then one generator "
+                f"step.\n\n*The critic* ({n_critic}x):\n\n{critic}\n\n*Then the generator*:\n\n{generator}")
+    return ""
 
 
 # ----------------------------------------------------------------------------------------------
