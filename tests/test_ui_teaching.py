@@ -122,3 +122,22 @@ def test_a_step_by_hand_is_narrated_and_the_points_leave_trails(server):
     picture = np.asarray(Image.open(out[SAMPLES + 1]).convert("RGB"))
     assert np.all(picture == landscape.TRAIL, axis=-1).sum() > 20  # the trails of the moved points
     client.predict(api_name="/lab_stop")
+
+
+def test_the_labs_timelapse_is_made_of_its_pictures_each_labelled_with_its_step(server):
+    """Frames of the landscape, arrows and points as the page drew them (not bare points), each with
+    its step written on it."""
+    from PIL import Image, ImageSequence
+
+    from test_ui_client import is_final, poll_until
+
+    client = Client(server[1], verbose=False)
+    client.predict(*{**LAB, "steps": 150}.values(), api_name="/lab_start")
+    poll_until(client, "lab", is_final)
+    gif = Image.open(client.predict(api_name="/lab_timelapse"))
+    frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(gif)]
+    assert len(frames) >= 2
+    for frame in frames:
+        label, body = frame[:16], frame[16:]
+        assert (label < 100).any() and (label > 200).mean() > 0.8  # dark text on a white strip
+        assert (body[..., 0].astype(int) - body[..., 2] > 60).mean() > 0.05  # red of the critic's landscape
