@@ -128,7 +128,6 @@ def test_the_labs_timelapse_is_made_of_its_pictures_each_labelled_with_its_step(
     """Frames of the landscape, arrows and points as the page drew them (not bare points), each with
     its step written on it."""
     from PIL import Image, ImageSequence
-
     from test_ui_client import is_final, poll_until
 
     client = Client(server[1], verbose=False)
