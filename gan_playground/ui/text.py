@@ -151,7 +151,8 @@ def class_histogram_text(scores: dict[str, list[float]], classes: tuple[str, ...
     if rare:
         text += (f"\n⚠ **Mode collapse?** Under half their share: {', '.join(rare)}. The generator is leaving "
                  f"{'this class' if len(rare) == 1 else 'these classes'} out; more steps, a smaller learning rate "
-                 f"or more critic steps usually bring {'it' if len(rare) == 1 else 'them'} back.")
+                 f"or more critic steps usually bring {'it' if len(rare) == 1 else 'them'} back. (Early in a run, "
+                 f"unformed blobs are mostly named 8 or 9: judge it once the samples look like digits.)")
     return text
 
 
