@@ -112,9 +112,12 @@ def test_a_step_by_hand_is_narrated_and_the_points_leave_trails(server):
     from gan_playground import landscape
 
     client = Client(server[1], verbose=False)
+    client.predict("critic", *LAB.values(), api_name="/lab_step")
     out = client.predict("critic", *LAB.values(), api_name="/lab_step")
     told = out[SAMPLES + 2]
     assert "One critic step" in told and "*Score*" in told and "the heat map changes" in told
+    picture = np.asarray(Image.open(out[SAMPLES + 1]).convert("RGB"))
+    assert np.all(picture == landscape.CHANGED, axis=-1).sum() > 20  # where the critic's update changed it most
     assert "wasserstein" not in told or "= **" in told  # the numbers of that very step
     out = client.predict("generator", *LAB.values(), api_name="/lab_step")
     told = out[SAMPLES + 2]
