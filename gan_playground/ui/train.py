@@ -7,9 +7,11 @@ from typing import Any
 
 import gradio as gr
 
+from gan_playground.checkpoints import train_call, train_command
 from gan_playground.config import RunConfig, build_config
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import UserError
+from gan_playground.models import model_class
 from gan_playground.ui import fields
 from gan_playground.ui.live import IDLE
 from gan_playground.ui.settings import (
@@ -62,6 +64,13 @@ class TrainPanel:
         with gr.Accordion("Your runs on this page", open=False, elem_id=f"{key}-runs-box") as self.runs_box:
             self.runs = fields.Radio([], label="Runs (one per tab); choose one to stop it", elem_id=f"{key}-runs")
             self.stop_run_btn = gr.Button("Stop the chosen run", size="sm", elem_id=f"{key}-stop-run-btn")
+        with gr.Accordion("This run as a command, or in a notebook", open=False, elem_id=f"{key}-command-box"):
+            shell, python = self.command_texts(spec.default_model, spec.datasets[0], spec.steps, spec.batch_size, 0,
+                                               [c.value for c in self.settings.controls])
+            self.command = gr.Code(shell, language="shell", interactive=False, show_label=False, wrap_lines=True,
+                                   elem_id=f"{key}-command")
+            self.notebook = gr.Code(python, language="python", interactive=False, show_label=False, wrap_lines=True,
+                                    elem_id=f"{key}-notebook")
 
     @property
     def buttons(self) -> list[Any]:
@@ -80,6 +89,21 @@ class TrainPanel:
         msgs = validate_start(self.spec, self.settings, self.spec.model_of(variant), dataset, steps, batch, seed,
                               list(values))
         return [gr.validate(not m, m) for m in msgs]
+
+    def command_texts(self, model: str, dataset: Any, steps: Any, batch: Any, seed: Any,
+                      values: list[Any]) -> tuple[str, str]:
+        """The form as the command line that trains the same run headless, and as a `gp.train` call."""
+        msgs = validate_start(self.spec, self.settings, model, dataset, steps, batch, seed, list(values))
+        if any(msgs):
+            problem = "# Fix the form first: " + " ".join(m for m in msgs if m)
+            return problem, problem
+        run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps, "batch_size": batch,
+                                           "seed": seed})
+        model_cfg = build_config(model_class(model).Config, self.settings.overrides(model, list(values)))
+        return (train_command(run_cfg, model_cfg, out=f"runs/{model}-{dataset}"), train_call(run_cfg, model_cfg))
+
+    def on_form(self, variant, dataset, steps, batch, seed, *values):
+        return list(self.command_texts(self.spec.model_of(variant), dataset, steps, batch, seed, list(values)))
 
     def controls(self, job: TrainingJob | None, note: str = "") -> list[Any]:
         """[status, timer, *buttons] for the tab's job (the timer runs while there is one to draw)."""
@@ -179,6 +203,9 @@ class TrainPanel:
                                                    show_progress="hidden")
         self.variant.change(self.settings.on_model, self.variant, self.settings.controls, api_visibility="private",
                             show_progress="hidden")
+        gr.on([c.change for c in self.start_inputs], named_handler(self.on_form, self.start_names, with_request=False),
+              self.start_inputs, [self.command, self.notebook], api_visibility="private", queue=False,
+              show_progress="hidden", trigger_mode="always_last")
         # Gradio clears a field's message when an event with the field as its input starts: leaving a
         # field (its fix) does that; Start checks it again.
         for field in self.start_inputs:
