@@ -501,3 +501,31 @@ def test_the_train_panel_shows_its_run_as_a_command_that_trains_it(page, tmp_pat
     fill(page, "lab-steps", "1.5")
     command.get_by_text("Fix the form first").wait_for(timeout=30_000)
     fill(page, "lab-steps", "1000")
+
+
+def test_a_link_carries_its_settings_into_the_form(browser, app):
+    """`?tab=lab&variant=wgan-lp&...` opens the Lab with those values; a bad one is left out with a
+    note, never an error; the panel offers the link of its own settings."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(app["url"] + "?tab=lab&variant=wgan-lp&dataset=toy-25gaussians&steps=777&seed=42"
+                  "&lambda_lp=0.5&lr=fast")
+        status = page.locator("#lab-status")
+        status.get_by_text("Settings from the link").wait_for(timeout=60_000)
+        assert "lr='fast'" in status.inner_text()
+        assert page.locator("#lab-steps input").input_value() == "777"
+        assert page.locator("#lab-seed input").input_value() == "42"
+        assert page.locator("#lab-variant input[value='wgan-lp']").is_checked()
+        page.locator("#lab-settings").get_by_text("Model settings").click()
+        assert page.locator("#lab-set-lambda-lp").locator("input, textarea").first.input_value() == "0.5"
+        assert "toy-25gaussians" in page.locator("#lab-dataset").inner_text() or \
+            page.locator("#lab-dataset input").input_value() == "toy-25gaussians"
+        page.locator("#lab-command-box").get_by_text("This run as a command").click()
+        link = page.locator("#lab-link a")
+        link.wait_for(timeout=30_000)
+        href = link.get_attribute("href")
+        assert "tab=lab" in href and "steps=777" in href and "lambda_lp=0.5" in href, href
+        assert error_toasts(page) == []
+    finally:
+        context.close()
