@@ -480,11 +480,12 @@ def test_the_train_panel_shows_its_run_as_a_command_that_trains_it(page, tmp_pat
     """The command under Start follows the form, and run as it is shown (its --out moved to a
     temporary folder) it trains that run headless."""
     open_tab(page, "2-D Lab")
+    page.locator("#lab-variant").get_by_text("(wgan-gp)").click()  # (the page is shared: another may be chosen)
     page.locator("#lab-command-box").get_by_text("This run as a command").click()
     fill(page, "lab-steps", "7")
     fill(page, "lab-seed", "3")
     command = page.locator("#lab-command")
-    command.get_by_text("--steps 7").wait_for(timeout=30_000)
+    command.get_by_text(re.compile("train wgan-gp .*--steps 7 .*--seed 3")).wait_for(timeout=30_000)
     shown = command.locator(".cm-content").inner_text().strip()  # the code, without the line numbers
     assert shown.startswith("python -m gan_playground train wgan-gp --dataset toy-8gaussians") and "--seed 3" in shown
     assert "gp.train('wgan-gp'" in page.locator("#lab-notebook .cm-content").inner_text()
