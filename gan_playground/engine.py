@@ -42,6 +42,7 @@ from gan_playground.teachers import attach_teachers
 
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
+# "queued": the job waits for a place on a busy server (`hold` / `admit`, driven by ui/sessions.py).
 
 
 
@@ -165,6 +166,12 @@ class TrainingJob:
         self._resume.set()
         self._parked = threading.Event()  # set while the paused loop waits: `single_step` may run
         self._stop = threading.Event()
+        # Cleared while the job has no place on a busy server (state "queued"): the loop parks at
+        # the next step boundary, keeping everything it holds, until `admit`. Set by default, so a
+        # job outside the app (the CLI) never waits.
+        self._admitted = threading.Event()
+        self._admitted.set()
+        self._nudge = threading.Event()  # wakes a parked loop: resume, admit or stop happened
         self._thread: threading.Thread | None = None
         self._state = "ready"
         self._message = ""
@@ -195,7 +202,7 @@ class TrainingJob:
             raise RuntimeError("a job starts once")
         if paused:
             self._resume.clear()
-        self._set(state="paused" if paused else "running")
+        self._set(state="queued" if not self._admitted.is_set() else "paused" if paused else "running")
         self._thread = threading.Thread(target=self._loop, name=f"train-{self.model.name}", daemon=True)
         self._thread.start()
         return self
@@ -209,12 +216,34 @@ class TrainingJob:
         if self.state == "paused":
             self._set(state="running")
             self._resume.set()
+            self._nudge.set()
+
+    def hold(self) -> None:
+        """Give the server's place back: the loop parks after the step in flight (state "queued") and
+        keeps its weights, optimizer state, generators and history until `admit`."""
+        self._admitted.clear()
+        if not self.done:
+            self._set(state="queued")
+
+    def admit(self) -> None:
+        """A place is free: train on (or, for a job paused by hand, stay paused holding the place)."""
+        if self._admitted.is_set():
+            return
+        self._admitted.set()
+        if self.state == "queued":
+            self._set(state="running" if self._resume.is_set() else "paused")
+        self._nudge.set()
+
+    @property
+    def admitted(self) -> bool:
+        return self._admitted.is_set()
 
     def stop(self) -> None:
-        """Ask the loop to stop; it does within one training step."""
+        """Ask the loop to stop; it does within one training step (at once while it waits)."""
         self._stop.set()
         self._resume.set()
-        if self._thread is None and self.state == "ready":
+        self._nudge.set()
+        if self._thread is None and self.state in ("ready", "queued"):
             self._set(state="stopped")
 
     def join(self, timeout: float | None = None) -> bool:
@@ -244,6 +273,14 @@ class TrainingJob:
         self.steps_per_s = steps_per_s
 
     # -- reading --------------------------------------------------------------------------------
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the measured speed (None before it is measured, or once done): what the
+        queue tells a waiting visitor."""
+        with self._lock:
+            rate = self._rate
+        return (self.steps - self.step) * self.images_per_step / rate if rate > 0 and not self.done else None
+
     @property
     def snapshot_version(self) -> int:
         """Grows on every change: a reader compares it before taking a (copying) snapshot."""
@@ -283,6 +320,9 @@ class TrainingJob:
             having = ", ".join(name for name, cls in MODELS.items() if cls.phases)
             raise UserError(f"{self.model.name} has no separate critic and generator steps; {having} have them. "
                             f"Step {self.model.name} with 'both'.")
+        if self.state == "queued":
+            raise UserError("This run waits for a place on the server; it can be stepped once it has one (the "
+                            "status line says when).")
         if self.state not in ("ready", "paused"):
             raise UserError(f"Pause the training first: single steps run only while a job is paused or not yet "
                             f"started (this one is {self.state}).")
@@ -323,10 +363,14 @@ class TrainingJob:
                 self.train_until(None)
             else:  # ZeroGPU: each slice is one GPU call; pauses wait outside, holding no GPU
                 while not self._ended():
-                    self.slice_runner(self, time.monotonic() + self.slice_seconds)
-                    if not self._resume.is_set() and not self._stop.is_set():
+                    if self._may_train():
+                        self.slice_runner(self, time.monotonic() + self.slice_seconds)
+                    if not self._may_train() and not self._stop.is_set():
                         self._wait_for_resume()
             if self.state == "diverged":
+                return
+            if self._stop.is_set() and not self._admitted.is_set():  # stopped while queued: no place, no work
+                self._set(state="stopped" if self.step < self.steps else "finished")
                 return
             self._render_preview()
             if self.state == "diverged":  # the last picture can show it too (points far off)
@@ -364,7 +408,7 @@ class TrainingJob:
         while not self._ended():
             if deadline is not None and time.monotonic() > deadline:
                 break
-            if not self._resume.is_set():
+            if not self._may_train():
                 if deadline is not None:
                     break  # a slice hands the GPU back rather than wait on it
                 self._flush(names, pending, t_last, images_since)
@@ -401,9 +445,17 @@ class TrainingJob:
                 self._score()
         self._flush(names, pending, t_last, images_since)
 
+    def _may_train(self) -> bool:
+        return self._resume.is_set() and self._admitted.is_set()
+
     def _wait_for_resume(self) -> None:
+        """Park until the job may train again (resumed and admitted) or is stopped."""
         self._parked.set()
-        self._resume.wait()
+        while True:
+            self._nudge.clear()  # cleared before the check: a nudge after it is not lost
+            if self._stop.is_set() or self._may_train():
+                break
+            self._nudge.wait()
         self._parked.clear()
 
     def _after_step(self) -> None:

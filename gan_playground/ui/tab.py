@@ -18,6 +18,7 @@ from gan_playground.metrics import live_evaluator
 from gan_playground.ui.context import AppContext, Source
 from gan_playground.ui.sessions import Slot, session_of
 from gan_playground.ui.spec import TabSpec
+from gan_playground.ui.text import queue_text
 
 
 def autosave_seconds() -> float:
@@ -84,16 +85,25 @@ class Tab:
 
     # -- a run's life -------------------------------------------------------------------------------
     def launch(self, page: str, build: Callable[[], TrainingJob], *, paused: bool = False) -> TrainingJob:
-        """Claim a place under the job cap, build the job and start it (`paused`: to step it by hand);
-        a UserError (over the cap, bad data) gives the place back and reaches the caller."""
+        """Mark the tab busy, build the job and start it (`paused`: to step it by hand): it trains at once
+        if its pool has a free place, else it waits in the queue (state "queued") and starts by itself.
+        A UserError (a run in the tab already, bad data, too many Lab steps) reaches the caller."""
         self.ctx.sessions.reserve(page, self.spec.key)
         try:
             job = build()
+            self.ctx.sessions.start_in(page, self.spec.key, job)
         except BaseException:
             self.ctx.sessions.release(page, self.spec.key)
             raise
-        self.ctx.sessions.start_in(page, self.spec.key, job)
         return job.start(paused=paused)
+
+    def status_line(self, job, text: str) -> str:
+        """A run's status line, with what the queue says about it (position and wait, or its turn)."""
+        place = self.ctx.sessions.place_of(job)
+        if place is None:
+            return text
+        note = queue_text(place.position, place.waiting, place.wait_s, place.turn_ended, place.turn_left_s)
+        return f"{text}\n\n{note}"
 
     def make_job(self, run: Run, steps: int, page: str, start_step: int = 0) -> TrainingJob:
         """A job with live scores where they apply, autosaves to the page's folder (the last good
