@@ -157,6 +157,7 @@ class TrainingJob:
         self.evaluate, self.eval_every = evaluate, eval_every
         self.autosave, self.autosave_every_s = autosave, autosave_every_s
         self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
+        self.slice_rng: tuple[torch.Tensor, torch.Tensor] | None = None  # a GPU slice's streams, between slices
         self._last_preview_t = self._last_save_t = time.monotonic()
         self.images_per_step = run.sampler.batch_size * self.model.batches_per_step
 
@@ -399,13 +400,14 @@ class TrainingJob:
     def _ended(self) -> bool:
         return self.step >= self.steps or self._stop.is_set() or self.state == "diverged"
 
-    def train_until(self, deadline: float | None) -> None:
-        """Train until the budget, a stop, a divergence or (for a slice) the monotonic `deadline`."""
+    def train_until(self, deadline: float | None, *, stop_at: int | None = None) -> None:
+        """Train until the budget, a stop, a divergence or (for a slice) the monotonic `deadline`, or
+        step `stop_at` (a slice of a given length: the tests compare slices with steps in one go)."""
         model, sampler = self.model, self.run.sampler
         pending: list[torch.Tensor] = []  # one stacked loss vector per step since the last read
         names: list[str] = []
         t_last, images_since = time.perf_counter(), 0
-        while not self._ended():
+        while not self._ended() and (stop_at is None or self.step < stop_at):
             if deadline is not None and time.monotonic() > deadline:
                 break
             if not self._may_train():
@@ -498,14 +500,18 @@ class TrainingJob:
             if seconds > 0:  # a single step by hand says nothing about the speed
                 rate = images / seconds
                 self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
-            earlier = len(self._history_steps)
-            self._history_steps.append(self.step)
-            for k in [*self._history, *(n for n in names if n not in self._history)]:
-                self._history.setdefault(k, [math.nan] * earlier).append(means.get(k, math.nan))
-            if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
-                self._history_steps = self._history_steps[1::2]
-                self._history = {k: v[1::2] for k, v in self._history.items()}
+            self._append_row(self.step, means)
             self._version += 1
+
+    def _append_row(self, step: int, row: dict[str, float]) -> None:
+        """One history row (under `_lock`): a loss the row lacks is NaN there, and a new one is NaN before."""
+        earlier = len(self._history_steps)
+        self._history_steps.append(step)
+        for k in [*self._history, *(n for n in row if n not in self._history)]:
+            self._history.setdefault(k, [math.nan] * earlier).append(row.get(k, math.nan))
+        if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
+            self._history_steps = self._history_steps[1::2]
+            self._history = {k: v[1::2] for k, v in self._history.items()}
 
     def _add_seconds(self, seconds: float) -> None:
         with self._lock:
@@ -520,13 +526,51 @@ class TrainingJob:
             self._diverge(self.step, why)
             return
         with self._lock:
-            self._preview, self._preview_step = picture, self.step
-            if not self._frames or self.step - self._frames[-1][0] >= self._frame_every:
-                self._frames.append((self.step, picture))
-                if len(self._frames) > MAX_FRAMES:  # keep the whole run, at half the detail
-                    self._frames = self._frames[::2]
-                    self._frame_every = self._frames[1][0] - self._frames[0][0]
+            self._add_picture(self.step, picture)
             self._version += 1
+
+    def _add_picture(self, step: int, picture: np.ndarray) -> None:
+        """The newest preview, and a timelapse frame if it is far enough from the last (under `_lock`)."""
+        self._preview, self._preview_step = picture, step
+        if not self._frames or step - self._frames[-1][0] >= self._frame_every:
+            self._frames.append((step, picture))
+            if len(self._frames) > MAX_FRAMES:  # keep the whole run, at half the detail
+                self._frames = self._frames[::2]
+                self._frame_every = self._frames[1][0] - self._frames[0][0]
+
+    def slice_record(self) -> dict[str, Any]:
+        """What this job recorded, as plain data: the rows, scores and pictures a slice trained in a
+        worker (zerogpu.py) sends back for the page's job to `absorb`."""
+        with self._lock:
+            return {"step": self.step, "history_steps": list(self._history_steps),
+                    "history": {k: list(v) for k, v in self._history.items()},
+                    "score_steps": list(self._score_steps), "scores": {k: list(v) for k, v in self._scores.items()},
+                    "frames": list(self._frames), "seconds": self._elapsed, "images_per_s": self._rate,
+                    "diverged": (self._diverged_at, self._message) if self._state == "diverged" else None}
+
+    def absorb(self, record: dict[str, Any]) -> None:
+        """Carry on from a slice trained elsewhere (`slice_record` of its job there): its history rows,
+        scores and pictures follow this job's own, and its step and speed become this job's."""
+        with self._lock:
+            self.step = record["step"]
+            names = list(record["history"])
+            for i, step in enumerate(record["history_steps"]):
+                self._append_row(step, {k: record["history"][k][i] for k in names})
+            for i, step in enumerate(record["score_steps"]):
+                self._score_steps.append(step)
+                for k, values in record["scores"].items():
+                    self._scores.setdefault(k, []).append(values[i])
+            for step, picture in record["frames"]:
+                self._add_picture(step, picture)
+            self._elapsed += record["seconds"]
+            if record["images_per_s"] > 0:
+                self._rate = record["images_per_s"]
+            self._version += 1
+        if record["diverged"] is not None:
+            step, message = record["diverged"]
+            with self._lock:
+                self._diverged_at = step
+            self._set(state="diverged", message=message)
 
     def _score(self) -> None:
         with self._model_lock:
