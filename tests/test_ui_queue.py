@@ -109,3 +109,15 @@ def test_four_visitors_share_one_place_fairly(server):
     assert job_b.step >= step
     b.predict(api_name="/acgan_stop")
     assert not [j for _, _, j in sessions.active_jobs()]
+
+
+def test_a_run_too_costly_for_the_server_is_refused_before_it_starts(server):
+    """The Lab's largest settings would take about a minute a step on two cores: a message that names
+    what to lower, and no job, not a place held for hours."""
+    demo, url = server
+    client = Client(url, verbose=False)
+    status = client.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=30, batch_size=1024, seed=0,
+                            n_critic=100, toy_width=1024, api_name="/lab_start")[0]
+    assert status.startswith("⚠ Not started: This run would need about") and "s a step" in status, status
+    assert "Lower n_critic (100; default 5), the batch size (1,024; default 64) or toy_width" in status
+    assert not demo.ctx.sessions.active_jobs()

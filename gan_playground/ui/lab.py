@@ -18,7 +18,7 @@ from gan_playground.side_by_side import Lane, SideBySide
 from gan_playground.ui import fields
 from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
-from gan_playground.ui.tab import Tab, named_handler, training_device
+from gan_playground.ui.tab import Tab, check_cost, named_handler, training_device
 from gan_playground.ui.text import STATE_WORDS, read_number
 
 SPEEDS = [("slow motion: 2 steps a second", "2"), ("10 steps a second", "10"), ("50 steps a second", "50"),
@@ -143,6 +143,7 @@ class SideBySidePanel:
                 run = prepare_run(config, tab.spec.presets.get(model, {}))
                 lanes.append(Lane(model, TrainingJob(run, steps=n, log_every=1, preview_every=1)))
             comparison = SideBySide(lanes, steps=n)
+            check_cost([lane.job.run for lane in lanes])
             tab.ctx.sessions.start_in(page, COMPARE_KEY, comparison)  # a place, or the Lab's queue
         except UserError as err:
             tab.ctx.sessions.release(page, COMPARE_KEY)

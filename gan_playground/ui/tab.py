@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 import gradio as gr
 
-from gan_playground import zerogpu
+from gan_playground import cost, zerogpu
 from gan_playground.checkpoints import save_checkpoint
 from gan_playground.engine import Run, TrainingJob
 from gan_playground.errors import UserError
@@ -32,6 +32,15 @@ def autosave_seconds() -> float:
 def training_device() -> str:
     """Where jobs are built: on ZeroGPU the CPU (each training slice borrows the GPU), else the best."""
     return "cpu" if zerogpu.active() else "auto"
+
+
+def check_cost(runs: list[Run]) -> None:
+    """Refuse, before it starts, a run that would hold the server (cost.py): its memory and seconds a
+    step, estimated where it trains; on ZeroGPU the slice's GPU, so only the memory is checked here."""
+    on_zerogpu = zerogpu.active()
+    for run in runs:
+        device = zerogpu.slice_device() if on_zerogpu else run.device
+        cost.check(run, cost.Limits.from_env(device, timed=not on_zerogpu))
 
 
 def named_handler(fn: Callable, names: list[str], *, with_request: bool = True) -> Callable:
@@ -87,10 +96,11 @@ class Tab:
     def launch(self, page: str, build: Callable[[], TrainingJob], *, paused: bool = False) -> TrainingJob:
         """Mark the tab busy, build the job and start it (`paused`: to step it by hand): it trains at once
         if its pool has a free place, else it waits in the queue (state "queued") and starts by itself.
-        A UserError (a run in the tab already, bad data, too many Lab steps) reaches the caller."""
+        A UserError (a run in the tab already, bad data, too costly, too many Lab steps) reaches the caller."""
         self.ctx.sessions.reserve(page, self.spec.key)
         try:
             job = build()
+            check_cost([job.run])
             self.ctx.sessions.start_in(page, self.spec.key, job)
         except BaseException:
             self.ctx.sessions.release(page, self.spec.key)
