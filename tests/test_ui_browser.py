@@ -368,3 +368,33 @@ def test_closing_the_page_stops_its_run(browser, app):
         assert "queue" not in late.locator("#lab-status").inner_text()
     finally:
         late.context.close()
+
+
+def test_a_queued_run_starts_by_itself_and_its_buttons_follow(browser, app):
+    """One Lab place (GAN_PLAYGROUND_MAX_LAB_JOBS=1 here): the second visitor's Start waits in the queue,
+    its page says where and offers only Stop; when the first stops, it trains with no press."""
+    first, second = open_page(browser, app), open_page(browser, app)
+    try:
+        for page in (first, second):
+            open_tab(page, "2-D Lab")
+            fill(page, "lab-steps", "20000")
+        first.locator("#lab-start-btn").click()
+        first.locator("#lab-status").get_by_text(re.compile("Training wgan")).wait_for(timeout=TIMEOUT_MS)
+        second.locator("#lab-start-btn").click()
+        status = second.locator("#lab-status")
+        status.get_by_text(re.compile(r"place 1 of 1 in the queue")).wait_for(timeout=60_000)
+        assert "Queued" in status.inner_text() and "press Start again" not in status.inner_text()
+        second.locator("#lab-live-caption").get_by_text("this tab's run").wait_for(timeout=30_000)
+        second.wait_for_function("() => document.querySelector('#lab-stop-btn').disabled === false")
+        assert second.locator("#lab-start-btn").is_disabled() and second.locator("#lab-pause-btn").is_disabled()
+        shot(second, "lab-queued", full_page=False)
+        first.locator("#lab-stop-btn").click()
+        status.get_by_text(re.compile("Training wgan")).wait_for(timeout=60_000)
+        second.wait_for_function("() => document.querySelector('#lab-pause-btn').disabled === false")
+        assert second.locator("#lab-start-btn").is_disabled() and "queue" not in status.inner_text()
+        second.locator("#lab-stop-btn").click()
+        status.get_by_text("Stopped").wait_for(timeout=60_000)
+        assert error_toasts(first) == [] and error_toasts(second) == []
+    finally:
+        first.context.close()
+        second.context.close()

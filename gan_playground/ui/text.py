@@ -114,11 +114,11 @@ def queue_text(position: int | None, waiting: int, wait_s: float | None, turn_en
     if position is None:
         others = f"{waiting} other run{'s' if waiting != 1 else ''} wait{'s' if waiting == 1 else ''}"
         if turn_left_s is None:
-            return f"⏳ {others} for a place."
-        return (f"⏳ {others} for a place: this run's turn ends in about **{fmt_time(turn_left_s)}**, then it is "
+            return f"{others} for a place."
+        return (f"{others} for a place: this run's turn ends in about **{fmt_time(turn_left_s)}**, then it is "
                 f"saved and waits for its next turn.")
-    head = (f"⏳ Its turn ended at step {turn_ended:,} while others waited: it was saved and waits for its next "
-            f"turn, keeping everything it learned. " if turn_ended is not None else "⏳ The server is busy: ")
+    head = (f"Its turn ended at step {turn_ended:,} while others waited: it was saved and waits for its next "
+            f"turn, keeping everything it learned. " if turn_ended is not None else "The server is busy: ")
     when = (f"trains again in about **{fmt_time(wait_s)}**" if turn_ended is not None else
             f"starts in about **{fmt_time(wait_s)}**") if wait_s is not None else "starts when a place frees"
     return (f"{head}place **{position}** of {waiting} in the queue, {when}. It starts by itself; keep this "
