@@ -19,6 +19,7 @@ other's streams, and a checkpoint saves and restores it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import sys
 import threading
@@ -158,6 +159,7 @@ class TrainingJob:
         self.autosave, self.autosave_every_s = autosave, autosave_every_s
         self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
         self.slice_rng: tuple[torch.Tensor, torch.Tensor] | None = None  # a GPU slice's streams, between slices
+        self.started_in: contextvars.Context | None = None  # the context of `start`'s caller (a page's request)
         self._last_preview_t = self._last_save_t = time.monotonic()
         self.images_per_step = run.sampler.batch_size * self.model.batches_per_step
 
@@ -203,6 +205,7 @@ class TrainingJob:
             raise RuntimeError("a job starts once")
         if paused:
             self._resume.clear()
+        self.started_in = contextvars.copy_context()  # ZeroGPU bills each slice to the visitor who started it
         self._set(state="queued" if not self._admitted.is_set() else "paused" if paused else "running")
         self._thread = threading.Thread(target=self._loop, name=f"train-{self.model.name}", daemon=True)
         self._thread.start()

@@ -20,7 +20,9 @@ they were built for.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -96,7 +98,8 @@ def run_slice(job: "TrainingJob", deadline: float, *, stop_at: int | None = None
     ZeroGPU (over the visitor's quota, no GPU free) reaches the page as the Space's message."""
     packed = pack_job(job)
     try:
-        result = gpu_train_slice(packed, max(1.0, deadline - time.monotonic()), stop_at)
+        result = _as_visitor(job, functools.partial(gpu_train_slice, packed, max(1.0, deadline - time.monotonic()),
+                                                    stop_at))
     except UserError:
         raise
     except Exception as err:
@@ -105,6 +108,24 @@ def run_slice(job: "TrainingJob", deadline: float, *, stop_at: int | None = None
             raise
         raise UserError(message) from None
     absorb_slice(job, result)
+
+
+def _as_visitor(job: "TrainingJob", call):
+    """`call()` with the Gradio request of the page that started the job: ZeroGPU reads the visitor
+    (and so whose quota a slice uses) from the request, and slices run on the job's thread, outside it."""
+    try:
+        from gradio.context import LocalContext
+    except ImportError:
+        return call()
+    request = job.started_in.get(LocalContext.request) if job.started_in is not None else None
+    if request is None:
+        return call()
+
+    def with_request():
+        LocalContext.request.set(request)
+        return call()
+
+    return contextvars.Context().run(with_request)
 
 
 def absorb_slice(job: "TrainingJob", result: dict[str, Any]) -> None:

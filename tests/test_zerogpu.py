@@ -36,14 +36,18 @@ def _worker(task, args_queue, result_queue) -> None:
 def standin_spaces() -> types.ModuleType:
     module = types.ModuleType("spaces")
     module.requested = []  # the duration each call asked for
+    module.visitors = []  # the Gradio request each call ran for (ZeroGPU bills that visitor)
     module.calls = 0
     module.quota_left_s = None  # set to a number: calls asking for more are refused, as ZeroGPU does
 
     def GPU(task=None, *, duration=60, size=None):  # noqa: N802 (the real name)
         def decorate(fn):
             def handler(*args, **kwargs):
+                from gradio.context import LocalContext
+
                 seconds = duration(*args, **kwargs) if callable(duration) else duration
                 module.requested.append(seconds)
+                module.visitors.append(LocalContext.request.get(None))
                 if module.quota_left_s is not None and seconds > module.quota_left_s:
                     import gradio as gr
 
@@ -117,16 +121,22 @@ def test_slices_by_value_end_where_steps_in_process_end(spaces):
 
 
 def test_a_job_trains_in_slices_through_the_worker_and_the_page_sees_each(spaces):
+    import contextvars
+
+    from gradio.context import LocalContext
+
     job = small_job(steps=400, **zerogpu.job_options())
     job.slice_seconds = 1.0
     seen = []
-    job.start()
+    visitor = object()  # the request of the page that pressed Start (its handler's context)
+    contextvars.Context().run(lambda: (LocalContext.request.set(visitor), job.start()))
     deadline = time.monotonic() + 120
     while not job.done and time.monotonic() < deadline:
         seen.append(job.step)
         time.sleep(0.2)
     assert job.state == "finished" and job.step == 400, job.snapshot().message
     assert spaces.calls >= 2 and len(set(seen)) >= 2  # it advanced slice by slice
+    assert spaces.visitors == [visitor] * spaces.calls  # each slice on that visitor's quota, from the job's thread
     assert spaces.requested[0] == zerogpu.slice_duration({}, 1.0)  # the GPU time follows the slice's length
     steps = job.snapshot().history_steps
     assert steps == sorted(set(steps)) and steps[-1] == 400
