@@ -227,3 +227,22 @@ def test_the_lab_has_places_of_its_own_and_a_step_cap():
         sessions.reserve(page, "lab")  # the refusal gave the tab back
     finally:
         sessions.shutdown()
+
+
+def test_a_side_by_side_comparison_queues_for_a_lab_place_like_a_run():
+    from gan_playground.side_by_side import Lane, SideBySide
+
+    sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=60, turn_s=0)
+    try:
+        _, a = _start(sessions, "a")
+        page = sessions.page_of("b")
+        sessions.reserve(page, "lab-compare")
+        comparison = SideBySide([Lane("x", _toy_job(steps=50)), Lane("y", _toy_job(steps=50))], steps=50)
+        sessions.start_in(page, "lab-compare", comparison).job.start()
+        time.sleep(0.5)
+        assert comparison.state == "queued" and comparison.step == 0
+        assert sessions.place_of(comparison).position == 1
+        a.stop()
+        assert _until(lambda: comparison.state == "finished", 60) and comparison.step == 50
+    finally:
+        sessions.shutdown()
