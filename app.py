@@ -5,6 +5,8 @@ training jobs running at once; GAN_PLAYGROUND_SESSION_GRACE_S is how long a clos
 The shipped models are the checkpoints/ folder beside this file.
 """
 
+import signal
+import sys
 from pathlib import Path
 
 from gan_playground.ui import build_app, launch
@@ -12,7 +14,8 @@ from gan_playground.ui import build_app, launch
 demo = build_app(checkpoints=Path(__file__).resolve().with_name("checkpoints"))
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop (Spaces, systemd, docker) runs the cleanup below
     try:
         launch(demo)
     finally:
-        demo.ctx.sessions.shutdown()
+        demo.ctx.close()  # stops the jobs, removes uploads and temporary files

@@ -12,6 +12,7 @@ Every result is a numpy array: images as uint8 (N, H, W) for grey or (N, H, W, 3
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,25 @@ import torch
 
 from gan_playground import explore
 from gan_playground.data import normalize, to_uint8
-from gan_playground.errors import UserError
+from gan_playground.errors import UserError, brief
+
+MAX_SAMPLES = 100_000
+MAX_GRID = 1_024  # one picture: 1,024 MNIST digits are 950 x 950 pixels
+MAX_FRAMES = 1_000
+MAX_SEED = 2**63 - 1  # what torch.Generator.manual_seed takes
+CHUNK = 1_000  # samples drawn at a time
+
+
+def whole(value: Any, name: str, low: int, high: int) -> int:
+    """`value` as an int in [low, high], else a UserError naming it: 1.5 or 2**70 are refused, never
+    truncated or passed on to overflow deep inside torch."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise UserError(f"{name} must be a whole number from {low:,} to {high:,}, got {brief(value)}.")
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        raise UserError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}.")
+    if not low <= value <= high:
+        raise UserError(f"{name} must be from {low:,} to {high:,}, got {brief(value)}.")
+    return int(value)
 
 
 class Model:
@@ -49,29 +68,41 @@ class Model:
     # -- drawing --------------------------------------------------------------------------------
     def latents(self, n: int, *, seed: int = 0) -> torch.Tensor:
         """n latents from the model's prior, fixed by `seed`: (n, latent_dim)."""
-        gen = torch.Generator(device=self.net.device).manual_seed(int(seed))
-        return self.net.random_latents(int(n), gen)
+        n = whole(n, "n", 1, MAX_SAMPLES)
+        gen = torch.Generator(device=self.net.device).manual_seed(whole(seed, "seed", 0, MAX_SEED))
+        return self.net.random_latents(n, gen)
 
     def sample(self, n: int = 16, *, classes: int | list[int] | None = None, seed: int = 0,
                grid: bool = False) -> np.ndarray:
-        """n samples. `classes`: one class for all, or one per sample (conditional models; default:
-        0, 1, 2, ... in turn). `grid`: one picture of them all instead of an array per sample."""
-        if not 1 <= int(n) <= 100_000:
-            raise UserError(f"n must be from 1 to 100,000, got {n}.")
-        y = self._classes(int(n), classes)
-        out = self.net.sample(self.latents(n, seed=seed), y)
-        return self._pictures(out, grid=grid, nrow=10 if y is not None and classes is None and n % 10 == 0 else None)
+        """n samples (at most 100,000; a grid at most 1,024). `classes`: one class for all, or one per
+        sample (conditional models; default: 0, 1, 2, ... in turn). `grid`: one picture of them all
+        instead of an array per sample."""
+        n = whole(n, "n", 1, MAX_GRID if grid else MAX_SAMPLES)
+        y = self._classes(n, classes)
+        z = self.latents(n, seed=seed)
+        if grid:
+            nrow = 10 if y is not None and classes is None and n % 10 == 0 else None
+            return self._pictures(self.net.sample(z, y), grid=True, nrow=nrow)
+        # In chunks, each turned into uint8 at once: 100,000 samples at a time once took 20 GB.
+        chunks = [self._pictures(self.net.sample(z[i:i + CHUNK], None if y is None else y[i:i + CHUNK]), grid=False)
+                  for i in range(0, n, CHUNK)]
+        return np.concatenate(chunks)
 
     def interpolate(self, seed0: int, seed1: int, steps: int = 8, *, mode: str = "slerp",
                     classes: tuple[int, int] | None = None) -> np.ndarray:
         """Frames along the path from seed0's latent to seed1's ("linear" or "slerp"); for conditional
         models `classes` gives each end its class."""
+        steps = whole(steps, "steps", 2, MAX_FRAMES)
         z0, z1 = self.latents(1, seed=seed0)[0], self.latents(1, seed=seed1)[0]
         if self.num_classes and classes is None:
             classes = (0, 0)
+        if classes is not None:
+            if np.ndim(classes) != 1 or len(classes) != 2:
+                raise UserError(f"classes must be two classes (one per end), got {classes!r}.")
+            classes = tuple(whole(c, "a class", 0, max(self.num_classes - 1, 0)) for c in classes)
         y0, y1 = classes if classes is not None else (None, None)
         try:
-            frames = explore.interpolation_frames(self.net, z0, z1, int(steps), mode, y0, y1)
+            frames = explore.interpolation_frames(self.net, z0, z1, steps, mode, y0, y1)
         except ValueError as err:
             raise UserError(str(err)) from None
         return self._pictures(frames, grid=False)
@@ -110,14 +141,16 @@ class Model:
                 raise UserError(f"{self.name} is not conditional: leave out `classes`.")
             return None
         if classes is None:
-            y = torch.arange(n) % k  # balanced: 0, 1, 2, ... in turn
-        elif np.ndim(classes) == 0:
-            y = torch.full((n,), int(classes))
-        else:
-            y = torch.as_tensor(np.asarray(classes)).long()
-        if len(y) != n or bool(((y < 0) | (y >= k)).any()):
-            raise UserError(f"classes must be {n} values (or one) from 0 to {k - 1}, got {classes!r}.")
-        return y
+            return torch.arange(n) % k  # balanced: 0, 1, 2, ... in turn
+        if np.ndim(classes) == 0:
+            return torch.full((n,), whole(classes, "classes", 0, k - 1))
+        values = np.asarray(classes)
+        if values.ndim != 1 or len(values) != n or values.dtype.kind not in "iu":
+            raise UserError(f"classes must be one whole number or {n} of them, from 0 to {k - 1}, "
+                            f"got {brief(classes)}.")
+        if values.size and not (0 <= values.min() and values.max() < k):
+            raise UserError(f"classes must be from 0 to {k - 1}, got {values.min()} to {values.max()}.")
+        return torch.as_tensor(values).long()
 
     def _pictures(self, out: torch.Tensor, *, grid: bool, nrow: int | None = None) -> np.ndarray:
         if self.net.data.kind == "points":
@@ -146,8 +179,17 @@ def load(source: str | Path, *, device: str = "cpu") -> Model:
     """A checkpoint folder, or a Hugging Face Hub repo id ("user/name", pulled into the cache)."""
     from gan_playground.checkpoints import load_checkpoint
 
+    if not isinstance(source, (str, os.PathLike)):
+        raise UserError(f"gp.load takes a checkpoint folder or a Hub repo id (a string or a path), "
+                        f"got {type(source).__name__}.")
     path = Path(source)
-    if not path.exists() and isinstance(source, str) and source.count("/") == 1 and not source.startswith("."):
+    try:
+        exists = path.exists()
+    except OSError as err:  # a name too long for the file system, say
+        raise UserError(f"Cannot read {brief(str(source))}: {err.strerror}.") from None
+    except ValueError as err:  # an embedded NUL
+        raise UserError(f"Cannot read {brief(str(source))}: {err}.") from None
+    if not exists and isinstance(source, str) and source.count("/") == 1 and not source.startswith("."):
         from gan_playground import hub
 
         path = hub.pull_checkpoint(source, out_dir=Path.home() / ".cache" / "gan_playground" / "hub" /

@@ -19,6 +19,7 @@ from gan_playground.errors import CheckpointError
 
 MAX_MEMBERS = 32  # a checkpoint has six files; a folder entry or two besides them is fine
 MAX_ARCHIVE_BYTES = 3 << 30
+MAX_UNPACKED_BYTES = 4 << 30  # all files together; the app passes its smaller cap for uploads
 
 
 def pack(folder: str | Path, path: str | Path) -> Path:
@@ -31,18 +32,27 @@ def pack(folder: str | Path, path: str | Path) -> Path:
     return path
 
 
-def unpack(path: str | Path, dest: str | Path) -> Path:
-    """Check the zip `path`, then unpack its checkpoint files into the new folder `dest`."""
+def unpack(path: str | Path, dest: str | Path, *, max_total: int = MAX_UNPACKED_BYTES) -> Path:
+    """Check the zip `path`, then unpack its checkpoint files into the new folder `dest`.
+
+    `max_total` caps the unpacked files together (each also has its own cap): checked on the sizes
+    the zip declares before anything is written, and again on the bytes actually written, since a
+    4 MB zip can declare, or hold, gigabytes of zeros."""
     path, dest = Path(path), Path(dest)
     if path.stat().st_size > MAX_ARCHIVE_BYTES:
         raise CheckpointError(f"{path.name} is larger than {MAX_ARCHIVE_BYTES >> 30} GiB; refusing it.")
     try:
         with zipfile.ZipFile(path) as zf:
             members = _checked_members(zf, path.name)
+            declared = sum(info.file_size for info, _ in members)
+            if declared > max_total:
+                raise CheckpointError(f"{path.name} unpacks to {_mib(declared)}; at most {_mib(max_total)} are "
+                                      f"accepted. Refused before unpacking anything.")
             dest.mkdir(parents=True, exist_ok=False)
             try:
+                left = max_total
                 for info, name in members:
-                    _copy_capped(zf, info, dest / name, CHECKPOINT_FILES[name], path.name)
+                    left -= _copy_capped(zf, info, dest / name, CHECKPOINT_FILES[name], left, path.name)
             except BaseException:
                 shutil.rmtree(dest, ignore_errors=True)
                 raise
@@ -89,11 +99,21 @@ def _checked_members(zf: zipfile.ZipFile, label: str) -> list[tuple[zipfile.ZipI
     return members
 
 
-def _copy_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, cap: int, label: str) -> None:
+def _copy_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, cap: int, left: int, label: str) -> int:
+    """Copy one member, stopping as soon as it passes its own `cap` or the archive's `left` bytes;
+    returns the bytes written."""
     written = 0
     with zf.open(info) as src, open(target, "wb") as out:
         while chunk := src.read(1 << 20):
             written += len(chunk)
             if written > cap:
                 raise CheckpointError(f"{label}: {target.name} unpacks to more than {cap >> 20} MiB; refusing it.")
+            if written > left:
+                raise CheckpointError(f"{label} unpacks to more than its directory declares, past the cap on "
+                                      f"all its files; refusing it.")
             out.write(chunk)
+    return written
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MiB" if n >= 1 << 20 else f"{n:,} bytes"

@@ -19,7 +19,6 @@ refused, never unpickled: unpickling runs arbitrary code from whoever wrote the 
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -40,6 +39,7 @@ from gan_playground.data import DataSpec
 from gan_playground.errors import CheckpointError, ConfigError, UserError
 from gan_playground.model_card import model_card
 from gan_playground.models import GANModel, create_model, model_class
+from gan_playground.records import MAX_HISTORY_BYTES, check_records, write_history_csv
 from gan_playground.training_state import pack_training_state, unpack_training_state
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ FORMAT_VERSION = 1
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
 MAX_JSON_BYTES = 1 << 20  # a config is a few kB; a huge one is hostile or broken
 MAX_WEIGHTS_BYTES = 2 << 30
-MAX_HISTORY_BYTES = 16 << 20  # a 30,000-step run writes about 50 kB
 # The files of a checkpoint folder (config.json and model.safetensors must be there), each with the
 # most bytes accepted for it from elsewhere (a pull, an upload, a .zip). A checkpoint here is a few MB.
 CHECKPOINT_FILES = {"config.json": MAX_JSON_BYTES, "model.safetensors": MAX_WEIGHTS_BYTES,
@@ -72,10 +71,10 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     """
     final = Path(path)
     refuse_to_replace(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         model = run.model
         config = checkpoint_config(run, step=step, scores=scores, command=command)
         left_out = set() if training_state else set(model.training_only_keys())
@@ -99,11 +98,28 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
         (tmp / "README.md").write_text(model_card(config, has_samples=picture is not None))
         _fsync_dir(tmp)
         _swap_in(tmp, final)
+    except (OSError, SafetensorError) as err:  # a full disk, a quota, a folder gone read-only
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(_not_saved(final, err)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _remove_dead_temporaries(final)
     return final
+
+
+def _not_saved(final: Path, err: BaseException) -> str:
+    """Why a save failed, with the free space where it went; what was there before is untouched."""
+    why = getattr(err, "strerror", None) or str(err)
+    place = final.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        free = f"{shutil.disk_usage(place).free / (1 << 20):,.0f} MiB are free there"
+    except OSError:
+        free = "the free space there is unknown"
+    return (f"Could not save {final}: {why} ({free}). Nothing was half-written; any earlier checkpoint "
+            f"there is unchanged. Free some space or choose another folder.")
 
 
 def is_checkpoint_folder(path: str | Path) -> bool:
@@ -157,13 +173,28 @@ def check_output_folder(path: str | Path) -> Path:
 
 def _remove_dead_temporaries(final: Path) -> None:
     """Delete `.tmp-NAME-PID-*` folders left by saves whose process was killed (PID gone)."""
-    for leftover in final.parent.glob(f".tmp-{final.name}-*-*"):
-        pid = leftover.name[len(f".tmp-{final.name}-"):].split("-")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+    remove_dead_temporaries(final.parent, name=final.name)
+
+
+def remove_dead_temporaries(folder: Path, *, name: str = "*") -> list[Path]:
+    """Delete the `.tmp-NAME-PID-HEX` folders in `folder` whose saving process is gone (killed
+    mid-save), and `.old-NAME` copies whose NAME is whole again; returns what was removed.
+    A save still running (its PID alive) and an `.old-NAME` that is the only whole copy stay."""
+    removed = []
+    for leftover in folder.glob(f".tmp-{name}-*-*"):
+        _, pid, _ = leftover.name.rsplit("-", 2)
+        if leftover.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
+    if name == "*":
+        for old in folder.glob(".old-*"):
+            if old.is_dir() and (folder / old.name[len(".old-"):]).is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+                removed.append(old)
+    return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -245,51 +276,6 @@ def _samples_picture(run: "Run", snapshot: "Snapshot | None") -> np.ndarray | No
     return preview
 
 
-def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
-    """`step,<loss>,...` one row per logged step; scores get their own rows' columns where measured."""
-    names = list(snapshot.history)
-    score_names = list(snapshot.scores)
-    scores_at = {s: i for i, s in enumerate(snapshot.score_steps)}
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["step", *names, *score_names])
-        for i, step in enumerate(snapshot.history_steps):
-            j = scores_at.get(step)
-            writer.writerow([step, *(f"{snapshot.history[n][i]:.6g}" for n in names),
-                             *("" if j is None else f"{snapshot.scores[n][j]:.6g}" for n in score_names)])
-
-
-def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]], list[int], dict[str, list[float]]]:
-    """What `write_history_csv` wrote: (steps, losses, score steps, scores). A column with gaps is a
-    score (measured at the score steps only). Bad rows are skipped: a damaged file draws less, never fails."""
-    path = Path(path)
-    if not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
-        return [], {}, [], {}
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        rows = list(csv.reader(fh))
-    if not rows or not rows[0] or rows[0][0] != "step":
-        return [], {}, [], {}
-    names = rows[0][1:]
-    cells: dict[str, list[tuple[int, float]]] = {n: [] for n in names}
-    steps: list[int] = []
-    for row in rows[1:]:
-        try:
-            step = int(row[0])
-        except (ValueError, IndexError):
-            continue
-        steps.append(step)
-        for name, cell in zip(names, row[1:], strict=False):  # a short row lacks its last scores
-            try:
-                cells[name].append((step, float(cell)))
-            except ValueError:
-                pass  # an empty cell: a score not measured at this step
-    full = {n: [v for _, v in c] for n, c in cells.items() if len(c) == len(steps) and c}
-    partial = {n: c for n, c in cells.items() if n not in full and c}
-    score_steps = sorted({s for c in partial.values() for s, _ in c})
-    scores = {n: [dict(c).get(s, float("nan")) for s in score_steps] for n, c in partial.items()}
-    return steps, full, score_steps, scores
-
-
 # ----------------------------------------------------------------------------------------------
 # Loading
 
@@ -344,6 +330,8 @@ def read_json(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not valid JSON: {err}") from None
     except RecursionError:
         raise CheckpointError(f"{path} is not valid JSON: it is nested too deeply.") from None
+    except ValueError:  # a number of more than 4,300 digits (Python refuses to parse it)
+        raise CheckpointError(f"{path} holds a number too long to read; no checkpoint writes one.") from None
     if not isinstance(value, dict):
         raise CheckpointError(f"{path} does not hold a JSON object.")
     return value
@@ -363,6 +351,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     """Build the saved model and load its weights. Errors name what is wrong, never a traceback."""
     folder = resolve_checkpoint_dir(path)
     config = read_json(folder / "config.json")
+    check_records(folder)
     try:
         name = config["model"]
         cls = model_class(name)

@@ -201,7 +201,11 @@ def _train(args, ctx) -> int:
     saved_steps: list[int] = []  # what this run's autosaves wrote to `out`: a good checkpoint to point to
 
     def autosave(job) -> None:
-        _save(job, out, args.half, training_state=keep_state)
+        try:
+            _save(job, out, args.half, training_state=keep_state)
+        except UserError as err:  # said here; the job trains on (engine.TrainingJob._autosave)
+            print(f"\nwarning: the autosave at step {job.step:,} failed, training goes on: {err}", file=sys.stderr)
+            raise
         saved_steps.append(job.step)
 
     if args.autosave_minutes <= 0 or not ctx.is_main:
@@ -295,9 +299,13 @@ def _keeping_best(evaluate, get_job, best_dir: Path, half: bool, training_state:
         if primary is not None:
             _, value, higher = primary
             if not best or (value > best[0] if higher else value < best[0]):
-                best[:] = [value]
                 job = get_job()  # called from the job's own thread, between two steps
-                _save(job, best_dir, half, scores=scores, training_state=training_state)
+                try:
+                    _save(job, best_dir, half, scores=scores, training_state=training_state)
+                    best[:] = [value]
+                except UserError as err:  # a full disk: say it, train on, try again at the next best
+                    print(f"\nwarning: keeping the best checkpoint at step {job.step:,} failed, training goes "
+                          f"on: {err}", file=sys.stderr)
         return scores
 
     return evaluate_and_keep

@@ -13,7 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gan_playground.errors import ConfigError
+from gan_playground.errors import ConfigError, brief
 
 
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
@@ -104,7 +104,7 @@ def _parse_number(spec: FieldSpec, text: Any) -> float | int:
 
 def coerce(spec: FieldSpec, value: Any) -> Any:
     """Turn a string from the CLI (or a value from the UI or JSON) into the field's type, checked."""
-    bad = ConfigError(f"{spec.name}={value!r} is not valid: expected {_range_text(spec)}.")
+    bad = ConfigError(f"{spec.name}={brief(value)} is not valid: expected {_range_text(spec)}.")
     try:
         if spec.kind == "choice":
             text = str(value).strip()

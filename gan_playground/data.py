@@ -15,6 +15,7 @@ split on the training device as uint8 and returns a normalized batch by random i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import math
@@ -26,12 +27,16 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from gan_playground.errors import DataError
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 TORCHVISION_SETS = {  # our name -> (torchvision class name, folder, classes)
     "mnist": ("MNIST", "MNIST", tuple(str(i) for i in range(10))),
@@ -42,10 +47,12 @@ TORCHVISION_SETS = {  # our name -> (torchvision class name, folder, classes)
         "airplane", "automobile", "bird", "cat", "deer",
         "dog", "frog", "horse", "ship", "truck")),
 }
+NATIVE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}  # (C, H, W)
 TOY_SETS = ("toy-8gaussians", "toy-25gaussians", "toy-swissroll")
 DATASETS = (*TORCHVISION_SETS, *TOY_SETS)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 MAX_FOLDER_IMAGES = 100_000
+MAX_IMAGE_PIXELS = 4096 * 4096  # per image read: 16.8 million pixels, 50 MB decoded as RGB
 TOY_TRAIN_POINTS = 100_000
 TOY_TEST_POINTS = 10_000
 
@@ -158,12 +165,14 @@ def _load_torchvision(name: str, root: str, mirror: str) -> Dataset:
         train, test = cls(root, train=True, download=False), cls(root, train=False, download=False)
     except Exception:
         if mirror:
-            raise DataError(_missing_data_message(name, root_path, f"the mirror {mirror} does not hold it")) from None
+            raise DataError(_missing_data_message(name, "the offline mirror (GAN_PLAYGROUND_DATA_MIRROR) does not "
+                                                        "hold it")) from None
         try:
             root_path.mkdir(parents=True, exist_ok=True)
             train, test = cls(root, train=True, download=True), cls(root, train=False, download=True)
         except Exception as err:  # no network, a proxy, a full disk: all end the same for the user
-            raise DataError(_missing_data_message(name, root_path, f"the download failed: {err}")) from None
+            why = str(err).replace(root, "the data folder").splitlines()[0][:200] if str(err) else type(err).__name__
+            raise DataError(_missing_data_message(name, f"the download failed ({why})")) from None
 
     def as_tensors(ds):
         data = torch.as_tensor(np.asarray(ds.data))
@@ -174,11 +183,13 @@ def _load_torchvision(name: str, root: str, mirror: str) -> Dataset:
     return Dataset(name, x, y, xt, yt, classes)
 
 
-def _missing_data_message(name: str, root: Path, why: str) -> str:
-    return (f"The {name} data set is not in {root}, and {why}. "
-            f"Either connect to the internet, so that torchvision can download it into that folder "
-            f"(GAN_PLAYGROUND_DATA chooses the folder), or set GAN_PLAYGROUND_DATA_MIRROR to a folder "
-            f"that holds <Name>/raw/*.gz in torchvision's layout, e.g. MNIST/raw/train-images-idx3-ubyte.gz.")
+def _missing_data_message(name: str, why: str) -> str:
+    """What to do, without the server's folders: the page shows this to its visitors too."""
+    return (f"The {name} data set is not here, and {why}. "
+            f"Either connect to the internet, so that torchvision can download it into the data folder "
+            f"(GAN_PLAYGROUND_DATA chooses it), or set GAN_PLAYGROUND_DATA_MIRROR to a folder that holds "
+            f"the files in torchvision's layout: <Name>/raw/*.gz (e.g. MNIST/raw/train-images-idx3-ubyte.gz), "
+            f"or cifar-10-python.tar.gz for CIFAR-10.")
 
 
 def _unpack_mirror(mirror: Path, root: Path, folder: str, cls_name: str) -> None:
@@ -233,8 +244,11 @@ def toy_points(name: str, n: int, gen: torch.Generator) -> tuple[torch.Tensor, t
 
 
 def _load_folder(path: str, size: int) -> Dataset:
-    """A user's images: `PATH/<class>/*.png` gives labels; images directly in PATH give none."""
-    from PIL import Image, UnidentifiedImageError
+    """A user's images: `PATH/<class>/*.png` gives labels; images directly in PATH give none.
+
+    Each image's size is read from its header and checked (`open_image`) before it is decoded, and
+    it is resized as soon as it is read, so memory holds small images only, never the originals."""
+    from PIL import Image
 
     root = Path(path).expanduser()
     if not root.is_dir():
@@ -250,30 +264,51 @@ def _load_folder(path: str, size: int) -> Dataset:
                         f"neither directly nor in class subfolders.")
     if len(files) > MAX_FOLDER_IMAGES:
         raise DataError(f"Image folder {path!r} holds {len(files)} images; at most {MAX_FOLDER_IMAGES} are supported.")
-    images, labels = [], []
-    for file, label in files:
-        try:
-            with Image.open(file) as img:
-                img.load()
-                images.append(img.copy())
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as err:
-            raise DataError(f"Cannot read image {file}: {err}") from None
-        labels.append(label)
-    gray = all(img.mode in ("1", "L", "LA", "I", "I;16", "F") for img in images)
+    modes = []
+    for file, _ in files:  # headers only: the colour mode decides grey or RGB for all
+        with open_image(file) as img:
+            modes.append(img.mode)
+    gray = all(m in ("1", "L", "LA", "I", "I;16", "F") for m in modes)
     mode, channels = ("L", 1) if gray else ("RGB", 3)
-    arrays = []
-    for img in images:
-        if img.mode in ("I", "I;16", "F"):  # 16/32-bit grey: scale to 8 bits before resizing
-            a = np.asarray(img, dtype=np.float64)
-            span = max(a.max() - a.min(), 1e-12)
-            img = Image.fromarray(((a - a.min()) / span * 255).astype(np.uint8))
-        img = img.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
-        arrays.append(np.asarray(img, dtype=np.uint8).reshape(size, size, channels))
+    arrays, labels = [], []
+    for file, label in files:
+        with open_image(file) as img:
+            try:
+                img.load()
+                if img.mode in ("I", "I;16", "F"):  # 16/32-bit grey: scale to 8 bits before resizing
+                    a = np.asarray(img, dtype=np.float64)
+                    span = max(a.max() - a.min(), 1e-12)
+                    img = Image.fromarray(((a - a.min()) / span * 255).astype(np.uint8))
+                small = img.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
+            except (OSError, ValueError) as err:
+                raise DataError(f"Cannot read image {file}: {err}") from None
+        arrays.append(np.asarray(small, dtype=np.uint8).reshape(size, size, channels))
+        labels.append(label)
     x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
     has_labels = len(groups) > 1 or groups[0][0] != ""
     y = torch.tensor(labels, dtype=torch.long) if has_labels else None
     classes = tuple(c for c, _ in groups) if has_labels else ()
     return Dataset(f"folder:{path}", x, y, x, y, classes)
+
+
+@contextlib.contextmanager
+def open_image(file: str | Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> Iterator["PIL.Image.Image"]:
+    """A PIL image opened lazily, refused before anything is decoded when its header declares more
+    than `max_pixels` pixels: a 559 kB PNG can declare 12,000 x 12,000 and decode to 430 MB.
+    (PIL's own guard, `Image.MAX_IMAGE_PIXELS`, only warns below 179 million pixels.)"""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(file)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+        raise DataError(f"Cannot read image {Path(file).name}: {err}") from None
+    with img:
+        width, height = img.size
+        if width * height > max_pixels:
+            raise DataError(f"Image {Path(file).name} is {width:,} x {height:,} pixels; at most "
+                            f"{max_pixels:,} pixels are read (e.g. {int(max_pixels ** 0.5):,} x "
+                            f"{int(max_pixels ** 0.5):,}). Shrink it first.")
+        yield img
 
 
 def _image_files(folder: Path) -> list[Path]:

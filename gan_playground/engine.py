@@ -442,8 +442,7 @@ class TrainingJob:
                 # Saved only here, right after the losses were read and found finite: an
                 # autosave never keeps weights that a NaN has already reached.
                 if self.autosave is not None and time.monotonic() - self._last_save_t > self.autosave_every_s:
-                    self.autosave(self)
-                    self._last_save_t = time.monotonic()
+                    self._autosave()
             if paced or self.step % self.preview_every == 0 or time.monotonic() - self._last_preview_t > 5.0:
                 self._render_preview()
             if self.evaluate is not None and self.step % self.eval_every == 0:
@@ -452,6 +451,15 @@ class TrainingJob:
 
     def _may_train(self) -> bool:
         return self._resume.is_set() and self._admitted.is_set()
+
+    def _autosave(self) -> None:
+        """Save by the callback; a save that fails (a full disk) is said and training goes on: the
+        weights are still in memory, and the next autosave or the final save may succeed."""
+        try:
+            self.autosave(self)
+        except UserError as err:
+            self._set(message=f"⚠ The autosave at step {self.step:,} failed; training goes on. {err}")
+        self._last_save_t = time.monotonic()
 
     def _wait_for_resume(self) -> None:
         """Park until the job may train again (resumed and admitted) or is stopped."""
@@ -524,7 +532,7 @@ class TrainingJob:
         self._last_preview_t = time.monotonic()
         with self._model_lock:
             picture = preview_picture(self.model, self.preview_inputs)
-        why = self.guard.check_points(picture)
+        why = self.guard.check_points(picture) if picture.ndim == 2 else self.guard.check_images(picture)
         if why is not None and self.state != "diverged":
             self._diverge(self.step, why)
             return

@@ -42,6 +42,7 @@ IGNORE_PATTERNS = [".*", "*/*"]  # hidden files and anything in a subfolder stay
 HUB_DIR = Path("checkpoints") / "hub"  # default home of pulled checkpoints, relative to the cwd
 
 PULL_FILES = CHECKPOINT_FILES  # the only files a pull fetches, each capped on the bytes received
+MAX_PULL_BYTES = 4 << 30  # all files of one pull together (two weight files at their caps)
 MAX_INFO_BYTES = 32 << 20  # the Hub's JSON description of a repo (its file list): ~100 bytes a file
 PULL_TIMEOUT_S = 120.0  # for a whole pull; GAN_PLAYGROUND_PULL_TIMEOUT_S overrides it
 _SLACK_S = 0.05  # a socket timeout set to end at the deadline may fire a hair before it
@@ -72,7 +73,16 @@ def resolve_token(token: str | None = None) -> str:
     token = token or os.environ.get("HF_TOKEN") or get_token()
     if not token:
         raise UserError(f"Pushing to the Hugging Face Hub needs a token: {LOGIN_HINT}.")
+    check_token(token)
     return token
+
+
+def check_token(token: str) -> None:
+    """A Hub token is printable ASCII (`hf_...`); anything else cannot travel in an HTTP header and
+    is a paste gone wrong."""
+    if not (token.isascii() and token.isprintable()) or " " in token:
+        raise UserError("That access token holds characters no Hugging Face token has (tokens are letters and "
+                        "digits, e.g. hf_...); copy it again from https://huggingface.co/settings/tokens.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -115,10 +125,14 @@ def default_pull_dir(repo_id: str) -> Path:
     return safe_child(HUB_DIR, f"{user}--{name}")
 
 
-def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: str | None = None,
-                    timeout_s: float | None = None) -> Path:
+def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: str | bool | None = None,
+                    timeout_s: float | None = None, max_total: int | None = None) -> Path:
     """Download a checkpoint repo's known files into `out_dir` (default `checkpoints/hub/USER--NAME`)
     and check that it loads. An existing checkpoint there is replaced only by one that loads.
+
+    `token`: None uses the local login (HF_TOKEN, `hf auth login`), as the command line should;
+    False sends none (the app pulls for its visitors anonymously); a string is that token.
+    `max_total` caps all files together (the app's uploads limit), besides each file's own cap.
 
     The whole download must end within `timeout_s` (default `pull_timeout_s()`): a Hub that stops
     answering or trickles bytes gets a clear error, not a hang. Every file is capped on the bytes
@@ -133,6 +147,8 @@ def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: s
     from huggingface_hub import constants, hf_hub_url
     from huggingface_hub.utils import build_hf_headers
 
+    if isinstance(token, str):
+        check_token(token)
     headers = build_hf_headers(token=token, library_name="gan-playground")
     with _hub_errors("pull", repo_id, deadline):
         info = io.BytesIO()
@@ -145,10 +161,14 @@ def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: s
     try:
         staging.mkdir()
         with _hub_errors("pull", repo_id, deadline):
+            left = MAX_PULL_BYTES if max_total is None else max_total
             for name in names:
                 with open(staging / name, "wb") as sink:
+                    cap = min(PULL_FILES[name], left)
+                    what = f"{repo_id}: {name}" + ("" if cap == PULL_FILES[name] else " with the files before it")
                     _fetch(hf_hub_url(repo_id, name, revision=sha), sink, headers, deadline,
-                           cap=PULL_FILES[name], what=f"{repo_id}: {name}", bar=name)
+                           cap=cap, what=what, bar=name)
+                    left -= sink.tell()
         try:
             load_checkpoint(staging)
         except UserError as err:

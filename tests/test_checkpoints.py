@@ -554,3 +554,49 @@ def test_shipped_checkpoints_fit_the_budget():
     assert size <= 40_000_000, f"checkpoints/ holds {size:,} bytes"
     for name in MODELS:
         assert json.loads((SHIPPED / f"{name}-mnist" / "config.json").read_text())["sampling_only"] is True
+
+
+def test_a_save_on_a_full_disk_names_the_folder_and_the_free_space_and_keeps_the_old_one(tmp_path, monkeypatch):
+    import errno
+
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, device="cpu"),
+                      {"toy_width": "16"})
+    folder = save_checkpoint(tmp_path / "ck", run, step=1)
+    before = (folder / "model.safetensors").read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ck, "save_file", full)
+    with pytest.raises(UserError, match=r"Could not save .*ck: No space left on device \([\d,]+ MiB are free there\)"):
+        save_checkpoint(folder, run, step=2)
+    assert load_checkpoint(folder).step == 1 and (folder / "model.safetensors").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]  # nothing half-written is left
+
+
+def test_a_history_or_picture_larger_than_any_run_writes_is_refused(tmp_path):
+    from PIL import Image
+
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, device="cpu"),
+                      {"toy_width": "16"})
+    folder = save_checkpoint(tmp_path / "ck", run, step=1)
+    (folder / "history.csv").write_text(",".join(["step"] + [f"c{i}" for i in range(100)]) + "\n")
+    with pytest.raises(CheckpointError, match="101 columns"):
+        load_checkpoint(folder)
+    (folder / "history.csv").write_text("step,loss\n" + "1,0\n" * 20_001)
+    with pytest.raises(CheckpointError, match="over 20,000 rows"):
+        load_checkpoint(folder)
+    (folder / "history.csv").write_text("step,loss\n1,0\n")
+    Image.new("L", (3000, 1500)).save(folder / "samples.png")
+    with pytest.raises(CheckpointError, match="3,000 x 1,500 pixels"):
+        load_checkpoint(folder)
+
+
+def test_a_config_number_too_long_to_read_is_refused(tmp_path):
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, device="cpu"),
+                      {"toy_width": "16"})
+    folder = save_checkpoint(tmp_path / "ck", run, step=1)
+    text = (folder / "config.json").read_text()
+    (folder / "config.json").write_text(text.replace('"step": 1', '"step": 1' + "0" * 4400, 1))
+    with pytest.raises(CheckpointError, match="number too long"):
+        load_checkpoint(folder)

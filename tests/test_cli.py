@@ -193,3 +193,40 @@ def test_ctrl_c_saves_what_was_trained_and_exits_cleanly(tmp_path):
     assert "stopped; saving what was trained" in rest
     assert "terminate called" not in rest and "Traceback" not in rest
     assert 0 < load_checkpoint(out).step < 1000000
+
+
+def test_a_run_that_explodes_before_its_first_loss_read_diverges_on_mnist(tmp_path, capsys):
+    """The issue's command on MNIST: the penalty was 1.6e26 at step 1, so a limit relative to the
+    start never fired and the run 'finished' with losses of 5e24 and samples of two values."""
+    out = tmp_path / "div"
+    code, _, err = run_cli(capsys, "train", "wgan-div", "--dataset", "mnist", "--steps", "40", "--batch-size", "16",
+                           "--set", "lr=0.6", "--out", str(out), "--quiet")
+    assert code == 1 and re.search(r"Diverged at step \d+: \w+ reached .*no healthy run", err), err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_a_failed_autosave_is_said_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
+    """A full disk at an autosave: a warning naming the folder and the free space, training goes
+    on, and the final save (the disk has room again) writes the whole run."""
+    import errno
+
+    from gan_playground import checkpoints
+
+    real, calls = checkpoints.save_file, []
+
+    def full_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoints, "save_file", full_once)
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "60",
+                           "--batch-size", "16", "--set", "toy_width=16", "--autosave-minutes", "0.0001",
+                           "--out", str(out), "--quiet")
+    assert code == 0 and "Traceback" not in err, err
+    assert re.search(r"warning: the autosave at step \d+ failed, training goes on: Could not save .*run: No space "
+                     r"left on device \([\d,]+ MiB are free there\)", err), err
+    assert json.loads((out / "config.json").read_text())["step"] == 60
+    assert not list(tmp_path.glob(".tmp-*"))

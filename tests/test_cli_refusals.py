@@ -142,3 +142,23 @@ def test_sample_and_eval_refuse_weights_no_training_writes(toy_checkpoint, tmp_p
         code, out, err = run_cli(capsys, *argv)
         assert_refused(code, err, fragment)
         assert out == "" and not (tmp_path / "s.png").exists()
+
+
+def test_push_refuses_a_token_that_cannot_be_one(toy_checkpoint, capsys, monkeypatch):
+    """A non-ASCII token once ended in a UnicodeEncodeError traceback from the HTTP client."""
+    monkeypatch.setenv("HF_TOKEN", "hf_héllo")
+    code, _, err = run_cli(capsys, "push", toy_checkpoint, "--repo-id", "alice/toy")
+    assert_refused(code, err, "holds characters no Hugging Face token has")
+
+
+def test_the_missing_data_message_shows_no_server_folder(tmp_path, capsys, monkeypatch):
+    """The page shows this message to visitors: it names the settings, not the server's folders."""
+    from gan_playground import data
+
+    monkeypatch.setenv("GAN_PLAYGROUND_DATA", str(tmp_path / "secret-data-root"))
+    monkeypatch.setenv("GAN_PLAYGROUND_DATA_MIRROR", str(tmp_path / "secret-mirror"))
+    data._load_torchvision.cache_clear()
+    code, _, err = run_cli(capsys, "train", "wgan", "--dataset", "cifar10", "--steps", "1", "--out",
+                           tmp_path / "out")
+    assert_refused(code, err, "GAN_PLAYGROUND_DATA_MIRROR")
+    assert "secret" not in err and str(tmp_path) not in err

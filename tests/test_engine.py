@@ -127,6 +127,21 @@ def test_a_finite_explosion_is_a_divergence_too():
     assert "left the data behind" in points.check_points(np.full((4, 2), 1e3))
 
 
+def test_samples_of_pure_black_and_white_are_degenerate():
+    """A diverged WGAN-div drew two values only; real digits and an untrained generator are far off."""
+    from gan_playground.data import load_dataset, normalize
+    from gan_playground.explore import image_grid
+
+    guard = DivergenceGuard()
+    real = image_grid(normalize(load_dataset("mnist").test[:64]), 8)
+    assert guard.check_images(real) is None
+    assert guard.check_images(image_grid(torch.rand(64, 1, 28, 28) * 0.1, 8)) is None  # untrained: grey
+    saturated = image_grid(torch.randint(0, 2, (64, 1, 28, 28)).float() * 2 - 1, 8)
+    assert "degenerate" in guard.check_images(saturated)
+    loss_ceiling = guard.check_losses(["penalty"], [[1.6e26]])  # exploded before the first read
+    assert loss_ceiling is not None and "no healthy run" in loss_ceiling[1]
+
+
 def test_a_run_that_explodes_stops_naming_the_step(tmp_path):
     """The issue's command: WGAN-div at lr=0.6 on 8 gaussians once ended 'successfully' at 1e34."""
     run = prepare_run(RunConfig(model="wgan-div", dataset="toy-8gaussians", steps=3000, batch_size=64, seed=0,

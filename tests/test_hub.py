@@ -11,12 +11,14 @@ never mocked. Offline mode is toggled at runtime through `huggingface_hub.consta
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import httpx2
@@ -515,6 +517,14 @@ def _endless(h: _HubHandler, body: bytes):
 @pytest.fixture
 def server(monkeypatch, tmp_path, checkpoint):
     """A HubServer holding `checkpoint`, with HF_ENDPOINT pointed at it and huggingface_hub's real HTTP client."""
+    with serving(checkpoint, monkeypatch, tmp_path) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def serving(checkpoint: Path, monkeypatch, tmp_path) -> Iterator[HubServer]:
+    """A HubServer on 127.0.0.1 holding `checkpoint` as REPO, the Hub's address pointed at it, no
+    token anywhere (no HF_TOKEN, no stored login), and huggingface_hub's real HTTP client."""
     srv = HubServer()
     srv.files = {n: (checkpoint / n).read_bytes()
                  for n in ("config.json", "model.safetensors", "training_state.safetensors", "README.md")}

@@ -398,3 +398,51 @@ def test_a_queued_run_starts_by_itself_and_its_buttons_follow(browser, app):
     finally:
         first.context.close()
         second.context.close()
+def test_a_page_finds_its_saves_after_the_server_is_killed(browser, tmp_path):
+    """SIGKILL the server, start it again: the reloaded page lists its save under Resume training
+    (pages live in memory, but the page's id is in the browser and its saves are on disk), and a
+    save's half-written folder left by the kill is gone."""
+    import signal
+
+    port, saves = free_port(), tmp_path / "saves"
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GAN_PLAYGROUND_UI_SAVES": str(saves),
+           "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    url, log = f"http://127.0.0.1:{port}/", tmp_path / "server.log"
+
+    def serve() -> subprocess.Popen:
+        with open(log, "a") as out:
+            proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _wait_for(url, proc, log)
+        return proc
+
+    proc = serve()
+    page = open_page(browser, {"url": url})
+    try:
+        open_tab(page, "2-D Lab")
+        train_briefly(page, "lab", 20, 64)
+        page.locator("#lab-checkpoints-box").get_by_text("Checkpoints: save").click()
+        page.locator("#lab-save-btn").click()
+        page.locator("#lab-save-msg").get_by_text("Saved step 20").wait_for(timeout=60_000)
+        (folder,) = [p for p in saves.iterdir() if p.is_dir()]  # the page's own folder, named by its id
+        half = folder / ".tmp-wgan-gp-toy-8gaussians-autosave-999999999-0badf00d"
+        half.mkdir()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+        proc = serve()
+        assert not half.exists()
+        page.reload()
+        page.get_by_text("GAN Playground").first.wait_for()
+        open_tab(page, "2-D Lab")
+        page.locator("#lab-checkpoints-box").get_by_text("Checkpoints: save").click()
+        resume = page.locator("#lab-resume-choice input").first
+        page.wait_for_function("el => el.value.includes('wgan-gp-toy-8gaussians-step20')", arg=resume.element_handle(),
+                               timeout=60_000)
+        resume.scroll_into_view_if_needed()
+        shot(page, "lab-saves-after-a-restart", full_page=False)
+        assert error_toasts(page) == []
+        assert "Traceback" not in log.read_text()
+    finally:
+        page.context.close()
+        proc.kill()
+        proc.wait(10)

@@ -98,10 +98,21 @@ def test_arrows_point_uphill_on_the_critic():
 
 def test_the_lenient_fields_draw_as_gradios_own_and_pass_bad_values_on():
     """The browser draws a template component by its first base class's name: it must stay Gradio's."""
-    from gan_playground.ui.fields import Number, Slider
+    import gradio as gr
+
+    from gan_playground.ui.fields import Dropdown, Number, Radio, Slider
 
     assert Number(1).get_block_name() == "number" and Slider(0, 10).get_block_name() == "slider"
     assert Number(1).preprocess("ten") == "ten" and Slider(0, 10).preprocess(None) is None
+    assert Dropdown(["a"]).get_block_name() == "dropdown" and Radio(["a"]).get_block_name() == "radio"
+    for field in (Dropdown(["a", "b"]), Radio(["a", "b"])):
+        assert field.preprocess("b") == "b"
+        try:
+            field.preprocess("z")
+        except gr.Error as err:  # refused as Gradio refuses, but with no traceback in the server log
+            assert "not in the list of choices" in err.message and not err.print_exception
+        else:
+            raise AssertionError("a value outside the choices passed")
 
 
 def test_the_device_line_names_the_threads_a_run_trains_on(monkeypatch):

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from gan_playground.ui import about
-from gan_playground.ui.context import AppContext
+from gan_playground.ui.context import AppContext, browser_secret
 from gan_playground.ui.model_tab import ModelTab, build_tab
 from gan_playground.ui.sessions import session_of
 from gan_playground.ui.spec import TABS
@@ -40,10 +40,10 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
             about.build()
         # The page's identity: an id this server made, kept in the browser so that a reload finds
         # the page's runs again (sessions.py). The tabs fill in once the page is known.
-        page_id = gr.BrowserState(None, storage_key="gan-playground-page")
+        page_id = gr.BrowserState(None, storage_key="gan-playground-page", secret=browser_secret())
 
         def attach_page(kept: Any, request: gr.Request):
-            return ctx.sessions.attach(session_of(request), kept)
+            return ctx.attach_page(session_of(request), kept)
 
         attached = demo.load(attach_page, page_id, page_id, api_visibility="private", show_progress="hidden")
         for tab in tabs:

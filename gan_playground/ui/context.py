@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -14,16 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from gan_playground.checkpoints import Loaded, load_checkpoint, safe_child
-from gan_playground.data import Dataset, load_dataset
+from gan_playground.checkpoints import (
+    Loaded,
+    is_checkpoint_folder,
+    load_checkpoint,
+    process_alive,
+    read_json,
+    remove_dead_temporaries,
+    safe_child,
+)
+from gan_playground.data import DATASETS, NATIVE_SHAPES, Dataset, load_dataset
 from gan_playground.device import describe_device, resolve_device
 from gan_playground.engine import TrainingJob
-from gan_playground.errors import UserError
+from gan_playground.errors import CheckpointError, UserError
 from gan_playground.models import MODELS
 from gan_playground.ui.sessions import PAGE_ID, Sessions, Slot
-from gan_playground.ui.spec import TabSpec
+from gan_playground.ui.spec import TABS, TabSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TMP_PREFIX = "gan_playground_ui_"  # the app's temp folder: gan_playground_ui_PID-XXXX
 
 
 def default_checkpoints_dir() -> Path | None:
@@ -38,6 +48,29 @@ def default_checkpoints_dir() -> Path | None:
 
 def saves_dir() -> Path:
     return Path(os.environ.get("GAN_PLAYGROUND_UI_SAVES") or Path.cwd() / "runs" / "ui")
+
+
+def browser_secret() -> str:
+    """The key the browser's copy of the page id is encrypted with (`gr.BrowserState`), kept in the
+    saves folder so that a restarted server can still read what the browser kept (by default
+    Gradio makes a new key each start, and every page would lose its saves). Made once, readable
+    by this user only."""
+    path = saves_dir() / ".browser-secret"
+    try:
+        text = path.read_text().strip()
+        if len(text) >= 32:
+            return text
+    except OSError:
+        pass
+    secret = secrets.token_urlsafe(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secret)
+    except OSError:  # a read-only saves folder: pages work, but a restart forgets them
+        pass
+    return secret
 
 
 def looks_like_checkpoint(folder: Path) -> bool:
@@ -61,7 +94,21 @@ class Source:
     slot: Slot | None = None  # the page's slot it was found for (its latent map, its uploads)
 
     def dataset(self) -> Dataset:
-        return load_dataset(self.dataset_name, image_size=None if self.is_points else self.image_size)
+        return app_dataset(self.dataset_name, image_size=None if self.is_points else self.image_size)
+
+
+def app_dataset(name: str, *, image_size: int | None = None) -> Dataset:
+    """One of the app's own data sets, the only ones the page ever reads: a name from a checkpoint
+    (a visitor's upload among them) must not make the server read a folder of its choosing
+    (`folder:PATH` is for the command line and the Python API)."""
+    if name not in DATASETS:
+        raise UserError("This model was trained on data this app does not have; explore it with the command "
+                        "line or the Python API instead.")
+    native = NATIVE_SHAPES.get(name, (0, 0, 0))[-1]
+    if image_size is not None and not native // 2 <= image_size <= 2 * native:
+        raise UserError(f"This model says it trains on {name} at {image_size} x {image_size} pixels, which the "
+                        f"app does not do.")
+    return load_dataset(name, image_size=image_size)
 
 
 @dataclass
@@ -70,7 +117,7 @@ class AppContext:
     checkpoints_root: Path | None = None
     shipped: dict[str, Loaded] = field(default_factory=dict)  # folder name -> loaded checkpoint
     device_text: str = ""
-    tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_playground_ui_")))
+    tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-")))
     _model_locks: dict[int, threading.Lock] = field(default_factory=dict)
 
     @classmethod
@@ -81,7 +128,52 @@ class AppContext:
                   device_text=describe_device(resolve_device("auto")))
         if load_shipped:
             ctx.load_shipped()
+        ctx.remove_stale_files()
         return ctx
+
+    def remove_stale_files(self) -> None:
+        """What a killed server left: its temp folder (uploads, pulls, GIFs) and half-written saves
+        (`.tmp-*` folders) in every page's saves. Done at start; `close` does the same at a stop."""
+        for old in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*-*"):
+            pid = old.name[len(TMP_PREFIX):].split("-")[0]
+            if old != self.tmp and pid.isdigit() and not process_alive(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)
+        root = saves_dir()
+        if root.is_dir():
+            for page in root.iterdir():
+                if page.is_dir() and PAGE_ID.fullmatch(page.name):
+                    remove_dead_temporaries(page)
+
+    def close(self) -> None:
+        """The server stops: stop every job and remove the temp folder (uploads, pulls, GIFs)."""
+        self.sessions.shutdown()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- pages --------------------------------------------------------------------------------------
+    def attach_page(self, session_hash: str, kept: Any) -> str:
+        """Bind a (re)loaded page to the id its browser kept (see `Sessions.attach`). After a restart
+        the server has forgotten its pages, but a page that saved anything has a folder named by its
+        id, which only this server can have made: that page is opened again with its saves listed
+        in their tabs, so a reload finds its checkpoints and autosaves."""
+        if (isinstance(kept, str) and PAGE_ID.fullmatch(kept) and (saves_dir() / kept).is_dir()
+                and self.sessions.revive(kept)):
+            self.restore_saves(kept)
+        return self.sessions.attach(session_hash, kept)
+
+    def restore_saves(self, page_id: str) -> None:
+        """List the checkpoint folders on disk of a page in the slots of their tabs, oldest first."""
+        folders = [f for f in self.saves_of(page_id).iterdir() if is_checkpoint_folder(f)]
+        for folder in sorted(folders, key=lambda f: f.stat().st_mtime):
+            try:
+                config = read_json(folder / "config.json")
+                family, points = config.get("family"), config.get("data", {}).get("kind") == "points"
+            except (CheckpointError, OSError, AttributeError):
+                continue
+            for spec in TABS:
+                if spec.family == family and spec.points == points:
+                    slot = self.sessions.slot(page_id, spec.key)
+                    if folder not in slot.saved:
+                        slot.saved.append(folder)
 
     def load_shipped(self) -> None:
         """Load every checkpoint under the checkpoints folder now; skip (and say) what cannot be read."""

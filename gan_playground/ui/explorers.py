@@ -22,7 +22,7 @@ from gan_playground import explore
 from gan_playground.errors import UserError
 from gan_playground.ui import fields
 from gan_playground.ui.live import enlarge, lab_picture
-from gan_playground.ui.tab import Tab
+from gan_playground.ui.tab import Tab, refusal
 from gan_playground.ui.text import class_choices, parse_class, read_number
 
 DIGITS = tuple(str(i) for i in range(10))  # the class lists until a model fills them in
@@ -47,7 +47,7 @@ def explorer(fn: Callable) -> Callable:
             with self.tab.explored(given.pop("request", None)) as src:
                 return fn(self, src, **given)
         except (UserError, ValueError) as err:
-            raise gr.Error(str(err)) from None
+            raise refusal(str(err)) from None
 
     handler.__signature__ = inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
                                                *own, request])
@@ -84,13 +84,13 @@ class Interpolation:
                                            elem_id=f"{key}-seed1")
                 self.dice = gr.Button("Random seeds", scale=0, min_width=140, elem_id=f"{key}-dice")
             with gr.Row():
-                self.mode = gr.Radio([("linear", "linear"), ("spherical (slerp)", "slerp")], value="slerp",
+                self.mode = fields.Radio([("linear", "linear"), ("spherical (slerp)", "slerp")], value="slerp",
                                      label="Path", elem_id=f"{key}-mode")
                 self.n_frames = fields.Slider(2, 32, value=10, step=1, label="Steps", elem_id=f"{key}-n-frames")
             with gr.Row(visible=self.with_classes):
-                self.class0 = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class of the first end",
+                self.class0 = fields.Dropdown(class_choices(DIGITS, 10), value="0", label="Class of the first end",
                                           elem_id=f"{key}-class0")
-                self.class1 = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class of the second end",
+                self.class1 = fields.Dropdown(class_choices(DIGITS, 10), value="0", label="Class of the second end",
                                           elem_id=f"{key}-class1")
             self.interp_btn = gr.Button("Interpolate", variant="primary", elem_id=f"{key}-interp-btn")
             self.strip = gr.Gallery(label="Frames, first to last", show_label=False, columns=10, height=260,
@@ -140,7 +140,7 @@ class ClassConditioning:
         key = self.tab.spec.key
         with gr.Tab("Class conditioning"):
             with gr.Row():
-                self.grid_class = gr.Dropdown(class_choices(DIGITS, 10), value="0", label="Class",
+                self.grid_class = fields.Dropdown(class_choices(DIGITS, 10), value="0", label="Class",
                                               elem_id=f"{key}-grid-class")
                 self.grid_seed = fields.Number(value=0, precision=None, label="Seed", elem_id=f"{key}-grid-seed")
                 self.n_z = fields.Slider(2, 12, value=8, step=1, label="Columns (z) of the class × z grid",
@@ -210,7 +210,7 @@ class LatentSpace:
                 with gr.Column(scale=2):
                     self.px = fields.Slider(-3, 3, value=0, step=0.01, label="x", elem_id=f"{key}-px")
                     self.py = fields.Slider(-3, 3, value=0, step=0.01, label="y", elem_id=f"{key}-py")
-                    self.latent_class = gr.Dropdown(class_choices(DIGITS, 10), value="0",
+                    self.latent_class = fields.Dropdown(class_choices(DIGITS, 10), value="0",
                                                     label="Class given to the decoder",
                                                     info="for the supervised, semi-supervised and clustering AAEs",
                                                     elem_id=f"{key}-latent-class")

@@ -1,4 +1,4 @@
-"""Number fields that leave the checking to the handlers.
+"""Fields whose refusals are the handlers' or quiet.
 
 Gradio's own gr.Number and gr.Slider fail on None or on text sent by a client before any handler
 runs, and the client only hears "the upstream Gradio app has raised an exception". These pass
@@ -34,3 +34,25 @@ class Slider(gr.Slider):
             return super().preprocess(payload)
         except Exception:
             return payload
+
+
+# Choices: Gradio refuses a value outside them itself (a client can send any), with a gr.Error that
+# prints its traceback in the server log. These refuse the same, quietly: nothing failed on the server.
+class Dropdown(gr.Dropdown):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except gr.Error as err:
+            raise gr.Error(err.message, print_exception=False) from None
+
+
+class Radio(gr.Radio):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except gr.Error as err:
+            raise gr.Error(err.message, print_exception=False) from None

@@ -3,11 +3,14 @@ load a checkpoint from the Hub to explore."""
 
 from __future__ import annotations
 
+import shutil
+
 import gradio as gr
 
 from gan_playground import hub
 from gan_playground.checkpoints import load_checkpoint
 from gan_playground.errors import UserError
+from gan_playground.ui.checkpoint_panel import MAX_UPLOAD_BYTES, keep_upload
 from gan_playground.ui.context import upload_name
 from gan_playground.ui.tab import Tab
 
@@ -34,6 +37,10 @@ class HubPanel:
             with gr.Row():
                 self.pull_repo = gr.Textbox(label="Load from the Hub: repository id", placeholder="user/model", scale=3,
                                             elem_id=f"{key}-pull-repo")
+                self.pull_token = gr.Textbox(label="Access token (optional)", type="password", scale=2,
+                                             info="only for your private or gated repos; used for this load "
+                                                  "only, never stored",
+                                             elem_id=f"{key}-pull-token")
                 self.pull_btn = gr.Button("Load from Hub", scale=1, elem_id=f"{key}-pull-btn")
             self.pull_msg = gr.Markdown(elem_id=f"{key}-pull-msg")
 
@@ -59,21 +66,26 @@ class HubPanel:
             return f"⚠ Push failed: {type(err).__name__}: {err}"
         return f"Pushed `{saves[-1].name}` to [{url}]({url})."
 
-    def pull(self, repo_id, request: gr.Request = None):
+    def pull(self, repo_id, token="", request: gr.Request = None):
+        """Anonymous unless the visitor gives their own token: the server's HF_TOKEN or login must never
+        reach the Hub for a visitor (it would open the owner's private and gated repos to them)."""
         slot = self.tab.slot(request)
-        repo_id = (repo_id or "").strip()
+        repo_id, token = (repo_id or "").strip(), (token or "").strip()
         if not repo_id:
             return ["⚠ Give a repository id, e.g. user/acgan-mnist.", gr.skip()]
+        folder = self.tab.ctx.tmp_path("-pull")
         try:
-            folder = hub.pull_checkpoint(repo_id, out_dir=self.tab.ctx.tmp_path("-pull"))
+            hub.pull_checkpoint(repo_id, out_dir=folder, token=token or False, max_total=MAX_UPLOAD_BYTES)
             loaded = load_checkpoint(folder)
             name = upload_name(loaded)
             self.tab.checkpoints.check_tab(loaded, repo_id)
         except UserError as err:
+            shutil.rmtree(folder, ignore_errors=True)
             return [f"⚠ {err}", gr.skip()]
         except Exception as err:
+            shutil.rmtree(folder, ignore_errors=True)
             return [f"⚠ Loading from the Hub failed: {type(err).__name__}: {err}", gr.skip()]
-        slot.uploads[name] = loaded
+        keep_upload(slot, name, loaded)
         slot.loaded, slot.source, slot.scatter_cache = loaded, "checkpoint", None
         return [f"Loaded **{repo_id}**: {loaded.model.name} on {loaded.run.dataset}, step {loaded.step:,}, "
                 f"for exploring.", gr.update(value=loaded.model.name)]

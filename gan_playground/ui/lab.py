@@ -10,15 +10,15 @@ import numpy as np
 import torch
 
 from gan_playground.config import RunConfig, build_config
-from gan_playground.data import load_dataset
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import UserError
 from gan_playground.metrics import TOY_STD, toy_scores
 from gan_playground.side_by_side import Lane, SideBySide
 from gan_playground.ui import fields
+from gan_playground.ui.context import app_dataset
 from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
-from gan_playground.ui.tab import Tab, check_cost, named_handler, training_device
+from gan_playground.ui.tab import Tab, check_cost, named_handler, refusal, training_device
 from gan_playground.ui.text import STATE_WORDS, read_number
 
 SPEEDS = [("slow motion: 2 steps a second", "2"), ("10 steps a second", "10"), ("50 steps a second", "50"),
@@ -41,7 +41,7 @@ class StepByStep:
             self.generator_btn = gr.Button("One generator step", size="sm", elem_id=f"{key}-generator-step-btn")
             self.both_btn = gr.Button("One full step", size="sm", elem_id=f"{key}-full-step-btn")
         self.which = gr.Textbox("both", visible=False)  # set by each button (its js) before the call
-        self.speed = gr.Radio(SPEEDS, value="full", label="Speed", elem_id=f"{key}-speed")
+        self.speed = fields.Radio(SPEEDS, value="full", label="Speed", elem_id=f"{key}-speed")
 
     def step(self, which, variant, dataset, steps, batch, seed, *values, request: gr.Request = None):
         """`which`: critic, generator or both. Outputs as a poll's: the change is drawn at once."""
@@ -68,7 +68,7 @@ class StepByStep:
         try:
             slot.speed = None if speed in (None, "full") else float(read_number(speed, "The speed", low=1, high=1000))
         except UserError as err:
-            raise gr.Error(str(err)) from None
+            raise refusal(str(err)) from None
         if slot.job is not None and not slot.job.done:
             slot.job.set_speed(slot.speed)
         return "full" if slot.speed is None else speed
@@ -163,7 +163,7 @@ class SideBySidePanel:
         if comparison is None:
             return ["No comparison yet: choose variants and press Start the comparison.", gr.Timer(active=False),
                     *([gr.skip()] * 8)]
-        ds = load_dataset(comparison.dataset)
+        ds = app_dataset(comparison.dataset)
         real = ds.test[:600].numpy()
         captions, pictures = [], []
         for lane in comparison.lanes:

@@ -8,6 +8,7 @@ poll with nothing new answers at once with `gr.skip()`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import weakref
@@ -20,9 +21,12 @@ import pandas as pd
 import torch
 
 from gan_playground import explore, landscape
-from gan_playground.checkpoints import Loaded, read_history_csv
+from gan_playground.checkpoints import Loaded
+from gan_playground.data import open_image
 from gan_playground.engine import Snapshot, TrainingJob
-from gan_playground.errors import UserError
+from gan_playground.errors import DataError, UserError
+from gan_playground.records import MAX_PICTURE_PIXELS, read_history_csv
+from gan_playground.ui.context import app_dataset
 from gan_playground.ui.text import (
     PLOTS,
     long_frame,
@@ -159,17 +163,14 @@ def record_view(loaded: Loaded, *, points: bool, label: str) -> View:
                 score_frames(steps, losses, score_steps, scores), _x_range(steps, score_steps))
     model = loaded.model
     if points:
-        from gan_playground.data import load_dataset
-
-        real = load_dataset(loaded.run.dataset).test[:600].numpy()
+        real = app_dataset(loaded.run.dataset).test[:600].numpy()
         gen = torch.Generator(device=model.device).manual_seed(loaded.run.seed + 1)
         fake = model.sample(model.random_latents(512, gen)).cpu().numpy()
         view.points = points_frame(real, fake)
         view.picture = lab_picture(model, real, fake)
     elif (loaded.path / "samples.png").is_file():
-        from PIL import Image
-
-        with Image.open(loaded.path / "samples.png") as im:
+        with contextlib.suppress(DataError), open_image(loaded.path / "samples.png",
+                                                         max_pixels=MAX_PICTURE_PIXELS) as im:
             view.picture = enlarge(np.asarray(im.convert("RGB")), 420)
     return view
 

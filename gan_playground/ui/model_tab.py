@@ -19,7 +19,7 @@ from gan_playground.ui.hub_panel import HubPanel
 from gan_playground.ui.lab import SideBySidePanel, StepByStep
 from gan_playground.ui.live import LivePanel
 from gan_playground.ui.spec import TabSpec
-from gan_playground.ui.tab import Tab
+from gan_playground.ui.tab import Tab, refusal
 from gan_playground.ui.text import class_choices
 from gan_playground.ui.train import TrainPanel
 
@@ -126,7 +126,7 @@ class ModelTab(Tab):
             live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
         h.push_btn.click(h.push, [h.push_repo, h.push_token, h.push_private], h.push_msg, api_name=self.api("push_hub"),
                          show_progress="minimal")
-        h.pull_btn.click(h.pull, h.pull_repo, [h.pull_msg, t.variant], api_name=self.api("pull_hub"),
+        h.pull_btn.click(h.pull, [h.pull_repo, h.pull_token], [h.pull_msg, t.variant], api_name=self.api("pull_hub"),
                          show_progress="minimal").then(
             self.explore_info, None, explore_out, api_visibility="private", show_progress="hidden").then(
             live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
@@ -142,14 +142,14 @@ class ModelTab(Tab):
 
         slot = self.slot(request)
         if slot.job is None:
-            raise gr.Error("No run in this tab yet: press Start, and make the timelapse once it has trained a little.")
+            raise refusal("No run in this tab yet: press Start, and make the timelapse once it has trained a little.")
         frames = slot.job.frames() if hasattr(slot.job, "frames") else []
         path = self.ctx.tmp_path(".gif")
         real = slot.job.run.dataset.test[:600].numpy() if self.spec.points else None
         try:
             timelapse_gif(frames, path, points_real=real)
         except UserError as err:
-            raise gr.Error(str(err)) from None
+            raise refusal(str(err)) from None
         return str(path)
 
 

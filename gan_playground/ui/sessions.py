@@ -40,6 +40,7 @@ import math
 import os
 import re
 import secrets
+import shutil
 import sys
 import threading
 import time
@@ -138,7 +139,7 @@ class Slot:
     loaded: Any = None  # a checkpoints.Loaded chosen for exploring
     source: str = "default"  # "job" | "checkpoint" | "default": what Explore looks at
     saved: list[Path] = field(default_factory=list)  # checkpoints this page saved here
-    uploads: dict[str, Any] = field(default_factory=dict)  # name -> checkpoints.Loaded, uploaded here
+    uploads: dict[str, Any] = field(default_factory=dict)  # name -> checkpoints.Loaded, a copy in the app's temp
     drawn: Any = None  # the live view last sent to this page (live.View), and its picture
     drawn_picture: Any = None
     status_shown: str | None = None  # the run's status line last sent by a poll (None: not yet)
@@ -235,6 +236,17 @@ class Sessions:
             self._bind(key, page)
             self._keep_open(page)
             return page.id
+
+    def revive(self, page_id: str) -> bool:
+        """Open a page again under an id an earlier run of this server made (the caller has checked
+        that: its saves folder exists); False if it is open already. `attach` then binds to it."""
+        if not PAGE_ID.fullmatch(page_id):
+            raise ValueError(f"not a page id: {page_id!r}")
+        with self._lock:
+            if page_id in self._pages:
+                return False
+            self._pages[page_id] = Page(page_id)
+            return True
 
     def _new_page(self) -> Page:
         page = Page(new_page_id())
@@ -493,7 +505,7 @@ class Sessions:
         self.close_now(page_id)
 
     def close_now(self, page_id: str) -> None:
-        """Stop a page's jobs and forget it (its saves stay on disk)."""
+        """Stop a page's jobs, delete its uploads and forget it (its saves stay on disk)."""
         with self._lock:
             page = self._pages.pop(page_id, None)
             if page is None:
@@ -503,8 +515,11 @@ class Sessions:
             if page.closing is not None:
                 page.closing.cancel()
             jobs = [slot.job for slot in page.slots.values() if slot.job is not None]
+            uploads = [ld.path for slot in page.slots.values() for ld in slot.uploads.values()]
             page.slots.clear()
         self._let_go(jobs)
+        for folder in uploads:  # copies the app made in its temp folder; the saves stay
+            shutil.rmtree(folder, ignore_errors=True)
 
     def shutdown(self) -> None:
         """Stop every job (the server is going down)."""
@@ -543,9 +558,10 @@ def _tick(ref: "weakref.ref[Sessions]", wake: threading.Event) -> None:
 
 
 def _save(job: Any) -> None:
-    """Autosave `job` (at a turn's end, or before an abandoned page's job ends); a failure is printed."""
+    """Autosave `job` (at a turn's end, or before an abandoned page's job ends) as the job's own
+    autosaves go: a full disk is said in the job's message; anything else is printed."""
     try:
-        job.autosave(job)
+        job._autosave()
     except Exception:
         traceback.print_exc(file=sys.stderr)
 

@@ -94,7 +94,7 @@ class SettingControls:
                           elem_id=f"{tab.key}-set-{name.replace('_', '-')}")
             value = _display(s_now, self.default(owner, name))
             if s.kind == "choice":
-                comp = gr.Dropdown(list(s.choices), value=value, **common)
+                comp = fields.Dropdown(list(s.choices), value=value, **common)
             elif s.kind == "bool":
                 comp = gr.Checkbox(value=value, **common)
             elif s.kind == "int":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -41,6 +41,10 @@ def check_cost(runs: list[Run]) -> None:
     for run in runs:
         device = zerogpu.slice_device() if on_zerogpu else run.device
         cost.check(run, cost.Limits.from_env(device, timed=not on_zerogpu))
+def refusal(message: Any) -> gr.Error:
+    """The error toast for an expected refusal (bad input, nothing to show yet): the visitor reads
+    it; the server log stays clean, since nothing went wrong there. Real failures still log."""
+    return gr.Error(str(message), print_exception=False)
 
 
 def named_handler(fn: Callable, names: list[str], *, with_request: bool = True) -> Callable:
@@ -124,7 +128,10 @@ class Tab:
 
         def autosave(job: TrainingJob) -> None:
             with job.exclusive():
-                save_checkpoint(autosave_dir, job.run, step=job.step, snapshot=job.snapshot())
+                try:
+                    save_checkpoint(autosave_dir, job.run, step=job.step, snapshot=job.snapshot())
+                except UserError as err:  # the job says it and trains on; no server path is shown
+                    raise UserError(str(err).replace(str(autosave_dir.parent), "your saves")) from None
             if autosave_dir not in slot.saved:
                 slot.saved.append(autosave_dir)  # offered under "Resume training"
 

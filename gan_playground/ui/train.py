@@ -38,9 +38,9 @@ class TrainPanel:
     def build(self) -> None:
         spec, key = self.spec, self.spec.key
         gr.Markdown("### 1 · Train")
-        self.variant = gr.Radio([(label, name) for label, name in spec.variants.items()], value=spec.default_model,
+        self.variant = fields.Radio([(label, name) for label, name in spec.variants.items()], value=spec.default_model,
                                 label="Variant", visible=len(spec.variants) > 1, elem_id=f"{key}-variant")
-        self.dataset = gr.Dropdown(list(spec.datasets), value=spec.datasets[0], label="Data set",
+        self.dataset = fields.Dropdown(list(spec.datasets), value=spec.datasets[0], label="Data set",
                                    elem_id=f"{key}-dataset")
         with gr.Row():
             self.steps = fields.Number(value=spec.steps, precision=None, label="Step budget",
@@ -61,7 +61,7 @@ class TrainPanel:
             self.stop_btn = gr.Button("Stop", variant="stop", interactive=False, elem_id=f"{key}-stop-btn")
         self.status = gr.Markdown(IDLE, elem_id=f"{key}-status")
         with gr.Accordion("Your runs on this page", open=False, elem_id=f"{key}-runs-box") as self.runs_box:
-            self.runs = gr.Radio([], label="Runs (one per tab); choose one to stop it", elem_id=f"{key}-runs")
+            self.runs = fields.Radio([], label="Runs (one per tab); choose one to stop it", elem_id=f"{key}-runs")
             self.stop_run_btn = gr.Button("Stop the chosen run", size="sm", elem_id=f"{key}-stop-run-btn")
 
     @property

@@ -1,0 +1,92 @@
+"""A checkpoint's records of its run: the loss history (history.csv) and the sample grid
+(samples.png), written by a save and read by the page before any run of its own.
+
+From elsewhere (an upload, a pull) they are a stranger's files, so their shapes are capped before
+anything reads them (`check_records`), and reading a damaged history draws less, never fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gan_playground.data import open_image
+from gan_playground.errors import CheckpointError, DataError
+
+if TYPE_CHECKING:
+    from gan_playground.engine import Snapshot
+
+MAX_HISTORY_BYTES = 16 << 20  # a 30,000-step run writes about 50 kB
+MAX_HISTORY_COLUMNS = 64  # step, the losses and the scores: the most any model writes is 13
+MAX_HISTORY_ROWS = 20_000  # a job keeps at most 2,000 rows (it halves the detail beyond)
+MAX_PICTURE_PIXELS = 2048 * 2048  # samples.png: a grid of 64 images or the Lab's picture, under 500 x 500
+
+
+def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
+    """`step,<loss>,...` one row per logged step; scores get their own rows' columns where measured."""
+    names = list(snapshot.history)
+    score_names = list(snapshot.scores)
+    scores_at = {s: i for i, s in enumerate(snapshot.score_steps)}
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["step", *names, *score_names])
+        for i, step in enumerate(snapshot.history_steps):
+            j = scores_at.get(step)
+            writer.writerow([step, *(f"{snapshot.history[n][i]:.6g}" for n in names),
+                             *("" if j is None else f"{snapshot.scores[n][j]:.6g}" for n in score_names)])
+
+
+def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]], list[int], dict[str, list[float]]]:
+    """What `write_history_csv` wrote: (steps, losses, score steps, scores). A column with gaps is a
+    score (measured at the score steps only). Bad rows are skipped: a damaged file draws less, never fails."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
+        return [], {}, [], {}
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        rows = list(itertools.islice(csv.reader(fh), MAX_HISTORY_ROWS + 1))
+    if not rows or not rows[0] or rows[0][0] != "step" or len(rows[0]) > MAX_HISTORY_COLUMNS:
+        return [], {}, [], {}
+    names = rows[0][1:]
+    cells: dict[str, list[tuple[int, float]]] = {n: [] for n in names}
+    steps: list[int] = []
+    for row in rows[1:]:
+        try:
+            step = int(row[0])
+        except (ValueError, IndexError):
+            continue
+        steps.append(step)
+        for name, cell in zip(names, row[1:], strict=False):  # a short row lacks its last scores
+            try:
+                cells[name].append((step, float(cell)))
+            except ValueError:
+                pass  # an empty cell: a score not measured at this step
+    full = {n: [v for _, v in c] for n, c in cells.items() if len(c) == len(steps) and c}
+    partial = {n: c for n, c in cells.items() if n not in full and c}
+    score_steps = sorted({s for c in partial.values() for s, _ in c})
+    scores = {n: [dict(c).get(s, float("nan")) for s in score_steps] for n, c in partial.items()}
+    return steps, full, score_steps, scores
+
+
+def check_records(folder: Path) -> None:
+    """Refuse a history.csv or samples.png larger in shape than any run writes, before anything
+    reads them: 200,001 columns of history once took 325 s and 4.4 GB to draw, and a 559 kB PNG
+    can declare 12,000 x 12,000 pixels (430 MB decoded)."""
+    history = folder / "history.csv"
+    if history.is_file():
+        if history.stat().st_size > MAX_HISTORY_BYTES:
+            raise CheckpointError(f"history.csv in {folder} is larger than {MAX_HISTORY_BYTES >> 20} MiB.")
+        with open(history, newline="", encoding="utf-8", errors="replace") as fh:
+            header = next(csv.reader(fh), [])
+            rows = sum(1 for _ in itertools.islice(fh, MAX_HISTORY_ROWS + 1))
+        if len(header) > MAX_HISTORY_COLUMNS or rows > MAX_HISTORY_ROWS:
+            raise CheckpointError(f"history.csv in {folder} has {len(header):,} columns and "
+                                  f"{'over ' if rows > MAX_HISTORY_ROWS else ''}{min(rows, MAX_HISTORY_ROWS):,} rows;"
+                                  f" a run writes at most {MAX_HISTORY_COLUMNS} and {MAX_HISTORY_ROWS:,}.")
+    if (folder / "samples.png").is_file():
+        try:
+            with open_image(folder / "samples.png", max_pixels=MAX_PICTURE_PIXELS):
+                pass
+        except DataError as err:
+            raise CheckpointError(f"samples.png in {folder}: {err}") from None
