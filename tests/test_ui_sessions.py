@@ -246,3 +246,19 @@ def test_a_side_by_side_comparison_queues_for_a_lab_place_like_a_run():
         assert _until(lambda: comparison.state == "finished", 60) and comparison.step == 50
     finally:
         sessions.shutdown()
+
+
+def test_a_closed_page_deletes_its_uploads(tmp_path):
+    from types import SimpleNamespace
+
+    sessions = Sessions(max_jobs=1, grace_s=0.1)
+    page = sessions.attach("hash", None)
+    copy = tmp_path / "abc-upload"
+    copy.mkdir()
+    (copy / "model.safetensors").write_bytes(b"x")
+    sessions.slot(page, "lab").uploads["wgan-gp-toy-8gaussians-step3"] = SimpleNamespace(path=copy)
+    sessions.close_later("hash")
+    deadline = time.monotonic() + 10
+    while (sessions.is_open(page) or copy.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not sessions.is_open(page) and not copy.exists()
