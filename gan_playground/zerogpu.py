@@ -1,29 +1,19 @@
 """Training on Hugging Face ZeroGPU, where a GPU exists only inside `@spaces.GPU` calls.
 
 ZeroGPU runs a decorated function in a forked worker process: its arguments are pickled in and
-its result pickled out (spaces/zero/wrappers.py). A `TrainingJob` (threads, locks) cannot travel
-that way, and a copy trained in the worker would bring nothing back. So a job travels *by value*:
-
-    parent (the page's job, on the CPU)            worker (forked, holds the GPU)
-    pack_job(job)  -- config, weights, optimizer   train_slice(packed, seconds):
-                      state, generators, step -->    rebuild the run on slice_device(), load the
-                                                     state, train until `seconds` pass, and send
-    absorb_slice(job, result) <-- new state,          back the new state with the slice's history
-                      history rows, pictures --      rows, scores and pictures
-
-`train_slice` is decorated at import time, as ZeroGPU requires; the GPU it asks for lasts what the
-slice's settings need (`slice_seconds` plus the time to build the run), so shorter slices get a GPU
-sooner. The device comes from one place, `GAN_PLAYGROUND_ZEROGPU_DEVICE` (default cuda), so tests
-can run the same slices on the CPU. Elsewhere nothing changes: jobs train in one go on the device
-they were built for.
+its result pickled out (spaces/zero/wrappers.py). So a job trains in slices *by value*
+(slices.py): each call gets the run's config and state as plain data, trains on the GPU until a
+deadline and sends back the new state with the slice's history and pictures, which the page's job
+absorbs. `train_gpu_slice` is decorated at import time, as ZeroGPU requires; the GPU it asks for
+lasts what the slice's settings need (`slice_seconds` plus the time to build the run), so shorter
+slices get a GPU sooner. The device comes from one place, `GAN_PLAYGROUND_ZEROGPU_DEVICE` (default
+cuda), so tests can run the same slices on the CPU. Elsewhere nothing changes here.
 """
 
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import functools
-import json
 import math
 import os
 import time
@@ -33,7 +23,7 @@ import torch
 
 from gan_playground.data import generator_on
 from gan_playground.errors import UserError
-from gan_playground.training_state import pack_training_state, unpack_training_state
+from gan_playground.slices import absorb_slice, pack_job, train_slice
 
 if TYPE_CHECKING:
     from gan_playground.engine import Run, TrainingJob
@@ -75,23 +65,6 @@ def job_options() -> dict[str, Any]:
     return {"slice_runner": run_slice, "slice_seconds": slice_seconds()}
 
 
-# -- the parent's side --------------------------------------------------------------------------------
-def pack_job(job: "TrainingJob") -> dict[str, Any]:
-    """The job's run as plain, picklable data: its config and settings, its state as CPU tensors
-    (weights, optimizer moments and step counts, generators, step) and how its job records."""
-    run = job.run
-    with job.exclusive():
-        weights = {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()}
-        tensors, meta = pack_training_state(run, job.step)
-    if job.slice_rng is not None:  # the slice device's own streams (a GPU's), carried from the last slice
-        tensors["rng.run"], tensors["rng.sampler"] = job.slice_rng
-    return {"config": dataclasses.asdict(run.config), "settings": dataclasses.asdict(run.model.config),
-            "fast": run.fast, "weights": weights, "state": tensors, "param_groups": meta["param_groups"],
-            "step": job.step, "steps": job.steps, "base_lrs": job._base_lrs, "guard": dict(job.guard.start),
-            "log_every": job.log_every, "preview_every": job.preview_every, "max_history": job.max_history,
-            "eval_every": job.eval_every, "evaluate": job.evaluate is not None}
-
-
 def run_slice(job: "TrainingJob", deadline: float, *, stop_at: int | None = None) -> None:
     """One GPU call: the job's state goes out by value, trains until `deadline` (or step `stop_at`),
     and what comes back is applied, so the page sees the run advance slice by slice. A refusal of
@@ -128,22 +101,6 @@ def _as_visitor(job: "TrainingJob", call):
     return contextvars.Context().run(with_request)
 
 
-def absorb_slice(job: "TrainingJob", result: dict[str, Any]) -> None:
-    """Apply a slice's result: the new state into the job's run (on its own device), then its record."""
-    run = job.run
-    with job.exclusive():
-        run.model.load_state_dict(result["weights"])
-        state = dict(result["state"])
-        rng = state["rng.run"], state["rng.sampler"]
-        fits = rng[0].numel() == run.rng.get_state().numel() and rng[1].numel() == run.sampler.generator \
-            .get_state().numel()
-        unpack_training_state(run, state, json.loads(result["param_groups"]))
-        job.slice_rng = None if fits else rng  # a GPU's streams wait for the next slice; a CPU's are the run's
-        job._base_lrs = result["base_lrs"]
-        job.guard.start.update(result["guard"])
-    job.absorb(result["record"])
-
-
 def _gradio_message(err: Exception) -> str | None:
     """The text of a gr.Error (what ZeroGPU raises for a quota or a queue timeout), else None."""
     try:
@@ -157,51 +114,9 @@ def _gradio_message(err: Exception) -> str | None:
     return f"{title}: {message}" if title and title != "Error" else message
 
 
-# -- the worker's side --------------------------------------------------------------------------------
-def train_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = None) -> dict[str, Any]:
-    """Rebuild the run on `slice_device()` from `packed`, train for `seconds` (or to step `stop_at`),
-    and return its new state (CPU tensors) with what the slice recorded. Plain data in and out."""
-    from gan_playground.config import RunConfig
-    from gan_playground.engine import TrainingJob, prepare_run
-    from gan_playground.metrics import live_evaluator
-    from gan_playground.models import model_class
-
-    device = slice_device()
-    config = RunConfig(**{**packed["config"], "device": device.type})
-    settings = model_class(config.model).Config(**{k: tuple(v) if isinstance(v, list) else v
-                                                   for k, v in packed["settings"].items()})
-    run = prepare_run(config, model_config=settings, fast=packed["fast"])
-    run.model.load_state_dict(packed["weights"])
-    state = dict(packed["state"])
-    unpack_training_state(run, state, json.loads(packed["param_groups"]))
-    _carry(run.rng, state["rng.run"])
-    _carry(run.sampler.generator, state["rng.sampler"])
-    run.model.set_generator(run.rng)
-    evaluate = live_evaluator(config.dataset, model=run.model) if packed["evaluate"] else None
-    job = TrainingJob(run, steps=packed["steps"], start_step=packed["step"], log_every=packed["log_every"],
-                      preview_every=packed["preview_every"], max_history=packed["max_history"], evaluate=evaluate,
-                      eval_every=packed["eval_every"])
-    job._base_lrs = packed["base_lrs"]
-    job.guard.start.update(packed["guard"])
-    run.model.train()
-    job.train_until(time.monotonic() + seconds, stop_at=stop_at)
-    if job.state != "diverged":
-        job._render_preview()  # the slice's last picture, for the page
-    tensors, meta = pack_training_state(run, job.step)
-    return {"weights": {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()},
-            "state": tensors, "param_groups": meta["param_groups"], "base_lrs": job._base_lrs,
-            "guard": dict(job.guard.start), "record": job.slice_record()}
-
-
-def _carry(generator: torch.Generator, state: torch.Tensor) -> None:
-    """`generator` <- `state`; a state of another kind of generator (the run's CPU stream, on a GPU)
-    seeds it with a draw from that stream instead, as `data.generator_on` does."""
-    if state.numel() == generator.get_state().numel():
-        generator.set_state(state.to(torch.uint8).cpu())
-        return
-    source = torch.Generator()
-    source.set_state(state.to(torch.uint8).cpu())
-    generator.manual_seed(int(torch.randint(0, 2**62, (1,), generator=source)))
+def train_gpu_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = None) -> dict[str, Any]:
+    """One slice on `slice_device()`: what ZeroGPU runs in its worker (plain data in and out)."""
+    return train_slice(packed, seconds, stop_at, device=slice_device())
 
 
 def slice_duration(packed: dict[str, Any], seconds: float, stop_at: int | None = None) -> int:
@@ -218,7 +133,7 @@ def _on_zerogpu(task):
     return spaces.GPU(duration=slice_duration)(task)
 
 
-gpu_train_slice = _on_zerogpu(train_slice)
+gpu_train_slice = _on_zerogpu(train_gpu_slice)
 
 
 # -- in-process moves (a run on one machine that changes device) ------------------------------------

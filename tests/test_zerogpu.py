@@ -96,7 +96,7 @@ def small_job(steps: int = 60, **kwargs) -> TrainingJob:
 
 
 def test_slices_by_value_end_where_steps_in_process_end(spaces):
-    assert zerogpu.active() and zerogpu.gpu_train_slice is not zerogpu.train_slice
+    assert zerogpu.active() and zerogpu.gpu_train_slice is not zerogpu.train_gpu_slice
     reference = small_job()
     reference.train_until(None)
     job = small_job(**zerogpu.job_options())
