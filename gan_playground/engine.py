@@ -160,6 +160,7 @@ class TrainingJob:
         self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
         self.slice_rng: tuple[torch.Tensor, torch.Tensor] | None = None  # a GPU slice's streams, between slices
         self.started_in: contextvars.Context | None = None  # the context of `start`'s caller (a page's request)
+        self.interrupt: Callable[[], None] | None = None  # ends a slice in flight at once (worker.py kills its process)
         self._last_preview_t = self._last_save_t = time.monotonic()
         self.images_per_step = run.sampler.batch_size * self.model.batches_per_step
 
@@ -242,11 +243,20 @@ class TrainingJob:
     def admitted(self) -> bool:
         return self._admitted.is_set()
 
-    def stop(self) -> None:
-        """Ask the loop to stop; it does within one training step (at once while it waits)."""
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self, *, at_once: bool = True) -> None:
+        """Ask the loop to stop; it does within one training step (at once while it waits). A slice in
+        a worker process is ended at once, its steps dropped; `at_once=False` lets it finish and keeps
+        them (a page that nobody watches, stopped for the next in line: its autosave has them)."""
         self._stop.set()
         self._resume.set()
         self._nudge.set()
+        interrupt = self.interrupt
+        if interrupt is not None and at_once:
+            interrupt()
         if self._thread is None and self.state in ("ready", "queued"):
             self._set(state="stopped")
 
@@ -582,6 +592,8 @@ class TrainingJob:
             with self._lock:
                 self._diverged_at = step
             self._set(state="diverged", message=message)
+        elif self.autosave is not None and time.monotonic() - self._last_save_t > self.autosave_every_s:
+            self._autosave()  # a slice's losses were read and found finite: as train_until saves
 
     def _score(self) -> None:
         with self._model_lock:

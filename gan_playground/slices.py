@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +30,20 @@ from gan_playground.training_state import pack_training_state, unpack_training_s
 
 if TYPE_CHECKING:
     from gan_playground.engine import TrainingJob
+
+# Module locks a slice takes while it builds its run (weights made aside, data copied to a device).
+FORK_LOCKS = (("gan_playground.nets", "_INIT_LOCK"), ("gan_playground.data", "_DEVICE_COPIES_LOCK"))
+
+
+def _fresh_locks_in_child() -> None:
+    """A forked child (a worker, a ZeroGPU call) has one thread: a lock that another thread of the
+    server held at the fork would stay held in it forever, so the locks training takes are made anew."""
+    for module, name in FORK_LOCKS:
+        if module in sys.modules:
+            setattr(sys.modules[module], name, threading.Lock())
+
+
+os.register_at_fork(after_in_child=_fresh_locks_in_child)
 
 
 def pack_job(job: "TrainingJob") -> dict[str, Any]:

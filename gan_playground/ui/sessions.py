@@ -407,7 +407,7 @@ class Sessions:
         that trained is autosaved, so that its page can resume it."""
         jobs = [e.job for e in entries]
         for job in jobs:
-            job.stop()
+            job.stop(at_once=False) if isinstance(job, TrainingJob) else job.stop()
 
         def reap() -> None:
             for job in jobs:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 import gradio as gr
 
-from gan_playground import cost, zerogpu
+from gan_playground import cost, worker, zerogpu
 from gan_playground.checkpoints import save_checkpoint
 from gan_playground.engine import Run, TrainingJob
 from gan_playground.errors import UserError
@@ -32,6 +32,14 @@ def autosave_seconds() -> float:
 def training_device() -> str:
     """Where jobs are built: on ZeroGPU the CPU (each training slice borrows the GPU), else the best."""
     return "cpu" if zerogpu.active() else "auto"
+
+
+def slice_options(run: Run) -> dict:
+    """Where a run's steps happen: ZeroGPU calls on a ZeroGPU Space; worker processes for image runs on a
+    CPU (worker.py: Stop is immediate); the job's own thread for the Lab's tiny runs and elsewhere."""
+    if zerogpu.active():
+        return zerogpu.job_options()
+    return {} if run.dataset.kind == "points" else worker.job_options(run.device)
 
 
 def check_cost(runs: list[Run]) -> None:
@@ -138,7 +146,7 @@ class Tab:
         job = TrainingJob(run, steps=steps, start_step=start_step, log_every=10 if not points else 5,
                           preview_every=25, evaluate=live_evaluator(run.config.dataset, model=run.model),
                           eval_every=50 if points else 250, autosave=autosave, autosave_every_s=autosave_seconds(),
-                          **zerogpu.job_options())
+                          **slice_options(run))
         job.set_speed(slot.speed)
         return job
 
