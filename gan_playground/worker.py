@@ -1,12 +1,16 @@
 """Training in a worker process, so that a run cannot hold the server: Stop ends it at once, and
 the memory its steps need goes back to the system.
 
-In the app, an image run on a CPU trains in slices of `GAN_PLAYGROUND_WORKER_SLICE_S` seconds
-(default 2), each in a forked worker process that gets the run's state by value and sends back the
-new one (slices.py: the protocol of the ZeroGPU calls). Stop kills the worker: the run ends within
-a moment at the last slice's step, however long one of its steps takes, and the worker's memory
-(activations, batches) is freed with it. The page's job keeps the model between slices, so Explore,
-saves and previews read it as before. `GAN_PLAYGROUND_WORKERS=0` trains in the job's thread instead.
+With `GAN_PLAYGROUND_WORKERS=1`, an image run on a CPU trains in slices of
+`GAN_PLAYGROUND_WORKER_SLICE_S` seconds (default 2), each in a forked worker process that gets the
+run's state by value and sends back the new one (slices.py: the protocol of the ZeroGPU calls). Stop
+kills the worker: the run ends within a moment at the last slice's step, however long one of its
+steps takes, and the worker's memory (activations, batches) is freed with it. The page's job keeps
+the model between slices, so Explore, saves and previews read it as before.
+
+Off by default: each slice forks and rebuilds the run, which cost 14% of the steps of an ACGAN at
+batch 64 on two cores (2 s slices), and the page sees the run advance once a slice. Without it, the
+cost cap (cost.py) keeps a step to a few seconds, and Stop waits for the step in flight.
 
 Only on a CPU: a process that has used CUDA cannot fork a child that uses it (ZeroGPU has its own
 workers), and the 2-D Lab's tiny runs stay in their thread (slow motion draws every step).
@@ -34,8 +38,8 @@ ANSWER_S = 120.0
 
 
 def enabled() -> bool:
-    """`GAN_PLAYGROUND_WORKERS` (default 1): 0 trains in the job's thread instead of a worker process."""
-    return os.environ.get("GAN_PLAYGROUND_WORKERS", "1").strip().lower() not in ("0", "false", "no", "off")
+    """`GAN_PLAYGROUND_WORKERS` (default 0): 1 trains image runs on a CPU in worker processes."""
+    return os.environ.get("GAN_PLAYGROUND_WORKERS", "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 def slice_seconds() -> float:

@@ -121,3 +121,23 @@ def test_a_run_too_costly_for_the_server_is_refused_before_it_starts(server):
     assert status.startswith("⚠ Not started: This run would need about") and "s a step" in status, status
     assert "Lower n_critic (100; default 5), the batch size (1,024; default 64) or toy_width" in status
     assert not demo.ctx.sessions.active_jobs()
+
+
+def test_with_workers_an_image_run_trains_in_a_process_and_stops_at_once(server, monkeypatch):
+    """GAN_PLAYGROUND_WORKERS=1: the page's run advances slice by slice from a worker process, and
+    Stop ends it at once, the worker gone."""
+    import multiprocessing
+
+    demo, url = server
+    monkeypatch.setenv("GAN_PLAYGROUND_WORKERS", "1")
+    monkeypatch.setenv("GAN_PLAYGROUND_WORKER_SLICE_S", "1")
+    client = Client(url, verbose=False)
+    client.predict(**ACGAN, api_name="/acgan_start")
+    job = demo.ctx.sessions.slot(demo.ctx.sessions.page_of(client.session_hash), "acgan").job
+    assert job.slice_runner is not None
+    out = poll_until(client, "acgan", lambda o: "Training" in o[0] and "images/s" in o[0], timeout=120)
+    assert re.search(r"step \*\*[1-9]", out[0])
+    t0 = time.monotonic()
+    assert "Stopped" in client.predict(api_name="/acgan_stop")[0]
+    assert time.monotonic() - t0 < 5 and job.state == "stopped"
+    assert not multiprocessing.active_children()

@@ -67,11 +67,12 @@ def test_a_worker_that_dies_is_a_message_not_a_hang(monkeypatch):
     monkeypatch.undo()
 
 
-def test_workers_are_on_by_default_on_a_cpu_and_can_be_turned_off(monkeypatch):
+def test_workers_are_chosen_by_the_environment_and_only_on_a_cpu(monkeypatch):
+    monkeypatch.delenv("GAN_PLAYGROUND_WORKERS", raising=False)
+    assert worker.job_options(torch.device("cpu")) == {}  # off by default: threads
+    monkeypatch.setenv("GAN_PLAYGROUND_WORKERS", "1")
     assert worker.job_options(torch.device("cpu"))["slice_runner"] is worker.run_slice
     assert worker.job_options(torch.device("meta")) == {}
-    monkeypatch.setenv("GAN_PLAYGROUND_WORKERS", "0")
-    assert worker.job_options(torch.device("cpu")) == {}
 
 
 def test_a_lock_held_by_another_thread_at_the_fork_does_not_hang_the_worker(monkeypatch):

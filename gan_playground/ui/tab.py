@@ -36,7 +36,7 @@ def training_device() -> str:
 
 def slice_options(run: Run) -> dict:
     """Where a run's steps happen: ZeroGPU calls on a ZeroGPU Space; worker processes for image runs on a
-    CPU (worker.py: Stop is immediate); the job's own thread for the Lab's tiny runs and elsewhere."""
+    CPU where GAN_PLAYGROUND_WORKERS=1 (worker.py: Stop is immediate); else the job's own thread."""
     if zerogpu.active():
         return zerogpu.job_options()
     return {} if run.dataset.kind == "points" else worker.job_options(run.device)
