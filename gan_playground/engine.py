@@ -135,6 +135,7 @@ class Snapshot:
     message: str = ""
     version: int = 0  # grows on every change: lets a reader skip an unchanged redraw
     diverged_at: int | None = None  # the first bad step of a diverged run
+    phase: str = ""  # the last step's kind when it was watched: "critic" | "generator" | "both"; "" at full speed
 
 
 class TrainingJob:
@@ -191,6 +192,7 @@ class TrainingJob:
         self._frames: list[tuple[int, np.ndarray]] = []  # the timelapse: (step, preview), thinned out
         self._frame_every = 0  # steps between two timelapse frames: doubles whenever they are thinned
         self._diverged_at: int | None = None
+        self._phase = ""  # see Snapshot.phase: the Lab narrates a step taken by hand or in slow motion
         self.steps_per_s: float | None = None  # slow motion: at most this many steps a second
         points = run.dataset.kind == "points"
         self.guard = DivergenceGuard(data_extent=float(run.dataset.train.abs().max()) if points else None)
@@ -316,7 +318,7 @@ class TrainingJob:
                 history={k: list(v) for k, v in self._history.items()},
                 score_steps=list(self._score_steps), scores={k: list(v) for k, v in self._scores.items()},
                 preview=self._preview, preview_step=self._preview_step, message=self._message,
-                version=self._version, diverged_at=self._diverged_at)
+                version=self._version, diverged_at=self._diverged_at, phase=self._phase)
 
     # -- stepping by hand ------------------------------------------------------------------------
     def single_step(self, which: str) -> dict[str, float]:
@@ -359,6 +361,7 @@ class TrainingJob:
             self._after_step()
         if which == "both":
             self.step += 1
+        self._phase = which
         names, row = list(losses), [float(v) for v in losses.values()]  # one read: this step is by hand
         bad = self.guard.check_losses(names, [row])
         if bad is not None:
@@ -442,6 +445,7 @@ class TrainingJob:
             self.step += 1
             images_since += self.images_per_step
             paced = self.steps_per_s is not None  # slow motion: every step is read and drawn
+            self._phase = "both" if paced else ""
             if paced:
                 self._stop.wait(max(0.0, 1.0 / self.steps_per_s - (time.perf_counter() - t_step)))
 

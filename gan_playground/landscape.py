@@ -18,6 +18,17 @@ import torch
 REAL = (15, 15, 15)
 FAKE = (255, 140, 0)
 ARROW = (40, 40, 40)
+MANIFOLD = (120, 60, 170)
+TRAIL = (150, 150, 150)  # where generated points were before the generator's last update
+# What the picture can show, as GAN Lab's layer toggles; the generator's manifold is off at first.
+LAYERS = ("real points", "generated points", "critic landscape", "arrows", "generator's manifold")
+DEFAULT_LAYERS = LAYERS[:4]
+# Arrows are proportional to the push and capped, as GAN Lab draws them (its GRAD_ARROW_UNIT_LEN):
+# a slope of 1 (what a 1-Lipschitz critic allows) is ARROW_UNIT of the view's width, so weak pushes
+# near convergence look weak, and no arrow is longer than ARROW_CAP of the width.
+ARROW_UNIT = 0.05
+ARROW_CAP = 0.15
+BAR = 34  # pixels of the colour scale under the heat map
 
 
 @torch.no_grad()
@@ -82,16 +93,20 @@ def draw_points(picture: np.ndarray, points: np.ndarray | None, color: tuple[int
 
 
 def draw_arrows(picture: np.ndarray, starts: np.ndarray, vectors: np.ndarray, extent: float, *,
-                longest: float = 0.12, color: tuple[int, int, int] = ARROW) -> None:
-    """An arrow from each start along its vector (plane units), scaled so that the longest is
-    `longest` of the picture's width; lengths stay proportional, so weak pushes look weak."""
+                unit: float = ARROW_UNIT, cap: float = ARROW_CAP, color: tuple[int, int, int] = ARROW) -> None:
+    """An arrow from each start along its vector (a gradient, plane units): `unit` of the view's width
+    per unit of length, at most `cap` of it. Proportional, so the arrows of a run near convergence
+    are short, and the same length means the same push in every picture."""
     size = picture.shape[0]
-    norms = np.linalg.norm(vectors, axis=1)
-    top = norms.max() if len(norms) else 0.0
-    if not np.isfinite(top) or top <= 0:
+    vectors = np.asarray(vectors, dtype=np.float64)
+    width = 2 * extent
+    lengths = np.linalg.norm(vectors, axis=1) * unit * width  # plane units
+    ok = np.isfinite(lengths) & (lengths > 0)
+    if not ok.any():
         return
-    scale = longest * 2 * extent / top
-    ends = starts + vectors * scale
+    starts, vectors, lengths = np.asarray(starts, dtype=np.float64)[ok], vectors[ok], lengths[ok]
+    shown = np.minimum(lengths, cap * width)
+    ends = starts + vectors / np.linalg.norm(vectors, axis=1, keepdims=True) * shown[:, None]
     x0, y0 = to_pixels(starts, size, extent)
     x1, y1 = to_pixels(ends, size, extent)
     for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
@@ -107,6 +122,32 @@ def draw_arrows(picture: np.ndarray, starts: np.ndarray, vectors: np.ndarray, ex
             _line(picture, bx, by, hx, hy, color)
 
 
+@torch.no_grad()
+def generator_manifold(generator: Callable[[torch.Tensor], torch.Tensor], latent_dim: int, *, lines: int = 15,
+                       span: float = 2.0, device: torch.device | str = "cpu") -> np.ndarray:
+    """GAN Lab's manifold view: a lines x lines grid of the latent plane over [-span, span]^2 (two
+    standard deviations of the prior), each node drawn through G: (lines, lines, 2) points. Its
+    rows and columns show how G folds the plane onto the data. Beyond 2-D latents, the plane of
+    the first two coordinates, the others 0."""
+    coords = torch.linspace(-span, span, lines, device=device)
+    zz = torch.zeros(lines * lines, latent_dim, device=device)
+    a, b = torch.meshgrid(coords, coords, indexing="ij")
+    zz[:, 0] = a.reshape(-1)
+    if latent_dim > 1:
+        zz[:, 1] = b.reshape(-1)
+    return generator(zz).reshape(lines, lines, 2).float().cpu().numpy()
+
+
+def draw_manifold(picture: np.ndarray, grid: np.ndarray, extent: float, color: tuple[int, int, int] = MANIFOLD) -> None:
+    """The warped grid's rows and columns as polylines."""
+    size = picture.shape[0]
+    for line in [*grid, *grid.transpose(1, 0, 2)]:
+        xs, ys = to_pixels(line, size, extent)
+        for ax, ay, bx, by in zip(xs[:-1], ys[:-1], xs[1:], ys[1:], strict=True):
+            if np.isfinite([ax, ay, bx, by]).all():
+                _line(picture, ax, ay, bx, by, color)
+
+
 def _line(picture: np.ndarray, ax: float, ay: float, bx: float, by: float, color: tuple[int, int, int]) -> None:
     size = picture.shape[0]
     n = int(max(abs(bx - ax), abs(by - ay))) + 1
@@ -117,11 +158,15 @@ def _line(picture: np.ndarray, ax: float, ay: float, bx: float, by: float, color
 
 
 def landscape_picture(values: np.ndarray | None, real: np.ndarray | None = None, fake: np.ndarray | None = None,
-                      directions: np.ndarray | None = None, *, arrows: int = 48, size: int = 384,
+                      directions: np.ndarray | None = None, *, manifold: np.ndarray | None = None, arrows: int = 48,
+                      show_fake: bool = True, trail_from: np.ndarray | None = None, size: int = 384,
                       extent: float = 2.5) -> np.ndarray:
-    """The critic's values (R, R) as a heat map (white where there are none), generated points in
-    orange with an arrow for the first `arrows` of them, and the real points on top in black with a
-    white ring, so that the data stays visible under any number of generated points."""
+    """The critic's values (R, R) as a heat map with its colour scale underneath (white, and no
+    scale, where there are none), the generator's manifold, generated points in orange with an
+    arrow for the first `arrows` of them, and the real points on top in black with a white ring, so
+    that the data stays visible under any number of generated points. A layer left out is None
+    (`show_fake=False`: the arrows without their points). `trail_from`: where the generated points
+    were before the last generator update, drawn as grey trails to where they are now."""
     from PIL import Image
 
     if values is None:
@@ -133,9 +178,37 @@ def landscape_picture(values: np.ndarray | None, real: np.ndarray | None = None,
         t = (v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5)
         colours = _colormap(np.where(finite, t, 0.5))
         picture = np.asarray(Image.fromarray(colours).resize((size, size), Image.BILINEAR)).copy()
-    draw_points(picture, fake, FAKE, extent)
-    if directions is not None and fake is not None and len(fake):
+    if manifold is not None:
+        draw_manifold(picture, manifold, extent)
+    if trail_from is not None and fake is not None and len(trail_from) == len(fake):
         n = min(arrows, len(fake))
+        (x0, y0), (x1, y1) = to_pixels(trail_from[:n], size, extent), to_pixels(fake[:n], size, extent)
+        for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
+            if np.isfinite([ax, ay, bx, by]).all():
+                _line(picture, ax, ay, bx, by, TRAIL)
+        draw_points(picture, trail_from[:n], TRAIL, extent)
+    if show_fake:
+        draw_points(picture, fake, FAKE, extent)
+    if directions is not None and fake is not None and len(fake):
+        n = min(arrows, len(fake), len(directions))
         draw_arrows(picture, np.asarray(fake[:n], dtype=np.float64), np.asarray(directions[:n]), extent)
     draw_points(picture, real, REAL, extent, radius=1, outline=(255, 255, 255))
+    if values is not None:
+        picture = np.concatenate([picture, colour_bar(size, lo, hi)])
     return picture
+
+
+def colour_bar(width: int, lo: float, hi: float) -> np.ndarray:
+    """The heat map's scale, (BAR, width, 3): the colours from low to high critic values, with the
+    values at its ends (the 1st and 99th percentiles of the view) and what they mean."""
+    from PIL import Image, ImageDraw
+
+    margin = min(8, width // 8)
+    bar = np.full((BAR, width, 3), 255, dtype=np.uint8)
+    bar[4:14, margin:width - margin] = _colormap(np.linspace(0, 1, width - 2 * margin))[None]
+    img = Image.fromarray(bar)
+    draw = ImageDraw.Draw(img)
+    draw.text((margin, 17), f"D(x) = {lo:.3g}: fake", fill=(40, 40, 40))
+    right = f"real: {hi:.3g}"
+    draw.text((width - margin - draw.textlength(right), 17), right, fill=(40, 40, 40))
+    return np.asarray(img)

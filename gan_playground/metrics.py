@@ -374,6 +374,9 @@ class _Scorer:
             feats, preds = classifier_outputs(self.classifier(model.device), images)
             out["fid"] = frechet_distance(*feature_statistics(feats), *reference_statistics(self.name, self.root))
             out["fid_floor"] = fid_floor(self.name, min(n, 60_000), self.root)
+            if "class_shares" in names:  # mode collapse shows as a class the samples leave out
+                counts = torch.bincount(preds.cpu(), minlength=len(self.data(None).classes))
+                out.update({f"share_{c}": float(v) for c, v in enumerate((counts / counts.sum()).tolist())})
             if "cond_acc" in names:
                 overall, per = conditional_accuracy(preds, y, model.num_conditions)
                 out["cond_acc"] = overall
@@ -453,6 +456,8 @@ def live_evaluator(dataset_name: str, n_samples: int = 2000, *, model: GANModel 
         names = applicable_scores(m, dataset_name)
         if not scorer.has_classifier:  # a missing classifier file must not stop a training run
             names = tuple(k for k in names if k not in ("fid", "fid_floor", "cond_acc"))
+        if "fid" in names and not m.num_conditions:  # unconditional: which classes do its samples show?
+            names += ("class_shares",)
         return names
 
     if model is not None and not live_names(model):

@@ -150,7 +150,8 @@ def test_critic_heatmap():
     assert values.shape == (16, 16)
     assert values[0, -1] == pytest.approx(6.0) and values[-1, 0] == pytest.approx(-6.0)  # row 0 is the top
     picture = landscape.landscape_picture(values, real=np.zeros((5, 2)), fake=np.ones((5, 2)), size=64, extent=2.0)
-    assert picture.shape == (64, 64, 3) and picture.dtype == np.uint8
+    assert picture.shape == (64 + landscape.BAR, 64, 3) and picture.dtype == np.uint8  # the plane, then its scale
     assert (picture[31:34, 31:34] == landscape.REAL).all(axis=-1).any()  # a real point at the centre
     flat = landscape.landscape_picture(np.zeros((4, 4)), size=8)
-    assert flat.shape == (8, 8, 3)
+    assert flat.shape == (8 + landscape.BAR, 8, 3)
+    assert landscape.landscape_picture(None, size=8).shape == (8, 8, 3)  # no landscape, no scale

@@ -249,8 +249,11 @@ def test_live_scores_of_each_family(name, expected):
     model.attach_data(ds, 0)
     assert set(metrics.applicable_scores(model, "mnist")) == expected
     scores = metrics.live_evaluator("mnist", 500, model=model)(model)
-    assert set(scores) == expected
+    shares = {f"share_{c}" for c in range(10)} if not model.num_conditions else set()  # unconditional: its classes
+    assert set(scores) == expected | shares
     assert all(math.isfinite(v) for v in scores.values())
+    if shares:
+        assert sum(scores[k] for k in shares) == pytest.approx(1.0)
 
 
 # ----------------------------------------------------------------------------------------------

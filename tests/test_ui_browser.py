@@ -175,11 +175,68 @@ def test_phone_layout_shows_every_tab(browser, app):
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 420
         for title, key in TABS:
             open_tab(phone, title)
-            phone.locator(f"#{key}-start-btn").wait_for(state="visible")
+            start = phone.locator(f"#{key}-start-btn")
+            start.wait_for(state="visible")
             shot(phone, f"tab-{key}-420x900")
+            # the columns stack: the tab's live picture comes right after Start (it was 2,000 px below)
+            picture = phone.locator(f"#{key}-samples")
+            below = picture.bounding_box()["y"] - (start.bounding_box()["y"] + start.bounding_box()["height"])
+            assert 0 < below < 500, f"{key}: the picture is {below:.0f} px below Start"
         assert error_toasts(phone) == []
     finally:
         phone.context.close()
+
+
+def test_every_tab_explains_its_curves_beside_them(page):
+    """Under each loss plot: the objective as typeset formulas, a value for each term, what healthy
+    curves do; and the score plots say what their scores and the FID floor mean."""
+    for title, key in TABS:
+        open_tab(page, title)
+        caption = page.locator(f"#{key}-live-caption")
+        caption.get_by_text("What is optimized").wait_for(timeout=30_000)
+        assert caption.locator(".katex").count() >= 3, key
+        assert "Healthy curves" in caption.inner_text() and " = " in caption.inner_text(), key
+        plot, text = page.locator(f"#{key}-loss-plot").bounding_box(), caption.bounding_box()
+        assert 0 <= text["y"] - (plot["y"] + plot["height"]) < 60, f"{key}: the formulas are not beside the curves"
+        assert ("floor" if key != "lab" else "Modes covered") in page.locator(f"#{key}-scores-help").inner_text()
+    open_tab(page, "WGAN")
+    page.get_by_text("it rises at first, while the critic learns").wait_for()  # no longer "falls as ... improve"
+    open_tab(page, "2-D Lab")
+    legend = page.locator("#lab-legend")
+    assert legend.locator(".katex").count() >= 2 and "the bar under it gives the values" in legend.inner_text()
+    shot(page, "lab-legend", full_page=False)
+    assert error_toasts(page) == []
+
+
+def test_the_lab_narrates_a_step_by_hand(page):
+    """One generator step: the Lab names each sub-step with that step's numbers, and its picture
+    shows grey trails from where the points were."""
+    open_tab(page, "2-D Lab")
+    fill(page, "lab-steps", "200")
+    page.locator("#lab-critic-step-btn").click()
+    message = page.locator("#lab-message")
+    message.get_by_text("One critic step").wait_for(timeout=60_000)
+    assert "stepped by hand" in page.locator("#lab-status").inner_text()
+    page.locator("#lab-generator-step-btn").click()
+    message.get_by_text("One generator step").wait_for(timeout=60_000)
+    assert message.locator(".katex").count() >= 3 and "points/s" not in page.locator("#lab-status").inner_text()
+    shot(page, "lab-narrated-generator-step", full_page=False)
+    page.locator("#lab-stop-btn").click()
+    page.locator("#lab-status").get_by_text("Stopped").wait_for(timeout=60_000)
+    assert error_toasts(page) == []
+
+
+def test_a_form_message_wraps_in_its_field_and_goes_once_fixed(page):
+    open_tab(page, "WGAN")
+    fill(page, "wgan-seed", "-4")
+    page.locator("#wgan-start-btn").click()
+    error = page.locator("#wgan-seed div.validation-error")
+    error.wait_for(state="visible", timeout=15_000)
+    width = error.evaluate("e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]")
+    field = page.locator("#wgan-seed").bounding_box()
+    assert width[0] <= width[1] and width[2] <= field["x"] + field["width"] + 1, width  # not cut off
+    fill(page, "wgan-seed", "0")
+    error.wait_for(state="detached", timeout=15_000)
 
 
 def test_variant_switch_changes_the_settings(page):

@@ -90,10 +90,19 @@ def test_arrows_point_uphill_on_the_critic():
     critic = lambda x: x[:, :1] * 3.0  # D(x) = 3 x: uphill is +x  # noqa: E731
     directions = landscape.generator_directions(critic, torch.zeros(4, 2))
     assert np.allclose(directions, [[3.0, 0.0]] * 4)
-    picture = np.full((101, 101, 3), 255, dtype=np.uint8)
-    landscape.draw_arrows(picture, np.zeros((1, 2)), np.array([[1.0, 0.0]]), 1.0)
-    dark = np.argwhere(picture.sum(axis=2) < 300)
-    assert dark[:, 1].min() >= 50 and dark[:, 1].max() > 55  # drawn from the point towards +x
+
+    def reach(push: float) -> int:
+        """How far right of the point (the picture's centre) an arrow of `push` along +x ends, in pixels."""
+        picture = np.full((201, 201, 3), 255, dtype=np.uint8)
+        landscape.draw_arrows(picture, np.zeros((1, 2)), np.array([[push, 0.0]]), 1.0)
+        dark = np.argwhere(picture.sum(axis=2) < 300)
+        assert dark[:, 1].min() >= 100  # drawn from the point towards +x
+        return int(dark[:, 1].max()) - 100
+
+    # Proportional (a slope of 1 is ARROW_UNIT of the view), so a weak push looks weak; capped.
+    assert reach(1.0) == round(200 * landscape.ARROW_UNIT)
+    assert reach(2.0) == 2 * reach(1.0)
+    assert reach(100.0) == round(200 * landscape.ARROW_CAP)
 
 
 def test_the_lenient_fields_draw_as_gradios_own_and_pass_bad_values_on():
@@ -135,3 +144,28 @@ def test_the_queue_says_where_a_run_stands_and_never_asks_for_another_press():
     holding = text.queue_text(None, 1, None, None, 61.0)
     assert holding.startswith("1 other run waits for a place") and "turn ends in about **1:01**" in holding
     assert text.queue_text(None, 3, None, None, None) == "3 other runs wait for a place."
+
+
+def test_the_class_histogram_warns_when_a_class_falls_below_half_its_share():
+    from gan_playground.ui.text import class_histogram_text
+
+    digits = [str(i) for i in range(10)]
+    even = {f"share_{c}": [0.3, 0.1] for c in range(10)}
+    assert "█" in class_histogram_text(even, digits) and "Mode collapse" not in class_histogram_text(even, digits)
+    collapsed = {**even, "share_3": [0.1, 0.04], "share_1": [0.1, 0.16]}
+    text = class_histogram_text(collapsed, digits)
+    assert "Mode collapse" in text and "3 (4.0%)" in text and "1 (" not in text.split("Mode collapse")[1]
+    assert class_histogram_text({}, digits) == ""  # nothing measured yet: nothing said
+
+
+def test_every_models_objective_names_its_logged_losses_with_their_values():
+    from gan_playground.models import MODELS
+    from gan_playground.ui.objectives import objective_text, terms_of
+
+    for name, cls in MODELS.items():
+        logged = [n for n in cls.loss_names if not n.startswith("acc_")] if hasattr(cls, "loss_names") else []
+        assert {t.name for t in terms_of(name)} >= set(logged), name
+        text = objective_text(name, {n: 0.25 for n in logged})
+        assert text.count("$") >= 2 * len(logged) and all(f"`{n}` = **0.25**" in text for n in logged), name
+    assert "moving average" in objective_text("wgan-gp", ema=0.999) and "moving average" not in objective_text(
+        "wgan-gp", ema=0.0)

@@ -21,8 +21,10 @@ API_NAMES: tuple[str, ...] = (
     *(f"{t}_{a}" for t in ("acgan", "aae", "wgan") for a in ("interpolate", "random_seeds")),
     *(f"{t}_{a}" for t in ("acgan", "aae") for a in ("class_grid", "class_by_z")),
     "aae_latent_scatter", "aae_decode_point", "aae_select_point", "aae_latent_plane", "lab_heatmap",
-    "lab_step", "lab_speed", "lab_compare_start", "lab_compare_poll", "lab_compare_stop",
+    "lab_step", "lab_speed", "lab_layers", "lab_compare_start", "lab_compare_poll", "lab_compare_stop",
 )
+# A field's message wraps inside its column: "from 0 to 9,223,372,036,854,775,807" overran a narrow one.
+CSS = "div.validation-error { overflow-wrap: anywhere; white-space: normal; }"
 CACHE_CHECK_S, CACHE_MAX_AGE_S = 1800, 3600  # delete cached files older than an hour, checked twice an hour
 
 
@@ -65,6 +67,7 @@ def launch(demo: gr.Blocks | None = None, **kwargs: Any):
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size="200mb",  # uploads: a checkpoint's weights, nothing bigger
         theme=gr.themes.Soft(),
+        css=CSS,
     )
     options.update(kwargs)
     return demo.queue(default_concurrency_limit=2).launch(**options)

@@ -35,10 +35,8 @@ class ModelTab(Tab):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=340):
                 self.train.build()
-                if self.lab_steps is not None:
-                    self.lab_steps.build()
             with gr.Column(scale=3, min_width=400):
-                self.live.build()
+                self.live.build(after_picture=self.lab_steps.build if self.lab_steps is not None else None)
         if self.side_by_side is not None:
             self.side_by_side.build()
         gr.Markdown("### 3 · Explore")
@@ -107,8 +105,12 @@ class ModelTab(Tab):
         # outside the queue (one POST a tick): many pages polling beside a training job stay fast
         live.timer.tick(live.poll, None, [t.status, *live.outputs, live.timer, *t.buttons], api_name=self.api("poll"),
                         queue=False, show_progress="hidden")
+        if self.spec.points:
+            live.layers.change(live.set_layers, live.layers, live.heatmap, api_name=self.api("layers"),
+                               show_progress="hidden")
         live.timelapse_btn.click(self.timelapse, None, live.timelapse, api_name=self.api("timelapse"),
-                                 show_progress="minimal")
+                                 show_progress="minimal").success(
+            lambda gif: gif, live.timelapse, live.timelapse_view, api_visibility="private", show_progress="hidden")
 
         c.save_btn.click(c.save, None, [c.save_msg, c.resume_choice, c.load_choice], api_name=self.api("save"),
                          show_progress="minimal")
@@ -138,12 +140,14 @@ class ModelTab(Tab):
 
     def timelapse(self, request: gr.Request = None):
         """A GIF of the tab's run: the previews it recorded, first to last."""
-        from gan_playground.ui.live import timelapse_gif
+        from gan_playground.ui.live import lab_frames, timelapse_gif
 
         slot = self.slot(request)
         if slot.job is None:
             raise refusal("No run in this tab yet: press Start, and make the timelapse once it has trained a little.")
         frames = slot.job.frames() if hasattr(slot.job, "frames") else []
+        if self.spec.points:  # the pictures as the Lab drew them (landscape and arrows); else its points
+            frames = lab_frames(slot.job) or frames
         path = self.ctx.tmp_path(".gif")
         real = slot.job.run.dataset.test[:600].numpy() if self.spec.points else None
         try:

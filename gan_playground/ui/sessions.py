@@ -55,6 +55,7 @@ import torch
 
 from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
+from gan_playground.landscape import DEFAULT_LAYERS
 
 PAGE_ID = re.compile(r"[0-9a-f]{32}")  # what `new_page_id` makes: 128 random bits, in hex
 CLOSED_KEPT = 10_000  # closed connections remembered (so that a late request revives nothing)
@@ -136,6 +137,7 @@ class Slot:
     job: TrainingJob | None = None
     variant: str = ""  # the model chosen in the tab: Explore and the Live record follow it
     speed: float | None = None  # the Lab's slow motion (steps a second) for the tab's runs; None: full
+    layers: tuple[str, ...] = DEFAULT_LAYERS  # what the Lab's picture shows (landscape.LAYERS)
     loaded: Any = None  # a checkpoints.Loaded chosen for exploring
     source: str = "default"  # "job" | "checkpoint" | "default": what Explore looks at
     saved: list[Path] = field(default_factory=list)  # checkpoints this page saved here

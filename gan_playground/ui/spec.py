@@ -75,8 +75,10 @@ WGAN = TabSpec(
     datasets=("mnist", "fashion-mnist", "cifar10"),
     intro=("A **Wasserstein GAN** trains a critic D to estimate the Wasserstein distance between real and "
            "generated images, and the generator to shrink it. The critic must be 1-Lipschitz; the variants "
-           "differ in how: clipping its weights, or penalising its gradient. Watch `wasserstein`: the "
-           "critic's estimate falls as the samples improve."),
+           "differ in how: clipping its weights, or penalising its gradient. Watch `wasserstein`, the "
+           "critic's estimate of the distance (a score, not a probability): it rises at first, while the critic "
+           "learns to tell real from generated, then falls slowly as the samples improve; the FID says how good "
+           "they are."),
     steps=1000, batch_size=64,
     explorers=("interpolate",),
     hidden_fields=("toy_width",),
@@ -86,7 +88,9 @@ WGAN = TabSpec(
 # Settings that learn a toy set within a minute or two on two CPU cores. The gradient penalty
 # weight 0.1 is gan_toy.py's (Gulrajani et al.'s toy script); the image default 10 is too strong here.
 # A 128-unit MLP (gan_toy.py has 512) covers the 8 gaussians in a few hundred steps, 4x faster.
-TOY = {"latent_dim": 2, "lr": 1e-3, "betas": (0.5, 0.9), "toy_width": 128}
+# ema=0: the Lab draws the generator it trains (a moving average lags behind each update by design,
+# and its points would not move as the arrows say).
+TOY = {"latent_dim": 2, "lr": 1e-3, "betas": (0.5, 0.9), "toy_width": 128, "ema": 0.0}
 LAB_PRESETS = {"wgan": {**TOY, "clip": 0.1}, "wgan-gp": {**TOY, "lambda_gp": 0.1},
                "wgan-div": {**TOY}, "wgan-lp": {**TOY, "lambda_lp": 0.1}}
 

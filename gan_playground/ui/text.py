@@ -24,6 +24,7 @@ SCORE_KINDS = {
     "cluster_acc": "fraction", "in_3std": "fraction",
     "recon_mse": "fit", "prior_mmd": "fit",
     "modes": "modes",
+    **{f"share_{c}": "classes" for c in range(100)},  # the class histogram, drawn apart (class_histogram_text)
 }
 PLOTS = {  # kind -> (title, y axis title, fixed y range or None)
     "fid": ("Classifier FID (lower is better)", "FID", None),
@@ -97,9 +98,13 @@ def parse_class(value: Any, k: int) -> int:
 # ----------------------------------------------------------------------------------------------
 # A job's progress in words
 
-def status_text(snap: Snapshot, model: str, dataset: str) -> str:
+def status_text(snap: Snapshot, model: str, dataset: str, *, unit: str = "images") -> str:
+    """The run's state in one line; `unit`: what a step's batch holds (the Lab's are points)."""
     eta = "" if snap.state in FINAL or snap.state in ("paused", "queued") else f" · ETA **{fmt_time(snap.eta_s)}**"
-    rate = f"{snap.images_per_s:,.0f} images/s" if snap.images_per_s > 0 else "measuring speed…"
+    if snap.images_per_s > 0:
+        rate = f"{snap.images_per_s:,.0f} {unit}/s"
+    else:
+        rate = "stepped by hand" if snap.phase and snap.state == "paused" else "measuring speed…"
     state = STATE_WORDS.get(snap.state, snap.state)
     if snap.state == "diverged" and snap.diverged_at is not None:
         state = f"Diverged at step {snap.diverged_at:,}:"
@@ -143,6 +148,61 @@ def message_text(snap: Snapshot, saved: list[str] = ()) -> str:
     if snap.state == "stopped":
         return f"Stopped at step {snap.step:,}. The model stays here to explore or save."
     return snap.message
+
+
+def class_histogram_text(scores: dict[str, list[float]], classes: tuple[str, ...] | list[str]) -> str:
+    """The classes the evaluation classifier sees in an unconditional model's samples (`share_<c>`,
+    the last measurement), as a bar per class, and a plain warning for every class below half its
+    fair share: the samples are leaving it out (mode collapse). "" before any measurement."""
+    shares = [scores[f"share_{c}"][-1] for c in range(len(classes)) if scores.get(f"share_{c}")]
+    if len(shares) != len(classes) or not shares:
+        return ""
+    fair = 1 / len(classes)
+    width = max(len(str(c)) for c in classes)
+    scale = 30 / max(max(shares), 1e-9)  # the largest bar is 30 characters
+    rows = [f"{str(name):>{width}} {'█' * round(share * scale):<30} {share:5.1%}"
+            for name, share in zip(classes, shares, strict=True)]
+    text = ("**Classes in the samples** (what the evaluation classifier names them, at the last score): "
+            "a model that covers the data shows each near its share of " + f"{fair:.0%}.\n```\n"
+            + "\n".join(rows) + "\n```")
+    rare = [f"{name} ({share:.1%})" for name, share in zip(classes, shares, strict=True) if share < fair / 2]
+    if rare:
+        text += (f"\n⚠ **Mode collapse?** Under half their share: {', '.join(rare)}. The generator is leaving "
+                 f"{'this class' if len(rare) == 1 else 'these classes'} out; more steps, a smaller learning rate "
+                 f"or more critic steps usually bring {'it' if len(rare) == 1 else 'them'} back.")
+    return text
+
+
+def narration(phase: str, latest: dict[str, float], n_critic: int = 1) -> str:
+    """What the step just taken by hand (or in slow motion) did, sub-step by sub-step, with its
+    numbers, as GAN Lab's slow mode tells it; "" at full speed. `latest`: that step's losses."""
+    def value(name: str) -> str:
+        v = latest.get(name)
+        return f" = **{v:.4g}**" if v is not None and math.isfinite(v) else ""
+
+    critic = ("1. *Sample*: a batch of real points $x$, and noise $z \\sim \\mathcal{N}(0, I)$.\n"
+              "2. *Generate*: $G(z)$, the orange points ($G$ does not change in this step).\n"
+              "3. *Score*: the critic scores both; the gap is its estimate of the distance, "
+              "$\\hat W = \\mathbb{E}[D(x)] - \\mathbb{E}[D(G(z))]$" + value("wasserstein") + ".\n"
+              "4. *Loss and gradient*: $L_D = -\\hat W + \\text{penalty}$" + value("loss_d")
+              + " (penalty" + value("penalty") + "), differentiated with respect to the critic's weights.\n"
+              "5. *Update*: the critic's weights step down that gradient: **the heat map changes**; the points "
+              "stay where they are.")
+    generator = ("1. *Sample*: noise $z \\sim \\mathcal{N}(0, I)$.\n"
+                 "2. *Generate*: $G(z)$, the orange points.\n"
+                 "3. *Score*: the critic scores them, $D(G(z))$.\n"
+                 "4. *Loss and gradient*: $L_G = -\\mathbb{E}[D(G(z))]$" + value("loss_g") + "; its gradient flows "
+                 "back through $D$ into $G$: the arrows, uphill on the critic.\n"
+                 "5. *Update*: $G$'s weights step down that gradient: **the orange points move along their "
+                 "arrows** (the grey trails show from where); the heat map stays.")
+    if phase == "critic":
+        return "**One critic step**, as it just happened:\n\n" + critic
+    if phase == "generator":
+        return "**One generator step**, as it just happened:\n\n" + generator
+    if phase == "both":
+        return (f"**One training step**: {n_critic} critic step{'s' if n_critic != 1 else ''}, then one generator "
+                f"step.\n\n*The critic* ({n_critic}x):\n\n{critic}\n\n*Then the generator*:\n\n{generator}")
+    return ""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -184,6 +184,15 @@ class TrainPanel:
                                                    show_progress="hidden")
         self.variant.change(self.settings.on_model, self.variant, self.settings.controls, api_visibility="private",
                             show_progress="hidden")
+        # Gradio clears a field's message when an event with the field as its input starts: leaving a
+        # field (its fix) does that; Start checks it again.
+        for field in self.start_inputs:
+            if hasattr(field, "blur"):
+                field.blur(_nothing, field, None, queue=False, show_progress="hidden", api_visibility="private")
         self.runs_box.expand(self.runs_update, None, self.runs, api_name=self.tab.api("runs"), show_progress="hidden")
         self.stop_run_btn.click(self.stop_run, self.runs, self.runs, api_name=self.tab.api("stop_run"),
                                 show_progress="hidden")
+
+
+def _nothing(_value: Any) -> None:
+    """A server call that does nothing: its start is what clears the field's message."""
