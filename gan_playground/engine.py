@@ -563,42 +563,6 @@ class TrainingJob:
                 self._frames = self._frames[::2]
                 self._frame_every = self._frames[1][0] - self._frames[0][0]
 
-    def slice_record(self) -> dict[str, Any]:
-        """What this job recorded, as plain data: the rows, scores and pictures a slice trained in a
-        worker (zerogpu.py) sends back for the page's job to `absorb`."""
-        with self._lock:
-            return {"step": self.step, "history_steps": list(self._history_steps),
-                    "history": {k: list(v) for k, v in self._history.items()},
-                    "score_steps": list(self._score_steps), "scores": {k: list(v) for k, v in self._scores.items()},
-                    "frames": list(self._frames), "seconds": self._elapsed, "images_per_s": self._rate,
-                    "diverged": (self._diverged_at, self._message) if self._state == "diverged" else None}
-
-    def absorb(self, record: dict[str, Any]) -> None:
-        """Carry on from a slice trained elsewhere (`slice_record` of its job there): its history rows,
-        scores and pictures follow this job's own, and its step and speed become this job's."""
-        with self._lock:
-            self.step = record["step"]
-            names = list(record["history"])
-            for i, step in enumerate(record["history_steps"]):
-                self._append_row(step, {k: record["history"][k][i] for k in names})
-            for i, step in enumerate(record["score_steps"]):
-                self._score_steps.append(step)
-                for k, values in record["scores"].items():
-                    self._scores.setdefault(k, []).append(values[i])
-            for step, picture in record["frames"]:
-                self._add_picture(step, picture)
-            self._elapsed += record["seconds"]
-            if record["images_per_s"] > 0:
-                self._rate = record["images_per_s"]
-            self._version += 1
-        if record["diverged"] is not None:
-            step, message = record["diverged"]
-            with self._lock:
-                self._diverged_at = step
-            self._set(state="diverged", message=message)
-        elif self.autosave is not None and time.monotonic() - self._last_save_t > self.autosave_every_s:
-            self._autosave()  # a slice's losses were read and found finite: as train_until saves
-
     def _score(self) -> None:
         with self._model_lock:
             scores = self.evaluate(self.model)

@@ -75,7 +75,47 @@ def absorb_slice(job: "TrainingJob", result: dict[str, Any]) -> None:
         job.slice_rng = None if fits else rng  # a GPU's streams wait for the next slice; a CPU's are the run's
         job._base_lrs = result["base_lrs"]
         job.guard.start.update(result["guard"])
-    job.absorb(result["record"])
+    absorb_record(job, result["record"])
+
+
+def slice_record(job: "TrainingJob") -> dict[str, Any]:
+    """What a job recorded, as plain data: the rows, scores and pictures a slice trained elsewhere sends
+    back for the page's job to absorb. (The engine's side of the protocol: it reads the job's record
+    under the job's own lock.)"""
+    with job._lock:
+        return {"step": job.step, "history_steps": list(job._history_steps),
+                "history": {k: list(v) for k, v in job._history.items()},
+                "score_steps": list(job._score_steps), "scores": {k: list(v) for k, v in job._scores.items()},
+                "frames": list(job._frames), "seconds": job._elapsed, "images_per_s": job._rate,
+                "diverged": (job._diverged_at, job._message) if job.state == "diverged" else None}
+
+
+def absorb_record(job: "TrainingJob", record: dict[str, Any]) -> None:
+    """Carry on from a slice trained elsewhere: its history rows, scores and pictures follow the job's
+    own, its step and speed become the job's, and the job autosaves when one is due (the slice's
+    losses were read and found finite, as `train_until` saves)."""
+    with job._lock:
+        job.step = record["step"]
+        names = list(record["history"])
+        for i, step in enumerate(record["history_steps"]):
+            job._append_row(step, {k: record["history"][k][i] for k in names})
+        for i, step in enumerate(record["score_steps"]):
+            job._score_steps.append(step)
+            for k, values in record["scores"].items():
+                job._scores.setdefault(k, []).append(values[i])
+        for step, picture in record["frames"]:
+            job._add_picture(step, picture)
+        job._elapsed += record["seconds"]
+        if record["images_per_s"] > 0:
+            job._rate = record["images_per_s"]
+        job._version += 1
+    if record["diverged"] is not None:
+        step, message = record["diverged"]
+        with job._lock:
+            job._diverged_at = step
+        job._set(state="diverged", message=message)
+    elif job.autosave is not None and time.monotonic() - job._last_save_t > job.autosave_every_s:
+        job._autosave()
 
 
 def train_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = None, *,
@@ -110,7 +150,7 @@ def train_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = No
     tensors, meta = pack_training_state(run, job.step)
     return {"weights": {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()},
             "state": tensors, "param_groups": meta["param_groups"], "base_lrs": job._base_lrs,
-            "guard": dict(job.guard.start), "record": job.slice_record()}
+            "guard": dict(job.guard.start), "record": slice_record(job)}
 
 
 def _carry(generator: torch.Generator, state: torch.Tensor) -> None:

@@ -160,12 +160,12 @@ def test_a_full_pool_queues_first_come_and_a_stop_admits_the_next():
 
 
 def test_the_wait_is_estimated_from_the_speed_and_turns_of_the_runs_ahead():
-    from gan_playground.ui.sessions import _wait
+    from gan_playground.ui.queue import estimated_wait
 
-    assert _wait([10.0], [30.0, 20.0]) == 60.0  # one place: after the runner, both ahead in turn
-    assert _wait([10.0, 5.0], [30.0]) == 10.0  # two places: the one ahead takes the first to free
-    assert _wait([0.0], []) == 0.0
-    assert _wait([float("inf")], []) is None  # not known yet: no number is made up
+    assert estimated_wait([10.0], [30.0, 20.0]) == 60.0  # one place: after the runner, both ahead in turn
+    assert estimated_wait([10.0, 5.0], [30.0]) == 10.0  # two places: the one ahead takes the first to free
+    assert estimated_wait([0.0], []) == 0.0
+    assert estimated_wait([float("inf")], []) is None  # not known yet: no number is made up
     sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=60, turn_s=600)
     _, a = _start(sessions, "a", steps=5_000)
     _, b = _start(sessions, "b")

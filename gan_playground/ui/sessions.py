@@ -34,7 +34,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import heapq
 import itertools
 import math
 import os
@@ -56,6 +55,7 @@ import torch
 from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 from gan_playground.landscape import DEFAULT_LAYERS
+from gan_playground.ui.queue import Entry, Place, estimated_wait
 
 PAGE_ID = re.compile(r"[0-9a-f]{32}")  # what `new_page_id` makes: 128 random bits, in hex
 CLOSED_KEPT = 10_000  # closed connections remembered (so that a late request revives nothing)
@@ -155,30 +155,6 @@ class Page:
     connections: set[str] = field(default_factory=set)  # Gradio session hashes bound to it now
     closing: threading.Timer | None = None
     left_at: float | None = None  # when its last connection closed (monotonic); None while it has one
-
-
-@dataclass
-class Entry:
-    """A job the scheduler knows: whose it is, its pool, and its place in line."""
-
-    page: str
-    tab: str
-    job: Any  # a TrainingJob, or a side-by-side run (the same hold / admit / stop / eta_s)
-    pool: str
-    order: int  # first come, first served: the smallest waiting order is admitted first
-    since: float  # when it got its place, or joined the queue (monotonic)
-    turn_ended: int | None = None  # the step its last turn ended at, while it waits for the next
-
-
-@dataclass
-class Place:
-    """Where a job stands, for its page's status line."""
-
-    position: int | None  # 1 = next in line; None: it has a place
-    waiting: int  # jobs waiting in its pool
-    wait_s: float | None  # estimated seconds until it trains (None: not known yet)
-    turn_ended: int | None  # the step its last turn ended at
-    turn_left_s: float | None  # with a place while others wait: seconds left of its turn
 
 
 class Sessions:
@@ -441,7 +417,7 @@ class Sessions:
             ahead = queue[:queue.index(entry)] if entry in queue else queue
             free_at = [self._frees_in(e, now, since) for e in self._holders(entry.pool)]
             free_at += [0.0] * max(0, self._free(entry.pool))
-            wait = _wait(free_at, [self._needs(e) for e in ahead])
+            wait = estimated_wait(free_at, [self._needs(e) for e in ahead])
             return Place(len(ahead) + 1, len(queue), wait, entry.turn_ended, None)
 
     def _frees_in(self, entry: Entry, now: float, waiting_since: float) -> float:
@@ -566,19 +542,6 @@ def _save(job: Any) -> None:
         job._autosave()
     except Exception:
         traceback.print_exc(file=sys.stderr)
-
-
-def _wait(free_at: list[float], needs: list[float]) -> float | None:
-    """Seconds until the job after those `needs` gets a place, with places freeing at `free_at`: each
-    job ahead takes the first place to free, for as long as it needs. None where it is not known."""
-    if not free_at:
-        return None
-    heap = list(free_at)
-    heapq.heapify(heap)
-    for need in needs:
-        heapq.heappush(heap, heapq.heappop(heap) + need)
-    wait = heap[0]
-    return wait if math.isfinite(wait) else None
 
 
 def session_of(request: Any) -> str:
