@@ -182,19 +182,9 @@ def load(source: str | Path, *, device: str = "cpu") -> Model:
     if not isinstance(source, (str, os.PathLike)):
         raise UserError(f"gp.load takes a checkpoint folder or a Hub repo id (a string or a path), "
                         f"got {type(source).__name__}.")
-    path = Path(source)
-    try:
-        exists = path.exists()
-    except OSError as err:  # a name too long for the file system, say
-        raise UserError(f"Cannot read {brief(str(source))}: {err.strerror}.") from None
-    except ValueError as err:  # an embedded NUL
-        raise UserError(f"Cannot read {brief(str(source))}: {err}.") from None
-    if not exists and isinstance(source, str) and source.count("/") == 1 and not source.startswith("."):
-        from gan_playground import hub
+    from gan_playground.hub import local_or_pulled
 
-        path = hub.pull_checkpoint(source, out_dir=Path.home() / ".cache" / "gan_playground" / "hub" /
-                                   source.replace("/", "--"))
-    loaded = load_checkpoint(path, device=device)
+    loaded = load_checkpoint(local_or_pulled(source), device=device)
     return Model(loaded.model, dataset=loaded.run.dataset, classes=loaded.classes, step=loaded.step)
 
 

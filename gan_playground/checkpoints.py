@@ -247,12 +247,25 @@ def checkpoint_config(run: "Run", *, step: int, scores: dict[str, float] | None 
 
 
 def reproduce_command(run: "Run", step: int) -> str:
-    sets = " ".join(f"--set {k}={_format_value(v)}" for k, v in config_to_dict(run.model.config).items())
-    c = run.config
-    return (f"python -m gan_playground train {c.model} --dataset {c.dataset} --steps {step} "
+    return train_command(run.config, run.model.config, steps=step)
+
+
+def train_command(run_config: RunConfig, model_config: Any, *, steps: int | None = None, out: str = "") -> str:
+    """The command line that trains this run headless: every setting, so defaults may change."""
+    sets = " ".join(f"--set {k}={_format_value(v)}" for k, v in config_to_dict(model_config).items())
+    c = run_config
+    return (f"python -m gan_playground train {c.model} --dataset {c.dataset} --steps {steps or c.steps} "
             f"--batch-size {c.batch_size} --seed {c.seed} "
             f"{'--precision bf16 ' if c.precision == 'bf16' else ''}"
-            f"{'--lr-decay linear ' if c.lr_decay == 'linear' else ''}{sets}").strip()
+            f"{'--lr-decay linear ' if c.lr_decay == 'linear' else ''}{f'--out {out} ' if out else ''}{sets}").strip()
+
+
+def train_call(run_config: RunConfig, model_config: Any) -> str:
+    """The same run as a `gp.train` call, for a notebook."""
+    c = run_config
+    settings = "".join(f", {k}={v!r}" for k, v in config_to_dict(model_config).items())
+    return (f"import gan_playground as gp\n\nmodel = gp.train({c.model!r}, dataset={c.dataset!r}, steps={c.steps}, "
+            f"batch_size={c.batch_size}, seed={c.seed}{settings})")
 
 
 def _format_value(v: Any) -> str:

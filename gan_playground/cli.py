@@ -76,14 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help=CAPTURABLE_HELP)
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint")
-    s.add_argument("dir")
+    s.add_argument("dir", help="a checkpoint folder, or a Hub repo id (user/name), pulled into the cache")
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--class", dest="klass", type=int, help="class (or cluster) to draw, for conditional models")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npz for arrays")
 
     e = sub.add_parser("eval", help="score a checkpoint; prints one JSON line")
-    e.add_argument("dir")
+    e.add_argument("dir", help="a checkpoint folder, or a Hub repo id (user/name), pulled into the cache")
     e.add_argument("--samples", type=int, default=10000)
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--write", action="store_true",
@@ -333,6 +333,7 @@ def cmd_sample(args) -> int:
     from gan_playground.checkpoints import check_writable, load_checkpoint
     from gan_playground.data import to_uint8
     from gan_playground.explore import image_grid, points_picture
+    from gan_playground.hub import local_or_pulled
 
     if not 1 <= args.n <= 100_000:
         raise UserError(f"--n {args.n} is not valid: expected an integer in [1, 100000].")
@@ -342,7 +343,7 @@ def cmd_sample(args) -> int:
     if out.is_dir():
         raise UserError(f"--out {out} is a folder; give a file name ending in .png or .npz.")
     check_writable(out)
-    loaded = load_checkpoint(args.dir)
+    loaded = load_checkpoint(local_or_pulled(args.dir))
     model = loaded.model
     k = model.num_conditions
     if args.klass is not None and not k:
@@ -386,10 +387,11 @@ def cmd_sample(args) -> int:
 
 def cmd_eval(args) -> int:
     from gan_playground.checkpoints import load_checkpoint
+    from gan_playground.hub import local_or_pulled
 
     if not 100 <= args.samples <= 100_000:
         raise UserError(f"--samples {args.samples} is not valid: expected an integer in [100, 100000].")
-    loaded = load_checkpoint(args.dir)
+    loaded = load_checkpoint(local_or_pulled(args.dir))
     from gan_playground.metrics import evaluate
 
     scores = evaluate(loaded.model, loaded.config["dataset"], n_samples=args.samples, seed=args.seed)

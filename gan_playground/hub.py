@@ -125,6 +125,22 @@ def default_pull_dir(repo_id: str) -> Path:
     return safe_child(HUB_DIR, f"{user}--{name}")
 
 
+def local_or_pulled(source: str | Path) -> Path:
+    """A checkpoint folder as given, or, for a Hub repo id ("user/name") that names no local path,
+    the repo pulled into the user's cache (`~/.cache/gan_playground/hub/USER--NAME`) with the local
+    login and the pull's deadline and caps. What `gp.load`, `sample` and `eval` take."""
+    path = Path(source)
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as err:  # a name too long for the file system, an embedded NUL
+        raise UserError(f"Cannot read {str(source)[:60]!r}: {getattr(err, 'strerror', None) or err}.") from None
+    text = str(source)
+    if exists or text.count("/") != 1 or text.startswith((".", "/")):
+        return path
+    user, name = validate_repo_id(text)
+    return pull_checkpoint(text, out_dir=Path.home() / ".cache" / "gan_playground" / "hub" / f"{user}--{name}")
+
+
 def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: str | bool | None = None,
                     timeout_s: float | None = None, max_total: int | None = None) -> Path:
     """Download a checkpoint repo's known files into `out_dir` (default `checkpoints/hub/USER--NAME`)

@@ -19,6 +19,7 @@ REAL = (15, 15, 15)
 FAKE = (255, 140, 0)
 ARROW = (40, 40, 40)
 MANIFOLD = (120, 60, 170)
+CHANGED = (255, 215, 0)  # outlines where the critic's last update changed its values most
 TRAIL = (150, 150, 150)  # where generated points were before the generator's last update
 # What the picture can show, as GAN Lab's layer toggles; the generator's manifold is off at first.
 LAYERS = ("real points", "generated points", "critic landscape", "arrows", "generator's manifold")
@@ -159,14 +160,16 @@ def _line(picture: np.ndarray, ax: float, ay: float, bx: float, by: float, color
 
 def landscape_picture(values: np.ndarray | None, real: np.ndarray | None = None, fake: np.ndarray | None = None,
                       directions: np.ndarray | None = None, *, manifold: np.ndarray | None = None, arrows: int = 48,
-                      show_fake: bool = True, trail_from: np.ndarray | None = None, size: int = 384,
-                      extent: float = 2.5) -> np.ndarray:
+                      show_fake: bool = True, trail_from: np.ndarray | None = None,
+                      changed_from: np.ndarray | None = None, size: int = 384, extent: float = 2.5) -> np.ndarray:
     """The critic's values (R, R) as a heat map with its colour scale underneath (white, and no
     scale, where there are none), the generator's manifold, generated points in orange with an
     arrow for the first `arrows` of them, and the real points on top in black with a white ring, so
     that the data stays visible under any number of generated points. A layer left out is None
     (`show_fake=False`: the arrows without their points). `trail_from`: where the generated points
-    were before the last generator update, drawn as grey trails to where they are now."""
+    were before the last generator update, drawn as grey trails to where they are now;
+    `changed_from`: the critic's values before its last update, the tenth of the plane where they
+    changed most outlined in yellow."""
     from PIL import Image
 
     if values is None:
@@ -178,6 +181,8 @@ def landscape_picture(values: np.ndarray | None, real: np.ndarray | None = None,
         t = (v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5)
         colours = _colormap(np.where(finite, t, 0.5))
         picture = np.asarray(Image.fromarray(colours).resize((size, size), Image.BILINEAR)).copy()
+        if changed_from is not None and np.shape(changed_from) == v.shape:
+            outline_change(picture, np.abs(v - np.asarray(changed_from, dtype=np.float64)))
     if manifold is not None:
         draw_manifold(picture, manifold, extent)
     if trail_from is not None and fake is not None and len(trail_from) == len(fake):
@@ -196,6 +201,21 @@ def landscape_picture(values: np.ndarray | None, real: np.ndarray | None = None,
     if values is not None:
         picture = np.concatenate([picture, colour_bar(size, lo, hi)])
     return picture
+
+
+def outline_change(picture: np.ndarray, change: np.ndarray, share: float = 0.1) -> None:
+    """Outline (in CHANGED) the `share` of the plane where `change` (R, R) is largest: what the
+    critic's last update moved most."""
+    from PIL import Image
+
+    finite = change[np.isfinite(change)]
+    if not finite.size or finite.max() <= 0:
+        return
+    mask = np.isfinite(change) & (change >= np.quantile(finite, 1 - share))
+    size = picture.shape[0]
+    big = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((size, size), Image.NEAREST)) > 0
+    edge = big & ~(np.roll(big, 1, 0) & np.roll(big, -1, 0) & np.roll(big, 1, 1) & np.roll(big, -1, 1))
+    picture[edge] = CHANGED
 
 
 def colour_bar(width: int, lo: float, hi: float) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Test settings: data from the offline mirror when there is one, and a private data root."""
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -50,3 +51,23 @@ def image_folder(tmp_path_factory) -> Path:
         for i in range(4):
             Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(root / cls / f"{i}.png")
     return root
+
+
+@contextlib.contextmanager
+def serving_app(tmp_path_factory, **build_kwargs):
+    """The app on a free port of 127.0.0.1, in this process (tests can reach its context and
+    monkeypatch what it calls): saves in a temp folder, no shipped checkpoints. Yields (demo, url)."""
+    from gan_playground.ui import build_app
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GAN_PLAYGROUND_UI_SAVES", str(tmp_path_factory.mktemp("ui-saves")))
+    mp.setenv("GAN_PLAYGROUND_CHECKPOINTS", str(tmp_path_factory.mktemp("no-shipped")))
+    demo = build_app(**build_kwargs)
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo, f"http://127.0.0.1:{port}/"
+    finally:
+        demo.ctx.close()
+        demo.close()
+        mp.undo()

@@ -665,3 +665,20 @@ def test_cli_pull_offline(hub, tmp_path, capsys, monkeypatch):
     assert cli.main(["pull", "alice/x", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "HF_HUB_OFFLINE" in err
+
+
+def test_sample_and_eval_take_a_hub_repo_id(checkpoint, tmp_path, monkeypatch, capsys):
+    """As gp.load does: an id that names no local folder is pulled into the user's cache first
+    (with the pull's deadline and caps), then used like a folder."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    with serving(checkpoint, monkeypatch, tmp_path) as hub:
+        assert cli.main(["sample", REPO, "--n", "16", "--out", str(tmp_path / "points.npz")]) == 0
+        assert cli.main(["eval", REPO, "--samples", "500"]) == 0
+    scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "modes" in json.dumps(scores)
+    assert (tmp_path / "home" / ".cache" / "gan_playground" / "hub" / REPO.replace("/", "--") / "config.json").is_file()
+    assert "config.json" in hub.resolves()
+    import numpy as np
+
+    assert np.load(tmp_path / "points.npz")["points"].shape == (16, 2)

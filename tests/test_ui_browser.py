@@ -503,3 +503,58 @@ def test_a_page_finds_its_saves_after_the_server_is_killed(browser, tmp_path):
         page.context.close()
         proc.kill()
         proc.wait(10)
+
+
+def test_the_train_panel_shows_its_run_as_a_command_that_trains_it(page, tmp_path):
+    """The command under Start follows the form, and run as it is shown (its --out moved to a
+    temporary folder) it trains that run headless."""
+    open_tab(page, "2-D Lab")
+    page.locator("#lab-command-box").get_by_text("This run as a command").click()
+    fill(page, "lab-steps", "7")
+    fill(page, "lab-seed", "3")
+    command = page.locator("#lab-command")
+    command.get_by_text("--steps 7").wait_for(timeout=30_000)
+    shown = command.locator(".cm-content").inner_text().strip()  # the code, without the line numbers
+    assert shown.startswith("python -m gan_playground train wgan-gp --dataset toy-8gaussians") and "--seed 3" in shown
+    assert "gp.train('wgan-gp'" in page.locator("#lab-notebook .cm-content").inner_text()
+    out = tmp_path / "run"
+    argv = shown.replace("python -m gan_playground", "", 1).split()
+    argv[argv.index("--out") + 1] = str(out)
+    proc = subprocess.run([sys.executable, "-m", "gan_playground", *argv], capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["step"] == 7 and config["seed"] == 3 and config["config"]["ema"] == 0.0  # the Lab's own preset
+    fill(page, "lab-steps", "1.5")
+    command.get_by_text("Fix the form first").wait_for(timeout=30_000)
+    fill(page, "lab-steps", "1000")
+
+
+def test_a_link_carries_its_settings_into_the_form(browser, app):
+    """`?tab=lab&variant=wgan-lp&...` opens the Lab with those values; a bad one is left out with a
+    note, never an error; the panel offers the link of its own settings."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(app["url"] + "?tab=lab&variant=wgan-lp&dataset=toy-25gaussians&steps=777&seed=42"
+                  "&lambda_lp=0.5&lr=fast")
+        status = page.locator("#lab-status")
+        status.get_by_text("Settings from the link").wait_for(timeout=60_000)
+        assert "lr='fast'" in status.inner_text()
+        assert page.locator("#lab-steps input").input_value() == "777"
+        assert page.locator("#lab-seed input").input_value() == "42"
+        assert page.locator("#lab-variant input[value='wgan-lp']").is_checked()
+        page.locator("#lab-settings").get_by_text("Model settings").click()
+        assert page.locator("#lab-set-lambda-lp").locator("input, textarea").first.input_value() == "0.5"
+        assert "toy-25gaussians" in page.locator("#lab-dataset").inner_text() or \
+            page.locator("#lab-dataset input").input_value() == "toy-25gaussians"
+        page.locator("#lab-command-box").get_by_text("This run as a command").click()
+        link = page.locator("#lab-link a")
+        link.wait_for(timeout=30_000)
+        href = link.get_attribute("href")
+        assert "tab=lab" in href and "steps=777" in href and "lambda_lp=0.5" in href, href
+        assert error_toasts(page) == []
+    finally:
+        context.close()

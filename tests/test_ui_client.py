@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import free_port  # noqa: E402
+from conftest import serving_app  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
-from gan_playground.ui import API_NAMES, build_app  # noqa: E402
+from gan_playground.ui import API_NAMES  # noqa: E402
 
 TOY = dict(variant="wgan-gp", dataset="toy-8gaussians", batch_size=64, seed=0)
 
@@ -27,19 +27,8 @@ TOY = dict(variant="wgan-gp", dataset="toy-8gaussians", batch_size=64, seed=0)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    saves = tmp_path_factory.mktemp("ui-saves")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GAN_PLAYGROUND_UI_SAVES", str(saves))
-    mp.setenv("GAN_PLAYGROUND_CHECKPOINTS", str(tmp_path_factory.mktemp("no-shipped")))
-    demo = build_app(max_jobs=1, grace_s=0.5)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield demo, f"http://127.0.0.1:{port}/"
-    finally:
-        demo.ctx.sessions.shutdown()
-        demo.close()
-        mp.undo()
+    with serving_app(tmp_path_factory, max_jobs=1, grace_s=0.5) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

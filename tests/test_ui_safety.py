@@ -15,11 +15,10 @@ import numpy as np
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import free_port  # noqa: E402
+from conftest import serving_app  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 import gan_playground as gp  # noqa: E402
-from gan_playground.ui import build_app  # noqa: E402
 from gan_playground.ui.checkpoint_panel import MAX_UPLOAD_BYTES  # noqa: E402
 from gan_playground.ui.context import TMP_PREFIX, AppContext  # noqa: E402
 from gan_playground.ui.spec import TABS  # noqa: E402
@@ -27,18 +26,8 @@ from gan_playground.ui.spec import TABS  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GAN_PLAYGROUND_UI_SAVES", str(tmp_path_factory.mktemp("ui-saves")))
-    mp.setenv("GAN_PLAYGROUND_CHECKPOINTS", str(tmp_path_factory.mktemp("no-shipped")))
-    demo = build_app(max_jobs=2, grace_s=0.5)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield demo, f"http://127.0.0.1:{port}/"
-    finally:
-        demo.ctx.close()
-        demo.close()
-        mp.undo()
+    with serving_app(tmp_path_factory, max_jobs=2, grace_s=0.5) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ import pytest
 import torch
 
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import free_port  # noqa: E402
+from conftest import serving_app  # noqa: E402
 from gradio_client import Client  # noqa: E402
-
-from gan_playground.ui import build_app  # noqa: E402
 
 LAB = dict(variant="wgan-gp", dataset="toy-8gaussians", steps=100, batch_size=64, seed=0)
 SAMPLES = 6  # the position of the samples (the Lab's points) in a poll's outputs
@@ -20,18 +18,8 @@ SAMPLES = 6  # the position of the samples (the Lab's points) in a poll's output
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GAN_PLAYGROUND_UI_SAVES", str(tmp_path_factory.mktemp("ui-saves")))
-    mp.setenv("GAN_PLAYGROUND_CHECKPOINTS", str(tmp_path_factory.mktemp("no-shipped")))
-    demo = build_app(max_jobs=2, grace_s=0.5)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield demo, f"http://127.0.0.1:{port}/"
-    finally:
-        demo.ctx.close()
-        demo.close()
-        mp.undo()
+    with serving_app(tmp_path_factory, max_jobs=2, grace_s=0.5) as app:
+        yield app
 
 
 def drawn_points(outputs) -> np.ndarray:
@@ -112,9 +100,12 @@ def test_a_step_by_hand_is_narrated_and_the_points_leave_trails(server):
     from gan_playground import landscape
 
     client = Client(server[1], verbose=False)
+    client.predict("critic", *LAB.values(), api_name="/lab_step")
     out = client.predict("critic", *LAB.values(), api_name="/lab_step")
     told = out[SAMPLES + 2]
     assert "One critic step" in told and "*Score*" in told and "the heat map changes" in told
+    picture = np.asarray(Image.open(out[SAMPLES + 1]).convert("RGB"))
+    assert np.all(picture == landscape.CHANGED, axis=-1).sum() > 20  # where the critic's update changed it most
     assert "wasserstein" not in told or "= **" in told  # the numbers of that very step
     out = client.predict("generator", *LAB.values(), api_name="/lab_step")
     told = out[SAMPLES + 2]

@@ -169,3 +169,24 @@ def test_every_models_objective_names_its_logged_losses_with_their_values():
         assert text.count("$") >= 2 * len(logged) and all(f"`{n}` = **0.25**" in text for n in logged), name
     assert "moving average" in objective_text("wgan-gp", ema=0.999) and "moving average" not in objective_text(
         "wgan-gp", ema=0.0)
+
+
+def test_a_link_round_trips_the_form_and_leaves_out_what_it_cannot_take():
+    from urllib.parse import parse_qsl
+
+    from gan_playground.ui.links import link_query, read_link
+    from gan_playground.ui.spec import LAB, WGAN
+
+    query = link_query(LAB, "wgan-lp", "toy-25gaussians", {"steps": 777, "batch_size": 128, "seed": 42},
+                       {"lambda_lp": "0.5", "lr": "0.001"}, {"lambda_lp": "0.1", "lr": "0.001"})
+    params = dict(parse_qsl(query[1:]))
+    assert params == {"tab": "lab", "variant": "wgan-lp", "dataset": "toy-25gaussians", "steps": "777",
+                      "batch_size": "128", "seed": "42", "lambda_lp": "0.5"}  # only the changed setting
+    form, notes = read_link(LAB, params, ["lambda_lp", "lr"])
+    assert form == {"variant": "wgan-lp", "dataset": "toy-25gaussians", "steps": 777, "batch_size": 128, "seed": 42,
+                    "lambda_lp": "0.5"} and notes == []
+    form, notes = read_link(LAB, {**params, "batch_size": "4000", "lr": "fast", "clip": "1", "dataset": "cifar"},
+                            ["lambda_lp", "lr", "clip"])
+    assert "batch_size" not in form and "lr" not in form and "clip" not in form and "dataset" not in form
+    assert len(notes) == 4 and any("out of its range" in n for n in notes)
+    assert read_link(WGAN, params, []) == ({}, [])  # a link for another tab leaves this one alone

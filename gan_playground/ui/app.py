@@ -36,7 +36,7 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
                     "watch them learn, then explore what they learned. New here? Pick a tab, press **Start**, "
                     "and see the **About** tab for what each model does.")
         tabs: list[ModelTab] = []
-        with gr.Tabs(overflow_behavior="wrap"):  # on a phone every tab shows, none hides behind "..."
+        with gr.Tabs(overflow_behavior="wrap") as tab_row:  # on a phone every tab shows, none hides behind "..."
             for spec in TABS:
                 tabs.append(build_tab(ctx, spec))
             about.build()
@@ -48,8 +48,11 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
             return ctx.attach_page(session_of(request), kept)
 
         attached = demo.load(attach_page, page_id, page_id, api_visibility="private", show_progress="hidden")
-        for tab in tabs:
-            attached.then(tab.init, None, tab.init_outputs(), api_name=tab.api("init"), show_progress="hidden")
+        for tab in tabs:  # then a link's settings (`?tab=lab&steps=777`) fill the form of its tab
+            t = tab.train
+            attached.then(tab.init, None, tab.init_outputs(), api_name=tab.api("init"), show_progress="hidden").then(
+                t.apply_link, None, [tab_row, *t.start_inputs, t.status], api_visibility="private",
+                show_progress="hidden")
 
         def on_unload(request: gr.Request):
             ctx.sessions.close_later(session_of(request))

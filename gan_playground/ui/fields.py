@@ -9,7 +9,7 @@ such a value on unchanged (Gradio's checks still apply to good values), so that 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -42,17 +42,18 @@ class Dropdown(gr.Dropdown):
     is_template = True
 
     def preprocess(self, payload: Any) -> Any:
-        try:
-            return super().preprocess(payload)
-        except gr.Error as err:
-            raise gr.Error(err.message, print_exception=False) from None
+        return _quietly(super().preprocess, payload)
 
 
 class Radio(gr.Radio):
     is_template = True
 
     def preprocess(self, payload: Any) -> Any:
-        try:
-            return super().preprocess(payload)
-        except gr.Error as err:
-            raise gr.Error(err.message, print_exception=False) from None
+        return _quietly(super().preprocess, payload)
+
+
+def _quietly(preprocess: Callable[[Any], Any], payload: Any) -> Any:
+    try:
+        return preprocess(payload)
+    except gr.Error as err:
+        raise gr.Error(err.message, print_exception=False) from None

@@ -62,6 +62,7 @@ class View:
     points: pd.DataFrame | None = None  # the Lab's real and generated points
     message: str = ""
     fake: np.ndarray | None = None  # the Lab's generated points as drawn (the next picture's trails start there)
+    values: np.ndarray | None = None  # the Lab's critic grid as drawn (a critic step's change is shown against it)
 
 
 @dataclass
@@ -102,18 +103,36 @@ def _x_range(history_steps: list[int], score_steps: list[int]) -> tuple[int, int
     return (lo, hi) if hi > lo else (max(0, lo - 1), hi + 1)
 
 
-def lab_picture(model, real: np.ndarray, fake: np.ndarray | None, *, resolution: int = 64,
-                layers: tuple[str, ...] = landscape.DEFAULT_LAYERS,
-                trail_from: np.ndarray | None = None) -> np.ndarray | None:
-    """The Lab's picture with the chosen `layers` (landscape.LAYERS), or None without a critic.
-
-    The generated points are what the caller passes (the run's preview: the generator it trains,
-    unless a moving average was asked for); the manifold is drawn through the same network."""
+def critic_of(model):
+    """The critic a Lab picture draws, or None (no critic, or a sampling folder saved without it)."""
     critic = getattr(model, "critic", None)
     if critic is None or (model.sampling_only and "critic" not in model.explored_adversaries):
         return None
-    values = (landscape.critic_values(critic, resolution=resolution, extent=EXTENT, device=model.device)
-              if "critic landscape" in layers else None)
+    return critic
+
+
+def critic_grid(model, resolution: int = 64) -> np.ndarray | None:
+    critic = critic_of(model)
+    return None if critic is None else landscape.critic_values(critic, resolution=resolution, extent=EXTENT,
+                                                               device=model.device)
+
+
+def lab_picture(model, real: np.ndarray, fake: np.ndarray | None, *, resolution: int = 64,
+                layers: tuple[str, ...] = landscape.DEFAULT_LAYERS, values: np.ndarray | None = None,
+                trail_from: np.ndarray | None = None, changed_from: np.ndarray | None = None) -> np.ndarray | None:
+    """The Lab's picture with the chosen `layers` (landscape.LAYERS), or None without a critic.
+
+    The generated points are what the caller passes (the run's preview: the generator it trains,
+    unless a moving average was asked for); the manifold is drawn through the same network.
+    `values`: the critic's grid if the caller has it; `trail_from` and `changed_from` (the points
+    and the grid before the step just taken) highlight what that step changed."""
+    critic = critic_of(model)
+    if critic is None:
+        return None
+    if "critic landscape" not in layers:
+        values = None
+    elif values is None:
+        values = critic_grid(model, resolution)
     directions = None
     if "arrows" in layers and fake is not None and len(fake):
         points = torch.as_tensor(np.asarray(fake[:48]), dtype=torch.float32, device=model.device)
@@ -123,7 +142,7 @@ def lab_picture(model, real: np.ndarray, fake: np.ndarray | None, *, resolution:
     return landscape.landscape_picture(values, real if "real points" in layers else None, fake, directions,
                                        manifold=manifold, show_fake="generated points" in layers, size=360,
                                        trail_from=trail_from if "generated points" in layers else None,
-                                       extent=EXTENT)
+                                       changed_from=changed_from, extent=EXTENT)
 
 
 def job_view(job: TrainingJob, *, points: bool, saved: list[str],
@@ -193,11 +212,14 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
         view.points, view.fake = points_frame(real, snap.preview), snap.preview
         if landscape_due or previous is None or previous.picture is None:
             moved = snap.phase in ("generator", "both") and previous is not None and previous.fake is not None
+            taught = snap.phase in ("critic", "both") and previous is not None and previous.values is not None
             with job.exclusive() as m:  # between two steps: a few milliseconds
-                view.picture = lab_picture(m, real, snap.preview, layers=layers,
-                                           trail_from=previous.fake if moved else None)
+                view.values = critic_grid(m) if "critic landscape" in layers else None
+                view.picture = lab_picture(m, real, snap.preview, layers=layers, values=view.values,
+                                           trail_from=previous.fake if moved else None,
+                                           changed_from=previous.values if taught else None)
         else:
-            view.picture = previous.picture
+            view.picture, view.values = previous.picture, previous.values
         if snap.phase:  # a step taken by hand or in slow motion: what it did, sub-step by sub-step
             latest = {k: v[-1] for k, v in snap.history.items() if v}
             told = narration(snap.phase, latest, getattr(job.model.config, "n_critic", 1))

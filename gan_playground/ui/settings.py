@@ -79,6 +79,10 @@ class SettingControls:
     def default(self, model: str, name: str) -> Any:
         return self.tab.presets.get(model, {}).get(name, self.specs_of(model, self.tab)[name].default)
 
+    def display_default(self, model: str, name: str) -> Any:
+        """The default as the form shows it ("0.5, 0.9", "1e-4"): what a field holds untouched."""
+        return _display(self.specs_of(model, self.tab)[name], self.default(model, name))
+
     @classmethod
     def build(cls, tab: TabSpec) -> "SettingControls":
         union: dict[str, tuple[FieldSpec, str]] = {}  # name -> (its spec, the first model that has it)

@@ -169,7 +169,8 @@ def class_histogram_text(scores: dict[str, list[float]], classes: tuple[str, ...
     if rare:
         text += (f"\n⚠ **Mode collapse?** Under half their share: {', '.join(rare)}. The generator is leaving "
                  f"{'this class' if len(rare) == 1 else 'these classes'} out; more steps, a smaller learning rate "
-                 f"or more critic steps usually bring {'it' if len(rare) == 1 else 'them'} back.")
+                 f"or more critic steps usually bring {'it' if len(rare) == 1 else 'them'} back. (Early in a run, "
+                 f"unformed blobs are mostly named 8 or 9: judge it once the samples look like digits.)")
     return text
 
 
@@ -186,8 +187,8 @@ def narration(phase: str, latest: dict[str, float], n_critic: int = 1) -> str:
               "$\\hat W = \\mathbb{E}[D(x)] - \\mathbb{E}[D(G(z))]$" + value("wasserstein") + ".\n"
               "4. *Loss and gradient*: $L_D = -\\hat W + \\text{penalty}$" + value("loss_d")
               + " (penalty" + value("penalty") + "), differentiated with respect to the critic's weights.\n"
-              "5. *Update*: the critic's weights step down that gradient: **the heat map changes**; the points "
-              "stay where they are.")
+              "5. *Update*: the critic's weights step down that gradient: **the heat map changes** (outlined in "
+              "yellow: where it changed most); the points stay where they are.")
     generator = ("1. *Sample*: noise $z \\sim \\mathcal{N}(0, I)$.\n"
                  "2. *Generate*: $G(z)$, the orange points.\n"
                  "3. *Score*: the critic scores them, $D(G(z))$.\n"

@@ -7,10 +7,13 @@ from typing import Any
 
 import gradio as gr
 
+from gan_playground.checkpoints import train_call, train_command
 from gan_playground.config import RunConfig, build_config
 from gan_playground.engine import TrainingJob, prepare_run
 from gan_playground.errors import UserError
+from gan_playground.models import model_class
 from gan_playground.ui import fields
+from gan_playground.ui.links import link_query, read_link
 from gan_playground.ui.live import IDLE
 from gan_playground.ui.settings import (
     SettingControls,
@@ -63,6 +66,16 @@ class TrainPanel:
         with gr.Accordion("Your runs on this page", open=False, elem_id=f"{key}-runs-box") as self.runs_box:
             self.runs = fields.Radio([], label="Runs (one per tab); choose one to stop it", elem_id=f"{key}-runs")
             self.stop_run_btn = gr.Button("Stop the chosen run", size="sm", elem_id=f"{key}-stop-run-btn")
+        with gr.Accordion("This run as a command, or in a notebook", open=False, elem_id=f"{key}-command-box"):
+            shell, python = self.command_texts(spec.default_model, spec.datasets[0], spec.steps, spec.batch_size, 0,
+                                               [c.value for c in self.settings.controls])
+            self.command = gr.Code(shell, language="shell", interactive=False, show_label=False, wrap_lines=True,
+                                   elem_id=f"{key}-command")
+            self.notebook = gr.Code(python, language="python", interactive=False, show_label=False, wrap_lines=True,
+                                    elem_id=f"{key}-notebook")
+            self.link = gr.Markdown(self.link_text(spec.default_model, spec.datasets[0], spec.steps, spec.batch_size,
+                                                   0, [c.value for c in self.settings.controls]),
+                                    elem_id=f"{key}-link")
 
     @property
     def buttons(self) -> list[Any]:
@@ -81,6 +94,61 @@ class TrainPanel:
         msgs = validate_start(self.spec, self.settings, self.spec.model_of(variant), dataset, steps, batch, seed,
                               list(values))
         return [gr.validate(not m, m) for m in msgs]
+
+    def command_texts(self, model: str, dataset: Any, steps: Any, batch: Any, seed: Any,
+                      values: list[Any]) -> tuple[str, str]:
+        """The form as the command line that trains the same run headless, and as a `gp.train` call."""
+        msgs = validate_start(self.spec, self.settings, model, dataset, steps, batch, seed, list(values))
+        if any(msgs):
+            problem = "# Fix the form first: " + " ".join(m for m in msgs if m)
+            return problem, problem
+        run_cfg = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps, "batch_size": batch,
+                                           "seed": seed})
+        model_cfg = build_config(model_class(model).Config, self.settings.overrides(model, list(values)))
+        return (train_command(run_cfg, model_cfg, out=f"runs/{model}-{dataset}"), train_call(run_cfg, model_cfg))
+
+    def link_text(self, model: str, dataset: Any, steps: Any, batch: Any, seed: Any, values: list[Any]) -> str:
+        """A link that opens this tab with this form (the settings that differ from the variant's defaults)."""
+        if any(validate_start(self.spec, self.settings, model, dataset, steps, batch, seed, list(values))):
+            return ""
+        settings = self.settings.overrides(model, list(values))
+        defaults = {n: self.settings.display_default(model, n) for n in settings}
+        query = link_query(self.spec, model, dataset, {"steps": steps, "batch_size": batch, "seed": seed},
+                           settings, defaults)
+        return f"[A link to these settings]({query}) (copy it, or open it in a new tab)"
+
+    def on_form(self, variant, dataset, steps, batch, seed, *values):
+        model = self.spec.model_of(variant)
+        return [*self.command_texts(model, dataset, steps, batch, seed, list(values)),
+                self.link_text(model, dataset, steps, batch, seed, list(values))]
+
+    def apply_link(self, request: gr.Request = None):
+        """After the page loads: a link's settings for this tab fill its form (and open the tab); a
+        value the form cannot take is left out, and the status line says which."""
+        params = dict(getattr(request, "query_params", None) or {})
+        form, notes = read_link(self.spec, params, self.settings.names)
+        if not form and not notes:
+            return [gr.skip()] * (len(self.start_inputs) + 2)
+        model = form.get("variant", self.spec.default_model)
+        slot = self.tab.slot(request)
+        slot.link_settings = (model, {k: v for k, v in form.items() if k in self.settings.names})
+        run = [form.get(k, gr.skip()) for k in ("variant", "dataset", "steps", "batch_size", "seed")]
+        note = ("Settings from the link." + (f" Left out: {'; '.join(notes)}." if notes else "")
+                if form else f"Nothing taken from the link: {'; '.join(notes)}.")
+        return [gr.Tabs(selected=self.spec.key), *run, *self.settings_for(model, slot), note]
+
+    def on_variant(self, variant, request: gr.Request = None):
+        """The settings of the chosen variant: its defaults, or what a link asked for."""
+        return self.settings_for(self.spec.model_of(variant), self.tab.slot(request))
+
+    def settings_for(self, model: str, slot) -> list[Any]:
+        updates = self.settings.on_model(model)
+        linked_model, linked = getattr(slot, "link_settings", None) or ("", {})
+        if linked_model == model:
+            for i, name in enumerate(self.settings.names):
+                if name in linked:
+                    updates[i] = gr.update(visible=True, value=linked[name], info=updates[i].get("info"))
+        return updates
 
     def controls(self, job: TrainingJob | None, note: str = "") -> list[Any]:
         """[status, timer, *buttons] for the tab's job (the timer runs while there is one to draw)."""
@@ -182,8 +250,11 @@ class TrainPanel:
             btn.click(fn, None, outs, api_name=self.tab.api(name), concurrency_limit=None,
                       show_progress="hidden").then(self.runs_update, None, self.runs, api_visibility="private",
                                                    show_progress="hidden")
-        self.variant.change(self.settings.on_model, self.variant, self.settings.controls, api_visibility="private",
+        self.variant.change(self.on_variant, self.variant, self.settings.controls, api_visibility="private",
                             show_progress="hidden")
+        gr.on([c.change for c in self.start_inputs], named_handler(self.on_form, self.start_names, with_request=False),
+              self.start_inputs, [self.command, self.notebook, self.link], api_visibility="private", queue=False,
+              show_progress="hidden", trigger_mode="always_last")
         # Gradio clears a field's message when an event with the field as its input starts: leaving a
         # field (its fix) does that; Start checks it again.
         for field in self.start_inputs:
