@@ -19,6 +19,7 @@ other's streams, and a checkpoint saves and restores it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import sys
 import threading
@@ -42,6 +43,7 @@ from gan_playground.teachers import attach_teachers
 
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
+# "queued": the job waits for a place on a busy server (`hold` / `admit`, driven by ui/sessions.py).
 
 
 
@@ -157,6 +159,9 @@ class TrainingJob:
         self.evaluate, self.eval_every = evaluate, eval_every
         self.autosave, self.autosave_every_s = autosave, autosave_every_s
         self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
+        self.slice_rng: tuple[torch.Tensor, torch.Tensor] | None = None  # a GPU slice's streams, between slices
+        self.started_in: contextvars.Context | None = None  # the context of `start`'s caller (a page's request)
+        self.interrupt: Callable[[], None] | None = None  # ends a slice in flight at once (worker.py kills its process)
         self._last_preview_t = self._last_save_t = time.monotonic()
         self.images_per_step = run.sampler.batch_size * self.model.batches_per_step
 
@@ -166,6 +171,12 @@ class TrainingJob:
         self._resume.set()
         self._parked = threading.Event()  # set while the paused loop waits: `single_step` may run
         self._stop = threading.Event()
+        # Cleared while the job has no place on a busy server (state "queued"): the loop parks at
+        # the next step boundary, keeping everything it holds, until `admit`. Set by default, so a
+        # job outside the app (the CLI) never waits.
+        self._admitted = threading.Event()
+        self._admitted.set()
+        self._nudge = threading.Event()  # wakes a parked loop: resume, admit or stop happened
         self._thread: threading.Thread | None = None
         self._state = "ready"
         self._message = ""
@@ -197,7 +208,8 @@ class TrainingJob:
             raise RuntimeError("a job starts once")
         if paused:
             self._resume.clear()
-        self._set(state="paused" if paused else "running")
+        self.started_in = contextvars.copy_context()  # ZeroGPU bills each slice to the visitor who started it
+        self._set(state="queued" if not self._admitted.is_set() else "paused" if paused else "running")
         self._thread = threading.Thread(target=self._loop, name=f"train-{self.model.name}", daemon=True)
         self._thread.start()
         return self
@@ -211,12 +223,43 @@ class TrainingJob:
         if self.state == "paused":
             self._set(state="running")
             self._resume.set()
+            self._nudge.set()
 
-    def stop(self) -> None:
-        """Ask the loop to stop; it does within one training step."""
+    def hold(self) -> None:
+        """Give the server's place back: the loop parks after the step in flight (state "queued") and
+        keeps its weights, optimizer state, generators and history until `admit`."""
+        self._admitted.clear()
+        if not self.done:
+            self._set(state="queued")
+
+    def admit(self) -> None:
+        """A place is free: train on (or, for a job paused by hand, stay paused holding the place)."""
+        if self._admitted.is_set():
+            return
+        self._admitted.set()
+        if self.state == "queued":
+            self._set(state="running" if self._resume.is_set() else "paused")
+        self._nudge.set()
+
+    @property
+    def admitted(self) -> bool:
+        return self._admitted.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self, *, at_once: bool = True) -> None:
+        """Ask the loop to stop; it does within one training step (at once while it waits). A slice in
+        a worker process is ended at once, its steps dropped; `at_once=False` lets it finish and keeps
+        them (a page that nobody watches, stopped for the next in line: its autosave has them)."""
         self._stop.set()
         self._resume.set()
-        if self._thread is None and self.state == "ready":
+        self._nudge.set()
+        interrupt = self.interrupt
+        if interrupt is not None and at_once:
+            interrupt()
+        if self._thread is None and self.state in ("ready", "queued"):
             self._set(state="stopped")
 
     def join(self, timeout: float | None = None) -> bool:
@@ -246,6 +289,14 @@ class TrainingJob:
         self.steps_per_s = steps_per_s
 
     # -- reading --------------------------------------------------------------------------------
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the measured speed (None before it is measured, or once done): what the
+        queue tells a waiting visitor."""
+        with self._lock:
+            rate = self._rate
+        return (self.steps - self.step) * self.images_per_step / rate if rate > 0 and not self.done else None
+
     @property
     def snapshot_version(self) -> int:
         """Grows on every change: a reader compares it before taking a (copying) snapshot."""
@@ -285,6 +336,9 @@ class TrainingJob:
             having = ", ".join(name for name, cls in MODELS.items() if cls.phases)
             raise UserError(f"{self.model.name} has no separate critic and generator steps; {having} have them. "
                             f"Step {self.model.name} with 'both'.")
+        if self.state == "queued":
+            raise UserError("This run waits for a place on the server; it can be stepped once it has one (the "
+                            "status line says when).")
         if self.state not in ("ready", "paused"):
             raise UserError(f"Pause the training first: single steps run only while a job is paused or not yet "
                             f"started (this one is {self.state}).")
@@ -326,10 +380,14 @@ class TrainingJob:
                 self.train_until(None)
             else:  # ZeroGPU: each slice is one GPU call; pauses wait outside, holding no GPU
                 while not self._ended():
-                    self.slice_runner(self, time.monotonic() + self.slice_seconds)
-                    if not self._resume.is_set() and not self._stop.is_set():
+                    if self._may_train():
+                        self.slice_runner(self, time.monotonic() + self.slice_seconds)
+                    if not self._may_train() and not self._stop.is_set():
                         self._wait_for_resume()
             if self.state == "diverged":
+                return
+            if self._stop.is_set() and not self._admitted.is_set():  # stopped while queued: no place, no work
+                self._set(state="stopped" if self.step < self.steps else "finished")
                 return
             self._render_preview()
             if self.state == "diverged":  # the last picture can show it too (points far off)
@@ -358,16 +416,17 @@ class TrainingJob:
     def _ended(self) -> bool:
         return self.step >= self.steps or self._stop.is_set() or self.state == "diverged"
 
-    def train_until(self, deadline: float | None) -> None:
-        """Train until the budget, a stop, a divergence or (for a slice) the monotonic `deadline`."""
+    def train_until(self, deadline: float | None, *, stop_at: int | None = None) -> None:
+        """Train until the budget, a stop, a divergence or (for a slice) the monotonic `deadline`, or
+        step `stop_at` (a slice of a given length: the tests compare slices with steps in one go)."""
         model, sampler = self.model, self.run.sampler
         pending: list[torch.Tensor] = []  # one stacked loss vector per step since the last read
         names: list[str] = []
         t_last, images_since = time.perf_counter(), 0
-        while not self._ended():
+        while not self._ended() and (stop_at is None or self.step < stop_at):
             if deadline is not None and time.monotonic() > deadline:
                 break
-            if not self._resume.is_set():
+            if not self._may_train():
                 if deadline is not None:
                     break  # a slice hands the GPU back rather than wait on it
                 self._flush(names, pending, t_last, images_since)
@@ -404,6 +463,9 @@ class TrainingJob:
                 self._score()
         self._flush(names, pending, t_last, images_since)
 
+    def _may_train(self) -> bool:
+        return self._resume.is_set() and self._admitted.is_set()
+
     def _autosave(self) -> None:
         """Save by the callback; a save that fails (a full disk) is said and training goes on: the
         weights are still in memory, and the next autosave or the final save may succeed."""
@@ -414,8 +476,13 @@ class TrainingJob:
         self._last_save_t = time.monotonic()
 
     def _wait_for_resume(self) -> None:
+        """Park until the job may train again (resumed and admitted) or is stopped."""
         self._parked.set()
-        self._resume.wait()
+        while True:
+            self._nudge.clear()  # cleared before the check: a nudge after it is not lost
+            if self._stop.is_set() or self._may_train():
+                break
+            self._nudge.wait()
         self._parked.clear()
 
     def _after_step(self) -> None:
@@ -458,14 +525,18 @@ class TrainingJob:
             if seconds > 0:  # a single step by hand says nothing about the speed
                 rate = images / seconds
                 self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
-            earlier = len(self._history_steps)
-            self._history_steps.append(self.step)
-            for k in [*self._history, *(n for n in names if n not in self._history)]:
-                self._history.setdefault(k, [math.nan] * earlier).append(means.get(k, math.nan))
-            if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
-                self._history_steps = self._history_steps[1::2]
-                self._history = {k: v[1::2] for k, v in self._history.items()}
+            self._append_row(self.step, means)
             self._version += 1
+
+    def _append_row(self, step: int, row: dict[str, float]) -> None:
+        """One history row (under `_lock`): a loss the row lacks is NaN there, and a new one is NaN before."""
+        earlier = len(self._history_steps)
+        self._history_steps.append(step)
+        for k in [*self._history, *(n for n in row if n not in self._history)]:
+            self._history.setdefault(k, [math.nan] * earlier).append(row.get(k, math.nan))
+        if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
+            self._history_steps = self._history_steps[1::2]
+            self._history = {k: v[1::2] for k, v in self._history.items()}
 
     def _add_seconds(self, seconds: float) -> None:
         with self._lock:
@@ -480,13 +551,17 @@ class TrainingJob:
             self._diverge(self.step, why)
             return
         with self._lock:
-            self._preview, self._preview_step = picture, self.step
-            if not self._frames or self.step - self._frames[-1][0] >= self._frame_every:
-                self._frames.append((self.step, picture))
-                if len(self._frames) > MAX_FRAMES:  # keep the whole run, at half the detail
-                    self._frames = self._frames[::2]
-                    self._frame_every = self._frames[1][0] - self._frames[0][0]
+            self._add_picture(self.step, picture)
             self._version += 1
+
+    def _add_picture(self, step: int, picture: np.ndarray) -> None:
+        """The newest preview, and a timelapse frame if it is far enough from the last (under `_lock`)."""
+        self._preview, self._preview_step = picture, step
+        if not self._frames or step - self._frames[-1][0] >= self._frame_every:
+            self._frames.append((step, picture))
+            if len(self._frames) > MAX_FRAMES:  # keep the whole run, at half the detail
+                self._frames = self._frames[::2]
+                self._frame_every = self._frames[1][0] - self._frames[0][0]
 
     def _score(self) -> None:
         with self._model_lock:

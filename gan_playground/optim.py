@@ -37,6 +37,11 @@ class RMSprop(torch.optim.Optimizer):
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "capturable": capturable})
         self._no_bias_correction: dict[torch.device, torch.Tensor] = {}  # the kernel's step count, per device
 
+    def __setstate__(self, state: dict) -> None:
+        """A copy (deepcopy, pickle: torch keeps only defaults, state and groups) makes its count again."""
+        super().__setstate__(state)
+        self._no_bias_correction = {}
+
     @torch.no_grad()
     def step(self, closure=None):
         loss = None

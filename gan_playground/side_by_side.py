@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -31,8 +32,12 @@ class SideBySide:
         self.lanes, self.steps = lanes, steps
         self.step = 0
         self._stop = threading.Event()
+        self._admitted = threading.Event()  # cleared while it waits for a place (as TrainingJob.hold)
+        self._admitted.set()
+        self._nudge = threading.Event()
         self._thread: threading.Thread | None = None
         self._state = "ready"
+        self._trained_s = 0.0  # seconds spent training: the speed the queue's estimates use
         self.message = ""
 
     @property
@@ -51,14 +56,41 @@ class SideBySide:
     def done(self) -> bool:
         return self._state in FINAL_STATES
 
+    @property
+    def admitted(self) -> bool:
+        return self._admitted.is_set()
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.done or not self.step or not self._trained_s:
+            return None
+        return (self.steps - self.step) * self._trained_s / self.step
+
     def start(self) -> "SideBySide":
-        self._state = "running"
+        self._state = "running" if self._admitted.is_set() else "queued"
         self._thread = threading.Thread(target=self._loop, name="side-by-side", daemon=True)
         self._thread.start()
         return self
 
+    def hold(self) -> None:
+        """Wait for a place after the step in flight (see TrainingJob.hold)."""
+        self._admitted.clear()
+        if not self.done:
+            self._state = "queued"
+
+    def admit(self) -> None:
+        if self._admitted.is_set():
+            return
+        self._admitted.set()
+        if self._state == "queued":
+            self._state = "running"
+        self._nudge.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._nudge.set()
+        if self._thread is None and self._state in ("ready", "queued"):
+            self._state = "stopped"
 
     def join(self, timeout: float | None = None) -> bool:
         if self._thread is None:
@@ -69,10 +101,17 @@ class SideBySide:
     def _loop(self) -> None:
         try:
             while self.step < self.steps and not self._stop.is_set():
+                if not self._admitted.is_set():
+                    self._nudge.clear()
+                    if not self._admitted.is_set() and not self._stop.is_set():
+                        self._nudge.wait()
+                    continue
+                t = time.perf_counter()
                 for lane in self.lanes:
                     if lane.job.state != "diverged":  # a diverged variant stays where it broke
                         lane.job.single_step("both")
                 self.step += 1
+                self._trained_s += time.perf_counter() - t
                 if all(lane.job.state == "diverged" for lane in self.lanes):
                     break
             self._state = "stopped" if self._stop.is_set() and self.step < self.steps else "finished"

@@ -64,3 +64,18 @@ def test_a_torch_rmsprop_state_resumes_here():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="alpha"):
         RMSprop(weights(), alpha=1.0)
+
+
+def test_a_copy_steps_like_the_original():
+    """deepcopy (cost.py's probe copies a model with its optimizers) keeps only what torch keeps."""
+    params = weights()
+    opt = RMSprop(params, lr=0.01, alpha=0.9)
+    run(opt, params, 3)
+    twin_params = copy.deepcopy(params)
+    twin = RMSprop(twin_params, lr=0.01, alpha=0.9)
+    twin.load_state_dict(copy.deepcopy(opt).state_dict())
+    clone = copy.deepcopy(opt)  # a copy of the optimizer itself steps too
+    run(clone, [p for g in clone.param_groups for p in g["params"]], 1, seed=2)
+    run(opt, params, 2, seed=2)
+    run(twin, twin_params, 2, seed=2)
+    assert all(torch.equal(a, b) for a, b in zip(params, twin_params, strict=True))

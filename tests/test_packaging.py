@@ -65,3 +65,16 @@ def test_the_installed_package_is_the_one_that_ran(installed, tmp_path):
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     package, classifiers = where.stdout.split()
     assert package.startswith(str(target)) and classifiers.startswith(str(target))
+
+
+def test_the_cpu_requirements_install_torchs_cpu_build_with_the_same_bounds():
+    """requirements-cpu.txt (a CPU Space's pre-requirements.txt) must satisfy requirements.txt's torch
+    lines, or pip would fetch the default wheel and its CUDA libraries after all."""
+    def lines(name: str) -> list[str]:
+        return [ln.strip() for ln in (REPO / name).read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+
+    cpu, main = lines("requirements-cpu.txt"), lines("requirements.txt")
+    assert cpu[0] == "--index-url https://download.pytorch.org/whl/cpu"
+    torch_lines = [ln for ln in main if ln.split(">")[0].split("=")[0] in ("torch", "torchvision")]
+    assert sorted(cpu[1:]) == sorted(torch_lines) and len(torch_lines) == 2
+    assert not any(ln.startswith("--") for ln in main)  # `pip install -r requirements.txt` works everywhere

@@ -41,6 +41,7 @@ def app(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GAN_PLAYGROUND_MAX_JOBS": "1",
+           "GAN_PLAYGROUND_MAX_LAB_JOBS": "1",
            "GAN_PLAYGROUND_SESSION_GRACE_S": str(GRACE_S),
            "GAN_PLAYGROUND_UI_SAVES": str(tmp_path_factory.mktemp("saves")),
            "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
@@ -410,7 +411,7 @@ def test_closing_the_page_stops_its_run(browser, app):
     under the cap is free again for the next visitor."""
     other = open_page(browser, app)
     open_tab(other, "2-D Lab")
-    fill(other, "lab-steps", "100000")
+    fill(other, "lab-steps", "20000")
     other.locator("#lab-start-btn").click()
     other.locator("#lab-status").get_by_text(re.compile("Training wgan")).wait_for(timeout=TIMEOUT_MS)
     other.context.close()
@@ -421,11 +422,39 @@ def test_closing_the_page_stops_its_run(browser, app):
         fill(late, "lab-steps", "20")
         late.locator("#lab-start-btn").click()
         late.locator("#lab-status").get_by_text(re.compile("Finished|Training wgan")).wait_for(timeout=TIMEOUT_MS)
-        assert "busy" not in late.locator("#lab-status").inner_text()
+        assert "queue" not in late.locator("#lab-status").inner_text()
     finally:
         late.context.close()
 
 
+def test_a_queued_run_starts_by_itself_and_its_buttons_follow(browser, app):
+    """One Lab place (GAN_PLAYGROUND_MAX_LAB_JOBS=1 here): the second visitor's Start waits in the queue,
+    its page says where and offers only Stop; when the first stops, it trains with no press."""
+    first, second = open_page(browser, app), open_page(browser, app)
+    try:
+        for page in (first, second):
+            open_tab(page, "2-D Lab")
+            fill(page, "lab-steps", "20000")
+        first.locator("#lab-start-btn").click()
+        first.locator("#lab-status").get_by_text(re.compile("Training wgan")).wait_for(timeout=TIMEOUT_MS)
+        second.locator("#lab-start-btn").click()
+        status = second.locator("#lab-status")
+        status.get_by_text(re.compile(r"place 1 of 1 in the queue")).wait_for(timeout=60_000)
+        assert "Queued" in status.inner_text() and "press Start again" not in status.inner_text()
+        second.locator("#lab-live-caption").get_by_text("this tab's run").wait_for(timeout=30_000)
+        second.wait_for_function("() => document.querySelector('#lab-stop-btn').disabled === false")
+        assert second.locator("#lab-start-btn").is_disabled() and second.locator("#lab-pause-btn").is_disabled()
+        shot(second, "lab-queued", full_page=False)
+        first.locator("#lab-stop-btn").click()
+        status.get_by_text(re.compile("Training wgan")).wait_for(timeout=60_000)
+        second.wait_for_function("() => document.querySelector('#lab-pause-btn').disabled === false")
+        assert second.locator("#lab-start-btn").is_disabled() and "queue" not in status.inner_text()
+        second.locator("#lab-stop-btn").click()
+        status.get_by_text("Stopped").wait_for(timeout=60_000)
+        assert error_toasts(first) == [] and error_toasts(second) == []
+    finally:
+        first.context.close()
+        second.context.close()
 def test_a_page_finds_its_saves_after_the_server_is_killed(browser, tmp_path):
     """SIGKILL the server, start it again: the reloaded page lists its save under Resume training
     (pages live in memory, but the page's id is in the browser and its saves are on disk), and a

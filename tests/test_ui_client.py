@@ -90,17 +90,16 @@ def test_bad_value_gives_a_message_and_no_job(server, client):
 
 def test_train_poll_pause_resume_stop_and_isolation(server, client):
     demo = server[0]
-    status = client.predict(**TOY, steps=100_000, lambda_gp="0.1", api_name="/lab_start")[0]
+    status = client.predict(**TOY, steps=20_000, lambda_gp="0.1", api_name="/lab_start")[0]
     assert "Starting" in status, status
     out = poll_until(client, "lab", lambda o: loss_rows(o) >= 3)
-    assert "Training" in out[0] and "/ 100,000" in out[0]
+    assert "Training" in out[0] and "/ 20,000" in out[0]
     samples = out[SAMPLES]
     assert isinstance(samples, dict) and {"real data", "generated"} <= {row[2] for row in samples["data"]}
 
-    # another visitor can neither stop this job nor start one over the cap
+    # another visitor can neither stop this job nor see it
     other = Client(server[1], verbose=False)
     assert "No run in this tab" in other.predict(api_name="/lab_stop")[0]
-    assert "busy" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]
     assert other.predict(api_name="/lab_poll")[0] == {"__type__": "update"}  # sees nothing
     assert len(demo.ctx.sessions.active_jobs()) == 1
 
@@ -177,7 +176,7 @@ def test_closed_session_stops_its_jobs(server):
     demo = server[0]
     sessions = demo.ctx.sessions
     other = Client(server[1], verbose=False)
-    other.predict(**TOY, steps=100_000, api_name="/lab_start")
+    other.predict(**TOY, steps=20_000, api_name="/lab_start")
     assert len(sessions.active_jobs()) == 1
     sessions.close_later(other.session_hash)  # what the page's unload event does, with a 0.5 s grace here
     deadline = time.monotonic() + 10
@@ -349,8 +348,8 @@ def test_variants_side_by_side_train_as_one_job(server):
     status, _ = client.predict(variants=["wgan", "wgan-gp", "wgan-lp"], dataset="toy-8gaussians", steps=30,
                                batch_size=64, seed=0, api_name="/lab_compare_start")
     assert "Comparing wgan vs wgan-gp vs wgan-lp" in status.replace("*", "")
-    other = Client(server[1], verbose=False)
-    assert "busy" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]  # one job under the cap of 1
+    other = Client(server[1], verbose=False)  # a comparison takes one of the Lab's places: a run starts beside
+    assert "Starting" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]
     deadline = time.monotonic() + 120
     while True:
         out = client.predict(api_name="/lab_compare_poll")

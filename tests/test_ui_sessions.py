@@ -60,24 +60,20 @@ def test_a_request_after_its_connection_closed_revives_nothing():
     assert eventually(lambda: not sessions.is_open(page))
 
 
-def _toy_job(steps: int = 10**6):
+def _toy_job(steps: int = 10_000, **kwargs):
     from gan_playground.config import RunConfig
     from gan_playground.engine import TrainingJob, prepare_run
 
     run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=steps, batch_size=32,
                                 device="cpu"), {"toy_width": "16"})
-    return TrainingJob(run, log_every=5)
+    return TrainingJob(run, log_every=5, **kwargs)
 
 
 def test_a_closed_pages_model_is_let_go_and_counts_until_its_thread_ends():
     import gc
     import weakref
 
-    import pytest
-
-    from gan_playground.errors import UserError
-
-    sessions = Sessions(max_jobs=1, grace_s=0.0)
+    sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=0.0)
     page = sessions.page_of("a")
     sessions.reserve(page, "lab")
     job = sessions.start_in(page, "lab", _toy_job()).job.start()
@@ -86,8 +82,10 @@ def test_a_closed_pages_model_is_let_go_and_counts_until_its_thread_ends():
     del job
     sessions.close_now(page)
     other = sessions.page_of("b")
-    with pytest.raises(UserError, match="busy"):  # the let-go job still trains its last step: it counts
-        sessions.reserve(other, "lab")
+    sessions.reserve(other, "lab")
+    waiting = sessions.start_in(other, "lab", _toy_job()).job.start()
+    time.sleep(1.0)  # the let-go job still trains its last step: it counts, and the new one waits
+    assert waiting.state == "queued" and waiting.step == 0
     [finishing] = sessions._finishing
     finishing._model_lock.release()
     del finishing
@@ -97,7 +95,8 @@ def test_a_closed_pages_model_is_let_go_and_counts_until_its_thread_ends():
     time.sleep(0.1)
     gc.collect()
     assert model() is None  # the model, its optimizers and the sampler's data are gone
-    sessions.reserve(other, "lab")
+    assert _until(lambda: waiting.state == "running")  # and its place went to the first in line
+    waiting.stop()
 
 
 def test_starting_again_in_a_tab_lets_the_old_model_go():
@@ -118,6 +117,144 @@ def test_starting_again_in_a_tab_lets_the_old_model_go():
         gc.collect()
         time.sleep(0.05)
     assert model() is None
+
+
+def _until(condition, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _start(sessions: Sessions, hash_: str, tab: str = "lab", **kwargs):
+    page = sessions.page_of(hash_)
+    sessions.reserve(page, tab)
+    return page, sessions.start_in(page, tab, _toy_job(**kwargs)).job.start()
+
+
+def test_a_full_pool_queues_first_come_and_a_stop_admits_the_next():
+    sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=60, turn_s=0)
+    _, a = _start(sessions, "a")
+    _, b = _start(sessions, "b")
+    _, c = _start(sessions, "c")
+    try:
+        assert a.state == "running" and b.state == "queued" and c.state == "queued"
+        assert _until(lambda: a.step >= 10)
+        time.sleep(0.5)
+        assert b.step == 0 and c.step == 0  # waiting costs no training
+        pb, pc = sessions.place_of(b), sessions.place_of(c)
+        assert (pb.position, pc.position, pb.waiting) == (1, 2, 2)
+        assert sessions.place_of(a).position is None  # it has the place
+        a.stop()
+        assert _until(lambda: b.state == "running")  # by itself: nobody presses Start again
+        assert c.state == "queued" and sessions.place_of(c).position == 1
+        c.stop()  # Stop leaves the queue at once
+        assert c.join(5) and c.state == "stopped" and c.step == 0
+        assert sessions.place_of(c) is None
+        b.stop()
+        assert _until(lambda: not sessions.active_jobs())
+    finally:
+        sessions.shutdown()
+
+
+def test_the_wait_is_estimated_from_the_speed_and_turns_of_the_runs_ahead():
+    from gan_playground.ui.queue import estimated_wait
+
+    assert estimated_wait([10.0], [30.0, 20.0]) == 60.0  # one place: after the runner, both ahead in turn
+    assert estimated_wait([10.0, 5.0], [30.0]) == 10.0  # two places: the one ahead takes the first to free
+    assert estimated_wait([0.0], []) == 0.0
+    assert estimated_wait([float("inf")], []) is None  # not known yet: no number is made up
+    sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=60, turn_s=600)
+    _, a = _start(sessions, "a", steps=5_000)
+    _, b = _start(sessions, "b")
+    try:
+        assert _until(lambda: a.eta_s is not None and a.step > 50)
+        wait, eta = sessions.place_of(b).wait_s, a.eta_s
+        assert wait is not None and abs(wait - eta) < max(5.0, 0.5 * eta)  # the runner's steps left at its speed
+        assert sessions.place_of(a).turn_left_s <= 600
+    finally:
+        sessions.shutdown()
+
+
+def test_a_turn_ends_while_others_wait_and_nothing_is_lost():
+    saved = []
+    sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=60, turn_s=1.0)
+    page = sessions.page_of("a")
+    sessions.reserve(page, "lab")
+    a = sessions.start_in(page, "lab", _toy_job(autosave=lambda job: saved.append(job.step))).job.start()
+    try:
+        time.sleep(2.0)  # alone, it trains on past its turn
+        assert a.state == "running"
+        _, b = _start(sessions, "b")
+        assert b.state == "queued"
+        assert _until(lambda: a.state == "queued" and b.state == "running", 10)
+        place = sessions.place_of(a)
+        assert place.position == 1 and place.turn_ended is not None and place.turn_ended <= a.step
+        assert _until(lambda: saved)  # autosaved at its turn's end
+        step, history = a.step, a.snapshot().history_steps
+        assert _until(lambda: a.state == "running" and b.state == "queued", 10)  # b's turn ends: a's again
+        assert _until(lambda: a.step > step)
+        assert a.snapshot().history_steps[:len(history)] == history  # the same run goes on
+    finally:
+        sessions.shutdown()
+
+
+def test_a_closed_pages_run_ends_soon_when_others_wait_and_its_save_stays():
+    saved = []
+    sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=60, turn_s=0, abandoned_s=0.5)
+    page = sessions.page_of("a")
+    sessions.reserve(page, "lab")
+    a = sessions.start_in(page, "lab", _toy_job(autosave=lambda job: saved.append(job.step))).job.start()
+    try:
+        sessions.close_later("a")
+        time.sleep(1.5)
+        assert a.state == "running"  # nobody waits: the long grace holds
+        _, b = _start(sessions, "b")
+        assert _until(lambda: a.state == "stopped" and b.state == "running", 10)
+        assert _until(lambda: saved) and saved[-1] == a.step  # resumable from where it ended
+        assert sessions.is_open(page) and sessions.slot(page, "lab").job is a  # a reload within the grace finds it
+    finally:
+        sessions.shutdown()
+
+
+def test_the_lab_has_places_of_its_own_and_a_step_cap():
+    import pytest
+
+    from gan_playground.errors import UserError
+
+    sessions = Sessions(max_jobs=1, max_lab_jobs=2, grace_s=60, turn_s=0, lab_max_steps=5_000)
+    try:
+        _, a = _start(sessions, "a", steps=5_000)
+        _, b = _start(sessions, "b", steps=5_000)
+        assert a.state == b.state == "running"  # two Lab places
+        page = sessions.page_of("c")
+        sessions.reserve(page, "lab")
+        with pytest.raises(UserError, match="at most 5,000 steps.*GAN_PLAYGROUND_LAB_MAX_STEPS"):
+            sessions.start_in(page, "lab", _toy_job(steps=5_001))
+        sessions.reserve(page, "lab")  # the refusal gave the tab back
+    finally:
+        sessions.shutdown()
+
+
+def test_a_side_by_side_comparison_queues_for_a_lab_place_like_a_run():
+    from gan_playground.side_by_side import Lane, SideBySide
+
+    sessions = Sessions(max_jobs=1, max_lab_jobs=1, grace_s=60, turn_s=0)
+    try:
+        _, a = _start(sessions, "a")
+        page = sessions.page_of("b")
+        sessions.reserve(page, "lab-compare")
+        comparison = SideBySide([Lane("x", _toy_job(steps=50)), Lane("y", _toy_job(steps=50))], steps=50)
+        sessions.start_in(page, "lab-compare", comparison).job.start()
+        time.sleep(0.5)
+        assert comparison.state == "queued" and comparison.step == 0
+        assert sessions.place_of(comparison).position == 1
+        a.stop()
+        assert _until(lambda: comparison.state == "finished", 60) and comparison.step == 50
+    finally:
+        sessions.shutdown()
 
 
 def test_a_closed_page_deletes_its_uploads(tmp_path):

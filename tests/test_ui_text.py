@@ -133,6 +133,19 @@ def test_the_device_line_names_the_threads_a_run_trains_on(monkeypatch):
     assert describe_device(torch.device("cpu")) == f"cpu ({cpu_threads()} threads)" == "cpu (3 threads)"
 
 
+def test_the_queue_says_where_a_run_stands_and_never_asks_for_another_press():
+    first = text.queue_text(1, 2, 95.0, None, None)
+    assert first.startswith("The server is busy: place **1** of 2") and "starts in about **1:35**" in first
+    assert "starts by itself" in first and "Start again" not in first
+    assert "starts when a place frees" in text.queue_text(2, 2, None, None, None)
+    again = text.queue_text(1, 1, 30.0, 1234, None)
+    assert again.startswith("Its turn ended at step 1,234 while others waited")
+    assert "trains again in about **0:30**" in again
+    holding = text.queue_text(None, 1, None, None, 61.0)
+    assert holding.startswith("1 other run waits for a place") and "turn ends in about **1:01**" in holding
+    assert text.queue_text(None, 3, None, None, None) == "3 other runs wait for a place."
+
+
 def test_the_class_histogram_warns_when_a_class_falls_below_half_its_share():
     from gan_playground.ui.text import class_histogram_text
 

@@ -18,7 +18,7 @@ from gan_playground.ui import fields
 from gan_playground.ui.context import app_dataset
 from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
-from gan_playground.ui.tab import Tab, named_handler, refusal, training_device
+from gan_playground.ui.tab import Tab, check_cost, named_handler, refusal, training_device
 from gan_playground.ui.text import STATE_WORDS, read_number
 
 SPEEDS = [("slow motion: 2 steps a second", "2"), ("10 steps a second", "10"), ("50 steps a second", "50"),
@@ -143,14 +143,17 @@ class SideBySidePanel:
                 run = prepare_run(config, tab.spec.presets.get(model, {}))
                 lanes.append(Lane(model, TrainingJob(run, steps=n, log_every=1, preview_every=1)))
             comparison = SideBySide(lanes, steps=n)
+            check_cost([lane.job.run for lane in lanes])
+            tab.ctx.sessions.start_in(page, COMPARE_KEY, comparison)  # a place, or the Lab's queue
         except UserError as err:
             tab.ctx.sessions.release(page, COMPARE_KEY)
             return [f"⚠ Not started: {err}", gr.Timer(active=False)]
         except BaseException:
             tab.ctx.sessions.release(page, COMPARE_KEY)
             raise
-        tab.ctx.sessions.start_in(page, COMPARE_KEY, comparison)
         comparison.start()
+        if comparison.state == "queued":
+            return [tab.status_line(comparison, f"**Queued** {comparison.label} on {dataset}"), gr.Timer(active=True)]
         return [f"**Comparing** {comparison.label} on {dataset}…", gr.Timer(active=True)]
 
     def poll(self, request: gr.Request = None):
@@ -175,6 +178,7 @@ class SideBySidePanel:
         state = STATE_WORDS.get(comparison.state, comparison.state)
         status = (f"**{state}** {comparison.label} on {comparison.dataset} · step **{comparison.step:,} / "
                   f"{comparison.steps:,}**" + (f" · ⚠ {comparison.message}" if comparison.message else ""))
+        status = self.tab.status_line(comparison, status)
         return [status, gr.Timer(active=not comparison.done), *captions, *pictures]
 
     def _caption(self, lane: Lane, snap, ds, fake) -> Any:
@@ -194,6 +198,7 @@ class SideBySidePanel:
         if slot.job is not None and not slot.job.done:
             slot.job.stop()
             slot.job.join(timeout=10)
+            self.tab.ctx.sessions.wake()
         return self.poll(request)
 
     def wire(self) -> None:

@@ -409,14 +409,18 @@ class LivePanel:
         view = job_view(job, points=self.spec.points, saved=[p.name for p in slot.saved if p.is_dir()],
                         layers=slot.layers)
         state = job.state
-        timer = gr.Timer(active=state in ("ready", "running"))
-        # The status line and buttons follow the job's state; `show` (after a start) may already have
-        # drawn the panels of a run that finished at once, but never the status: it is sent here.
-        if view.status != slot.status_shown:
-            status, buttons = view.status, button_updates(state)
+        # (a run paused by hand polls on while others wait: its turn may end, and its page says so)
+        timer = gr.Timer(active=state in ("ready", "running", "queued")
+                         or (state == "paused" and self.tab.ctx.sessions.place_of(job) is not None))
+        # The status line and buttons follow the job's state and its place in the queue; `show` (after
+        # a start) may already have drawn the panels of a run that finished at once, but never the
+        # status: it is sent here.
+        line = self.tab.status_line(job, view.status)
+        if line != slot.status_shown:
+            status, buttons = line, button_updates(state)
         else:
             status, buttons = gr.skip(), [gr.skip()] * 4
-        slot.status_shown = view.status
+        slot.status_shown = line
         if view is slot.drawn:  # no new panels since this page's last poll
             return [status, *self.skips(), timer, *buttons]
         same_picture = view.picture is slot.drawn_picture

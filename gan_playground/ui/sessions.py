@@ -1,4 +1,4 @@
-"""Who owns which training job: pages with server-made ids, their slots, and a cap on jobs.
+"""Who owns which training job: pages with server-made ids, their slots, and a fair queue of jobs.
 
 A *page* is one visitor's view of the app. Its id is made here (`secrets.token_hex`), never taken
 from a client: the browser keeps it in `gr.BrowserState` and hands it back after a reload, and
@@ -8,14 +8,25 @@ path. A page holds one *slot* per tab: its training job (if any), the checkpoint
 exploring, and the checkpoints it saved. Handlers only ever reach their own page's slots, so
 nobody can see, pause or stop another visitor's job.
 
-Resources:
-- at most `max_jobs` jobs train at once on the whole server (`GAN_PLAYGROUND_MAX_JOBS`; default
-  1 on a CPU, 4 on a GPU); a finished, stopped or failed job does not count;
+Places, a queue and turns (a public Space: strangers at once, and nobody is told to retry):
+- jobs train in two pools of *places*: image runs (`GAN_PLAYGROUND_MAX_JOBS`; default 1 on a CPU,
+  4 on a GPU) and the tiny 2-D Lab runs and comparisons (`GAN_PLAYGROUND_MAX_LAB_JOBS`, default 2 on
+  a CPU, 4 on a GPU; each at most `GAN_PLAYGROUND_LAB_MAX_STEPS` steps), so the Lab answers at once
+  while an image run holds its place;
+- a job started on a full pool waits in a first-come queue (state "queued", holding its model and
+  data but no processor); a scheduler thread admits the first in line as soon as a place frees,
+  and `place_of` tells its page the position and an estimated wait;
+- while others wait, a job gets a turn of `GAN_PLAYGROUND_TURN_S` (default 120 s on a CPU, 300 s on
+  a GPU), counted from when it got its place or when someone began to wait, whichever is later.
+  Then it is autosaved and goes to the back of the queue, keeping everything it holds. With
+  nobody waiting it trains on;
 - a page whose connections have all closed is closed `grace_s` seconds later
   (`GAN_PLAYGROUND_SESSION_GRACE_S`, default 300): its jobs stop and its models are released.
-  A reload within the grace finds its page, jobs and saves again;
+  A reload within the grace finds its page, jobs and saves again. While others wait, its jobs end
+  sooner, `GAN_PLAYGROUND_ABANDONED_S` (default 20 s) after the page closed, autosaved first: the
+  save stays in the page's list for a reload within the grace;
 - a job's model, optimizers and data are released as soon as the slot starts another job or
-  the page closes (`give_back_memory`), so the cap on jobs also bounds memory.
+  the page closes (`give_back_memory`).
 """
 
 from __future__ import annotations
@@ -23,12 +34,17 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import itertools
+import math
 import os
 import re
 import secrets
 import shutil
+import sys
 import threading
 import time
+import traceback
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +55,7 @@ import torch
 from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 from gan_playground.landscape import DEFAULT_LAYERS
+from gan_playground.ui.queue import Entry, Place, estimated_wait
 
 PAGE_ID = re.compile(r"[0-9a-f]{32}")  # what `new_page_id` makes: 128 random bits, in hex
 CLOSED_KEPT = 10_000  # closed connections remembered (so that a late request revives nothing)
@@ -58,11 +75,55 @@ def default_max_jobs() -> int:
 
 
 def default_grace_s() -> float:
-    value = os.environ.get("GAN_PLAYGROUND_SESSION_GRACE_S", "").strip()
+    return _seconds("GAN_PLAYGROUND_SESSION_GRACE_S", 300.0)
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
     try:
-        return max(0.0, float(value)) if value else 300.0
+        return max(0.0, float(value)) if value else default
     except ValueError:
-        raise UserError(f"GAN_PLAYGROUND_SESSION_GRACE_S={value!r} is not a number of seconds.") from None
+        raise UserError(f"{name}={value!r} is not a number of seconds.") from None
+
+
+def _whole(name: str, default: int, low: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        raise UserError(f"{name}={value!r} is not a whole number.") from None
+    if n < low:
+        raise UserError(f"{name} must be at least {low}, got {n}.")
+    return n
+
+
+def default_max_lab_jobs() -> int:
+    """`GAN_PLAYGROUND_MAX_LAB_JOBS`: 2-D Lab runs (and comparisons) at once, beside the image runs."""
+    return _whole("GAN_PLAYGROUND_MAX_LAB_JOBS", 4 if torch.cuda.is_available() else 2, 1)
+
+
+def default_lab_max_steps() -> int:
+    """`GAN_PLAYGROUND_LAB_MAX_STEPS`: the most steps one Lab run may ask for (it keeps the Lab's places short)."""
+    return _whole("GAN_PLAYGROUND_LAB_MAX_STEPS", 20_000, 1)
+
+
+def default_turn_s() -> float:
+    """`GAN_PLAYGROUND_TURN_S`: how long a job trains while others wait (0: no turns, first come keeps it)."""
+    return _seconds("GAN_PLAYGROUND_TURN_S", 300.0 if torch.cuda.is_available() else 120.0)
+
+
+def default_abandoned_s() -> float:
+    """`GAN_PLAYGROUND_ABANDONED_S`: how soon a closed page's jobs end while others wait."""
+    return _seconds("GAN_PLAYGROUND_ABANDONED_S", 20.0)
+
+
+def pool_of(job: Any) -> str:
+    """"lab" for 2-D runs and side-by-side comparisons (tiny, with places of their own), else "image"."""
+    if hasattr(job, "lanes"):
+        return "lab"
+    return "lab" if job.run.dataset.kind == "points" else "image"
 
 
 def new_page_id() -> str:
@@ -94,12 +155,25 @@ class Page:
     slots: dict[str, Slot] = field(default_factory=dict)  # tab key -> slot
     connections: set[str] = field(default_factory=set)  # Gradio session hashes bound to it now
     closing: threading.Timer | None = None
+    left_at: float | None = None  # when its last connection closed (monotonic); None while it has one
 
 
 class Sessions:
-    def __init__(self, *, max_jobs: int | None = None, grace_s: float | None = None):
+    def __init__(self, *, max_jobs: int | None = None, grace_s: float | None = None,
+                 max_lab_jobs: int | None = None, turn_s: float | None = None, abandoned_s: float | None = None,
+                 lab_max_steps: int | None = None):
         self.max_jobs = default_max_jobs() if max_jobs is None else max_jobs
         self.grace_s = default_grace_s() if grace_s is None else grace_s
+        self.max_lab_jobs = default_max_lab_jobs() if max_lab_jobs is None else max_lab_jobs
+        self.turn_s = default_turn_s() if turn_s is None else turn_s
+        self.abandoned_s = default_abandoned_s() if abandoned_s is None else abandoned_s
+        self.lab_max_steps = default_lab_max_steps() if lab_max_steps is None else lab_max_steps
+        self._entries: dict[Any, Entry] = {}  # job -> its entry, for every job not yet let go
+        self._order = itertools.count()
+        self._waiting_since: dict[str, float] = {}  # pool -> since when someone waits there
+        self._wake = threading.Event()  # the scheduler looks again at once (else every TICK_S)
+        self._ticker: threading.Thread | None = None
+        self._down = False
         self._lock = threading.Lock()
         self._pages: dict[str, Page] = {}
         self._page_of: dict[str, str] = {}  # session hash -> page id
@@ -163,6 +237,7 @@ class Sessions:
         page.connections.add(key)
 
     def _keep_open(self, page: Page) -> None:
+        page.left_at = None
         if page.closing is not None:  # a page that is talking again is alive
             page.closing.cancel()
             page.closing = None
@@ -191,34 +266,36 @@ class Sessions:
             return [(p.id, t, slot.job) for p in self._pages.values() for t, slot in p.slots.items()
                     if slot.job is not None and not slot.job.done]
 
-    # -- starting under the cap -------------------------------------------------------------------
+    # -- starting: a place, or the queue -----------------------------------------------------------
+    def capacity(self, pool: str) -> int:
+        return self.max_lab_jobs if pool == "lab" else self.max_jobs
+
     def reserve(self, page_id: str, tab: str) -> None:
-        """Claim one of the `max_jobs` places before the (slow) data loading; raises UserError."""
+        """Mark a start in progress in this tab (before the slow data loading); raises UserError if the
+        tab has a run already. A full server is no refusal: `start_in` queues the job."""
         with self._lock:
             page = self._pages.get(page_id)
             own = page.slots.get(tab) if page is not None else None
             if (page_id, tab) in self._reserved or (own is not None and own.job is not None and not own.job.done):
-                raise UserError("A run is already going in this tab. Stop it first (or wait until it finishes).")
-            active = [(p.id, t) for p in self._pages.values() for t, slot in p.slots.items()
-                      if slot.job is not None and not slot.job.done]
-            if len(active) + len(self._reserved) + len(self._finishing) >= self.max_jobs:
-                mine = sorted({t for p, t in active if p == page_id} | {t for p, t in self._reserved if p == page_id})
-                where = (f" One of them is yours, in the {', '.join(mine)} tab: stop it there first."
-                         if mine else " Please wait until one finishes, then press Start again.")
-                raise UserError(f"The server is busy: it trains at most {self.max_jobs} model"
-                                f"{'s' if self.max_jobs != 1 else ''} at a time, and that many are training "
-                                f"now.{where}")
+                raise UserError("A run is already going (or waiting for its turn) in this tab. Stop it first "
+                                "(or wait until it finishes).")
             self._reserved.add((page_id, tab))
 
     def release(self, page_id: str, tab: str) -> None:
         with self._lock:
             self._reserved.discard((page_id, tab))
 
-    def start_in(self, page_id: str, tab: str, job: TrainingJob) -> Slot:
-        """Put a started job into the slot whose place `reserve` claimed; the job it replaces, and its
-        model, are let go."""
+    def start_in(self, page_id: str, tab: str, job: Any) -> Slot:
+        """Put a built, not yet started job into the slot `reserve` marked: it gets a free place, or
+        waits at the back of its pool's queue (`job.hold()`); the job it replaces, and its model, are
+        let go. Raises UserError (the reservation given back) when a Lab run asks for too many steps."""
+        pool = pool_of(job)
         with self._lock:
             self._reserved.discard((page_id, tab))
+            if pool == "lab" and job.steps > self.lab_max_steps:
+                raise UserError(f"The 2-D Lab trains at most {self.lab_max_steps:,} steps a run on this server "
+                                f"(GAN_PLAYGROUND_LAB_MAX_STEPS), and this run asks for {job.steps:,}: lower the "
+                                f"step budget.")
             page = self._pages.get(page_id)
             slot = page.slots.setdefault(tab, Slot()) if page is not None else Slot()
             old = slot.job
@@ -226,9 +303,136 @@ class Sessions:
             slot.drawn = slot.drawn_picture = slot.status_shown = None
             if isinstance(job, TrainingJob):  # (a side-by-side run of the Lab holds several)
                 slot.variant = job.model.name
+            entry = Entry(page_id, tab, job, pool, next(self._order), time.monotonic())
+            if old is not None:
+                self._entries.pop(old, None)
+            if self._queue(pool) or self._free(pool) <= 0:
+                job.hold()
+            self._entries[job] = entry
+            self._start_ticker()
         if old is not None:
             self._let_go([old])
         return slot
+
+    def _holders(self, pool: str) -> list[Entry]:
+        return [e for e in self._entries.values() if e.pool == pool and e.job.admitted and not e.job.done]
+
+    def _queue(self, pool: str) -> list[Entry]:
+        """The pool's waiting jobs, first in line first."""
+        return sorted((e for e in self._entries.values() if e.pool == pool and not e.job.admitted
+                       and not e.job.done), key=lambda e: e.order)
+
+    def _free(self, pool: str) -> int:
+        finishing = sum(1 for job in self._finishing if pool_of(job) == pool)
+        return self.capacity(pool) - len(self._holders(pool)) - finishing
+
+    # -- the scheduler --------------------------------------------------------------------------------
+    def _start_ticker(self) -> None:
+        if self._ticker is None and not self._down:
+            self._ticker = threading.Thread(target=_tick, args=(weakref.ref(self), self._wake), name="scheduler",
+                                            daemon=True)
+            self._ticker.start()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look at the queue now (a job was stopped: its place may be free)."""
+        self._wake.set()
+
+    def schedule(self) -> None:
+        """One look at every pool: end abandoned pages' jobs and finished turns while others wait, then
+        admit the first in line into each free place."""
+        now = time.monotonic()
+        ended: list[Entry] = []
+        turned: list[Entry] = []
+        with self._lock:
+            for job in [job for job in self._entries if job.done]:
+                del self._entries[job]
+            for pool in ("image", "lab"):
+                queue = self._queue(pool)
+                if not queue:
+                    self._waiting_since.pop(pool, None)
+                    continue
+                waiting_since = self._waiting_since.setdefault(pool, now)
+                for e in [e for e in self._entries.values() if e.pool == pool and self._abandoned(e.page, now)]:
+                    del self._entries[e.job]  # its thread ends in a moment; until then its place counts
+                    if e.job.admitted:
+                        self._finishing.add(e.job)
+                    ended.append(e)
+                queue = [e for e in queue if e not in ended]
+                if not queue:
+                    continue
+                if self.turn_s > 0:
+                    for e in self._holders(pool):
+                        if now - max(e.since, waiting_since) >= self.turn_s:
+                            e.job.hold()  # it parks after the step in flight, keeping everything
+                            e.order, e.since, e.turn_ended = next(self._order), now, e.job.step
+                            turned.append(e)
+                            queue.append(e)
+                for e in queue[:max(0, self._free(pool))]:
+                    e.since, e.turn_ended = now, None
+                    e.job.admit()
+        for e in turned:
+            if getattr(e.job, "autosave", None) is not None:
+                threading.Thread(target=_save, args=(e.job,), name="turn-autosave", daemon=True).start()
+        if ended:
+            self._end(ended)
+
+    def _abandoned(self, page_id: str, now: float) -> bool:
+        page = self._pages.get(page_id)
+        return page is not None and page.left_at is not None and now - page.left_at >= self.abandoned_s
+
+    def _end(self, entries: list[Entry]) -> None:
+        """Stop abandoned pages' jobs (the slots keep them, stopped, for a reload within the grace); a job
+        that trained is autosaved, so that its page can resume it."""
+        jobs = [e.job for e in entries]
+        for job in jobs:
+            job.stop(at_once=False) if isinstance(job, TrainingJob) else job.stop()
+
+        def reap() -> None:
+            for job in jobs:
+                job.join()
+                if getattr(job, "autosave", None) is not None and job.state == "stopped" and job.step > 0:
+                    _save(job)
+            with self._lock:
+                self._finishing.difference_update(jobs)
+            self._wake.set()
+
+        threading.Thread(target=reap, name="end-abandoned-jobs", daemon=True).start()
+
+    def place_of(self, job: Any) -> Place | None:
+        """Where `job` stands: its position and estimated wait, or the rest of its turn while others
+        wait. None for a job the scheduler does not hold (done, or let go), or with a place and no
+        one waiting."""
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(job)
+            if entry is None or job.done:
+                return None
+            queue = self._queue(entry.pool)
+            if not queue:
+                return None
+            since = self._waiting_since.get(entry.pool, now)
+            if job.admitted:
+                left = (max(0.0, self.turn_s - (now - max(entry.since, since))) if self.turn_s > 0 else None)
+                return Place(None, len(queue), None, None, left)
+            ahead = queue[:queue.index(entry)] if entry in queue else queue
+            free_at = [self._frees_in(e, now, since) for e in self._holders(entry.pool)]
+            free_at += [0.0] * max(0, self._free(entry.pool))
+            wait = estimated_wait(free_at, [self._needs(e) for e in ahead])
+            return Place(len(ahead) + 1, len(queue), wait, entry.turn_ended, None)
+
+    def _frees_in(self, entry: Entry, now: float, waiting_since: float) -> float:
+        """Seconds until a job with a place gives it up: the end of its run at its measured speed, or
+        of its turn (others wait), whichever comes first (inf: not known)."""
+        turn = self.turn_s - (now - max(entry.since, waiting_since)) if self.turn_s > 0 else math.inf
+        paused = getattr(entry.job, "state", "") == "paused"  # a paused run keeps its place for its turn
+        eta = None if paused else entry.job.eta_s
+        return max(0.0, min(turn, math.inf if eta is None else eta))
+
+    def _needs(self, entry: Entry) -> float:
+        """Seconds a waiting job will hold a place once admitted: its remaining steps, or one turn."""
+        eta = entry.job.eta_s
+        return min(self.turn_s if self.turn_s > 0 else math.inf, math.inf if eta is None else eta)
 
     def _let_go(self, jobs: list[TrainingJob]) -> None:
         """Stop `jobs` and drop them; once their threads have ended (a step in flight finishes first),
@@ -236,13 +440,16 @@ class Sessions:
         for job in jobs:
             job.stop()
         with self._lock:
-            self._finishing.update(jobs)
+            for job in jobs:
+                if self._entries.pop(job, None) is not None and job.admitted:
+                    self._finishing.add(job)
 
         def reap() -> None:
             for job in jobs:
                 job.join()
             with self._lock:
                 self._finishing.difference_update(jobs)
+            self._wake.set()
             jobs.clear()  # the last references: the models go here
             give_back_memory()
 
@@ -263,6 +470,8 @@ class Sessions:
             if page.connections:
                 return
             self._keep_open(page)
+            page.left_at = time.monotonic()
+            self._wake.set()
             page.closing = threading.Timer(self.grace_s, self._close_if_idle, args=(page.id,))
             page.closing.daemon = True
             page.closing.start()
@@ -293,6 +502,8 @@ class Sessions:
 
     def shutdown(self) -> None:
         """Stop every job (the server is going down)."""
+        self._down = True
+        self._wake.set()
         with self._lock:
             pages = list(self._pages.values())
             for page in pages:
@@ -305,6 +516,33 @@ class Sessions:
         deadline = time.monotonic() + 5
         for job in jobs:
             job.join(max(0.0, deadline - time.monotonic()))
+
+
+TICK_S = 0.5  # the scheduler looks at the queue at least this often
+
+
+def _tick(ref: "weakref.ref[Sessions]", wake: threading.Event) -> None:
+    """The scheduler's thread: it holds its Sessions only while it looks, and ends with it."""
+    while True:
+        sessions = ref()
+        if sessions is None or sessions._down:
+            return
+        try:
+            sessions.schedule()
+        except Exception:  # a bug here must not stop the queue for everybody
+            traceback.print_exc(file=sys.stderr)
+        del sessions
+        wake.wait(TICK_S)
+        wake.clear()
+
+
+def _save(job: Any) -> None:
+    """Autosave `job` (at a turn's end, or before an abandoned page's job ends) as the job's own
+    autosaves go: a full disk is said in the job's message; anything else is printed."""
+    try:
+        job._autosave()
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
 
 
 def session_of(request: Any) -> str:

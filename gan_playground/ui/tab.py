@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 import gradio as gr
 
-from gan_playground import zerogpu
+from gan_playground import cost, worker, zerogpu
 from gan_playground.checkpoints import save_checkpoint
 from gan_playground.engine import Run, TrainingJob
 from gan_playground.errors import UserError
@@ -18,6 +18,7 @@ from gan_playground.metrics import live_evaluator
 from gan_playground.ui.context import AppContext, Source
 from gan_playground.ui.sessions import Slot, session_of
 from gan_playground.ui.spec import TabSpec
+from gan_playground.ui.text import queue_text
 
 
 def autosave_seconds() -> float:
@@ -33,6 +34,21 @@ def training_device() -> str:
     return "cpu" if zerogpu.active() else "auto"
 
 
+def slice_options(run: Run) -> dict:
+    """Where a run's steps happen: ZeroGPU calls on a ZeroGPU Space; worker processes for image runs on a
+    CPU where GAN_PLAYGROUND_WORKERS=1 (worker.py: Stop is immediate); else the job's own thread."""
+    if zerogpu.active():
+        return zerogpu.job_options()
+    return {} if run.dataset.kind == "points" else worker.job_options(run.device)
+
+
+def check_cost(runs: list[Run]) -> None:
+    """Refuse, before it starts, a run that would hold the server (cost.py): its memory and seconds a
+    step, estimated where it trains; on ZeroGPU the slice's GPU, so only the memory is checked here."""
+    on_zerogpu = zerogpu.active()
+    for run in runs:
+        device = zerogpu.slice_device() if on_zerogpu else run.device
+        cost.check(run, cost.Limits.from_env(device, timed=not on_zerogpu))
 def refusal(message: Any) -> gr.Error:
     """The error toast for an expected refusal (bad input, nothing to show yet): the visitor reads
     it; the server log stays clean, since nothing went wrong there. Real failures still log."""
@@ -90,16 +106,26 @@ class Tab:
 
     # -- a run's life -------------------------------------------------------------------------------
     def launch(self, page: str, build: Callable[[], TrainingJob], *, paused: bool = False) -> TrainingJob:
-        """Claim a place under the job cap, build the job and start it (`paused`: to step it by hand);
-        a UserError (over the cap, bad data) gives the place back and reaches the caller."""
+        """Mark the tab busy, build the job and start it (`paused`: to step it by hand): it trains at once
+        if its pool has a free place, else it waits in the queue (state "queued") and starts by itself.
+        A UserError (a run in the tab already, bad data, too costly, too many Lab steps) reaches the caller."""
         self.ctx.sessions.reserve(page, self.spec.key)
         try:
             job = build()
+            check_cost([job.run])
+            self.ctx.sessions.start_in(page, self.spec.key, job)
         except BaseException:
             self.ctx.sessions.release(page, self.spec.key)
             raise
-        self.ctx.sessions.start_in(page, self.spec.key, job)
         return job.start(paused=paused)
+
+    def status_line(self, job, text: str) -> str:
+        """A run's status line, with what the queue says about it (position and wait, or its turn)."""
+        place = self.ctx.sessions.place_of(job)
+        if place is None:
+            return text
+        note = queue_text(place.position, place.waiting, place.wait_s, place.turn_ended, place.turn_left_s)
+        return f"{text}\n\n{note}"
 
     def make_job(self, run: Run, steps: int, page: str, start_step: int = 0) -> TrainingJob:
         """A job with live scores where they apply, autosaves to the page's folder (the last good
@@ -120,7 +146,7 @@ class Tab:
         job = TrainingJob(run, steps=steps, start_step=start_step, log_every=10 if not points else 5,
                           preview_every=25, evaluate=live_evaluator(run.config.dataset, model=run.model),
                           eval_every=50 if points else 250, autosave=autosave, autosave_every_s=autosave_seconds(),
-                          **zerogpu.job_options())
+                          **slice_options(run))
         job.set_speed(slot.speed)
         return job
 

@@ -12,7 +12,7 @@ from gan_playground.engine import Snapshot
 from gan_playground.errors import UserError
 
 FINAL = ("stopped", "finished", "diverged", "failed")
-STATE_WORDS = {"ready": "Starting", "running": "Training", "paused": "Paused", "stopped": "Stopped",
+STATE_WORDS = {"ready": "Starting", "running": "Training", "paused": "Paused", "queued": "Queued", "stopped": "Stopped",
                "finished": "Finished", "diverged": "Diverged", "failed": "Failed"}
 MAX_POINTS_PER_LINE = 400  # a plot's line needs no more; keeps each poll small
 
@@ -100,7 +100,7 @@ def parse_class(value: Any, k: int) -> int:
 
 def status_text(snap: Snapshot, model: str, dataset: str, *, unit: str = "images") -> str:
     """The run's state in one line; `unit`: what a step's batch holds (the Lab's are points)."""
-    eta = "" if snap.state in FINAL or snap.state == "paused" else f" · ETA **{fmt_time(snap.eta_s)}**"
+    eta = "" if snap.state in FINAL or snap.state in ("paused", "queued") else f" · ETA **{fmt_time(snap.eta_s)}**"
     if snap.images_per_s > 0:
         rate = f"{snap.images_per_s:,.0f} {unit}/s"
     else:
@@ -110,6 +110,24 @@ def status_text(snap: Snapshot, model: str, dataset: str, *, unit: str = "images
         state = f"Diverged at step {snap.diverged_at:,}:"
     return (f"**{state}** {model} on {dataset} · step **{snap.step:,} / {snap.steps:,}** · {rate} · "
             f"elapsed {fmt_time(snap.elapsed_s)}{eta}")
+
+
+def queue_text(position: int | None, waiting: int, wait_s: float | None, turn_ended: int | None,
+                turn_left_s: float | None) -> str:
+    """What a run's page hears from the queue (sessions.Place): its position and estimated wait, why
+    it waits again after a turn, or, with a place while others wait, how long its turn lasts."""
+    if position is None:
+        others = f"{waiting} other run{'s' if waiting != 1 else ''} wait{'s' if waiting == 1 else ''}"
+        if turn_left_s is None:
+            return f"{others} for a place."
+        return (f"{others} for a place: this run's turn ends in about **{fmt_time(turn_left_s)}**, then it is "
+                f"saved and waits for its next turn.")
+    head = (f"Its turn ended at step {turn_ended:,} while others waited: it was saved and waits for its next "
+            f"turn, keeping everything it learned. " if turn_ended is not None else "The server is busy: ")
+    when = (f"trains again in about **{fmt_time(wait_s)}**" if turn_ended is not None else
+            f"starts in about **{fmt_time(wait_s)}**") if wait_s is not None else "starts when a place frees"
+    return (f"{head}place **{position}** of {waiting} in the queue, {when}. It starts by itself; keep this "
+            f"page open.")
 
 
 def message_text(snap: Snapshot, saved: list[str] = ()) -> str:

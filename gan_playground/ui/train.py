@@ -27,10 +27,11 @@ from gan_playground.ui.text import STATE_WORDS, status_text
 
 
 def button_updates(state: str | None) -> list[Any]:
-    """Start, Pause, Resume, Stop: only what makes sense now can be pressed."""
-    running, paused = state in ("ready", "running"), state == "paused"
-    return [gr.update(interactive=not (running or paused)), gr.update(interactive=running),
-            gr.update(interactive=paused), gr.update(interactive=running or paused)]
+    """Start, Pause, Resume, Stop: only what makes sense now can be pressed (a queued run can only be
+    stopped, which takes it out of the queue)."""
+    running, paused, queued = state in ("ready", "running"), state == "paused", state == "queued"
+    return [gr.update(interactive=not (running or paused or queued)), gr.update(interactive=running),
+            gr.update(interactive=paused), gr.update(interactive=running or paused or queued)]
 
 
 class TrainPanel:
@@ -153,7 +154,7 @@ class TrainPanel:
         """[status, timer, *buttons] for the tab's job (the timer runs while there is one to draw)."""
         if job is None:
             return [note or IDLE, gr.Timer(active=False), *button_updates(None)]
-        text = status_text(job.snapshot(), job.model.name, job.run.config.dataset)
+        text = self.tab.status_line(job, status_text(job.snapshot(), job.model.name, job.run.config.dataset))
         # the timer ticks once more at least: that poll draws the new state, then stops the timer
         return [f"{note}\n\n{text}" if note else text, gr.Timer(active=True), *button_updates(job.state)]
 
@@ -182,6 +183,8 @@ class TrainPanel:
             slot = self.tab.slot(request)
             return self.controls(slot.job if slot.job is not None and not slot.job.done else None,
                                  f"⚠ Not started: {err}")
+        if job.state == "queued":
+            return self.controls(job)
         return [f"**Starting** {job.model.name} on {dataset}…", gr.Timer(active=True), *button_updates("running")]
 
     def _act(self, request, verb: str, act) -> list[Any]:
@@ -200,7 +203,8 @@ class TrainPanel:
     def stop(self, request: gr.Request = None):
         def stop_and_wait(job: TrainingJob) -> None:
             job.stop()
-            job.join(timeout=10)  # it stops within one training step
+            job.join(timeout=10)  # it stops within one training step (at once while it waits)
+            self.tab.ctx.sessions.wake()  # its place goes to the first in line now
 
         return self._act(request, "stop", stop_and_wait)
 
@@ -226,6 +230,7 @@ class TrainPanel:
             if key == chosen and not job.done:
                 job.stop()
                 job.join(timeout=10)
+                self.tab.ctx.sessions.wake()
         return self.runs_update(request)
 
     # -- wiring -------------------------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""Training in a worker process, so that a run cannot hold the server: Stop ends it at once, and
+the memory its steps need goes back to the system.
+
+With `GAN_PLAYGROUND_WORKERS=1`, an image run on a CPU trains in slices of
+`GAN_PLAYGROUND_WORKER_SLICE_S` seconds (default 2), each in a forked worker process that gets the
+run's state by value and sends back the new one (slices.py: the protocol of the ZeroGPU calls). Stop
+kills the worker: the run ends within a moment at the last slice's step, however long one of its
+steps takes, and the worker's memory (activations, batches) is freed with it. The page's job keeps
+the model between slices, so Explore, saves and previews read it as before.
+
+Off by default: each slice forks and rebuilds the run, which cost 14% of the steps of an ACGAN at
+batch 64 on two cores (2 s slices), and the page sees the run advance once a slice. Without it, the
+cost cap (cost.py) keeps a step to a few seconds, and Stop waits for the step in flight.
+
+Only on a CPU: a process that has used CUDA cannot fork a child that uses it (ZeroGPU has its own
+workers), and the 2-D Lab's tiny runs stay in their thread (slow motion draws every step).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import time
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from gan_playground.errors import UserError
+from gan_playground.slices import absorb_slice, pack_job, train_slice
+
+if TYPE_CHECKING:
+    from gan_playground.engine import TrainingJob
+
+# How long past its slice a worker may take to answer: a step started just before the deadline (at
+# most GAN_PLAYGROUND_MAX_STEP_S as estimated, if much slower here), the slice's scores, the pickles.
+ANSWER_S = 120.0
+
+
+def enabled() -> bool:
+    """`GAN_PLAYGROUND_WORKERS` (default 0): 1 trains image runs on a CPU in worker processes."""
+    return os.environ.get("GAN_PLAYGROUND_WORKERS", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def slice_seconds() -> float:
+    """`GAN_PLAYGROUND_WORKER_SLICE_S`: seconds a worker trains before the page's job takes the state
+    back (default 2: the page sees the run advance this often; each slice costs a fork)."""
+    value = os.environ.get("GAN_PLAYGROUND_WORKER_SLICE_S", "").strip()
+    try:
+        return max(0.5, float(value)) if value else 2.0
+    except ValueError:
+        raise UserError(f"GAN_PLAYGROUND_WORKER_SLICE_S={value!r} is not a number of seconds.") from None
+
+
+def job_options(device: torch.device) -> dict[str, Any]:
+    """Extra `TrainingJob` arguments: slices in worker processes on a CPU, nothing elsewhere."""
+    if not enabled() or device.type != "cpu":
+        return {}
+    return {"slice_runner": run_slice, "slice_seconds": slice_seconds()}
+
+
+def run_slice(job: "TrainingJob", deadline: float, *, stop_at: int | None = None) -> None:
+    """Train the job until `deadline` (or step `stop_at`) in a forked worker, then take its state back.
+    A Stop meanwhile kills the worker: the slice's steps are dropped and the run ends where it was."""
+    packed = pack_job(job)
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    worker = context.Process(target=_serve, args=(theirs,), name=f"train-{job.model.name}", daemon=True)
+    worker.start()
+    theirs.close()
+    job.interrupt = worker.kill
+    try:
+        if job.stopping:  # a Stop between the fork and now
+            worker.kill()
+        # plain pickles: tensors travel as bytes, not as shared memory the worker would have to keep alive
+        seconds = max(0.1, deadline - time.monotonic())
+        ours.send_bytes(pickle.dumps((packed, seconds, stop_at), protocol=pickle.HIGHEST_PROTOCOL))
+        if not ours.poll(seconds + ANSWER_S):  # it hangs: end it, and say so (the run stays where it was)
+            worker.kill()
+            raise UserError(f"The training worker did not answer within {seconds + ANSWER_S:.0f} s and was "
+                            f"ended; the run stopped at step {job.step:,}, where its last slice left it.")
+        ok, value = pickle.loads(ours.recv_bytes())
+    except (EOFError, OSError):
+        if job.stopping:
+            return
+        worker.join(5)
+        raise UserError(f"The training worker ended without a result (exit code {worker.exitcode}): the "
+                        f"server may be short of memory. The run stays at step {job.step:,}; save it or lower "
+                        f"the batch size.") from None
+    finally:
+        job.interrupt = None
+        ours.close()
+        worker.join(5)
+        if worker.is_alive():
+            worker.kill()
+    if not ok:
+        raise value
+    absorb_slice(job, value)
+
+
+def _serve(conn) -> None:
+    """The worker: one slice on the CPU, its result (or its error) sent back, then it ends."""
+    packed, seconds, stop_at = pickle.loads(conn.recv_bytes())
+    try:
+        result = (True, train_slice(packed, seconds, stop_at, device=torch.device("cpu")))
+    except Exception as err:
+        result = (False, err)
+    try:
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an error that does not pickle: its words do
+        data = pickle.dumps((False, RuntimeError(f"{type(result[1]).__name__}: {result[1]}")))
+    conn.send_bytes(data)
+    conn.close()
