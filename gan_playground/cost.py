@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from gan_playground.data import Sampler
+from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 
 if TYPE_CHECKING:
@@ -58,16 +58,7 @@ class Limits:
 
 
 def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise UserError(f"{name}={value!r} is not a number.") from None
-    if not number > 0:
-        raise UserError(f"{name} must be above 0, got {value}.")
-    return number
+    return env_number(name, default, above=True)
 
 
 class _Flops(TorchDispatchMode):

@@ -35,6 +35,7 @@ from gan_playground.checkpoints import (
     resolve_checkpoint_dir,
     safe_child,
 )
+from gan_playground.environment import env_number
 from gan_playground.errors import CheckpointError, UserError
 
 SAFE_PATTERNS = ["*.json", "*.safetensors", "*.md", "*.png", "*.csv"]
@@ -198,16 +199,7 @@ def pull_checkpoint(repo_id: str, *, out_dir: str | Path | None = None, token: s
 
 def pull_timeout_s() -> float:
     """GAN_PLAYGROUND_PULL_TIMEOUT_S if set (for a slow link or a big checkpoint), else PULL_TIMEOUT_S."""
-    text = os.environ.get("GAN_PLAYGROUND_PULL_TIMEOUT_S", "").strip()
-    if not text:
-        return PULL_TIMEOUT_S
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < float("inf"):  # not nan either
-        raise UserError(f"GAN_PLAYGROUND_PULL_TIMEOUT_S={text!r} is not a positive number of seconds.")
-    return seconds
+    return env_number("GAN_PLAYGROUND_PULL_TIMEOUT_S", PULL_TIMEOUT_S, above=True, unit=" of seconds")
 
 
 class _Deadline:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 from gan_playground.slices import absorb_slice, pack_job, train_slice
 
@@ -45,11 +46,7 @@ def enabled() -> bool:
 def slice_seconds() -> float:
     """`GAN_PLAYGROUND_WORKER_SLICE_S`: seconds a worker trains before the page's job takes the state
     back (default 2: the page sees the run advance this often; each slice costs a fork)."""
-    value = os.environ.get("GAN_PLAYGROUND_WORKER_SLICE_S", "").strip()
-    try:
-        return max(0.5, float(value)) if value else 2.0
-    except ValueError:
-        raise UserError(f"GAN_PLAYGROUND_WORKER_SLICE_S={value!r} is not a number of seconds.") from None
+    return env_number("GAN_PLAYGROUND_WORKER_SLICE_S", 2.0, low=0.5, raise_to_low=True, unit=" of seconds")
 
 
 def job_options(device: torch.device) -> dict[str, Any]:

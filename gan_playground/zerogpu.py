@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from gan_playground.data import generator_on
+from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 from gan_playground.slices import absorb_slice, pack_job, train_slice
 
@@ -48,11 +49,7 @@ def slice_device() -> torch.device:
 
 def slice_seconds() -> float:
     """`GAN_PLAYGROUND_ZEROGPU_SLICE_S`: seconds of training per GPU call (default 45)."""
-    value = os.environ.get("GAN_PLAYGROUND_ZEROGPU_SLICE_S", "").strip()
-    try:
-        return max(5.0, float(value)) if value else 45.0
-    except ValueError:
-        raise UserError(f"GAN_PLAYGROUND_ZEROGPU_SLICE_S={value!r} is not a number of seconds.") from None
+    return env_number("GAN_PLAYGROUND_ZEROGPU_SLICE_S", 45.0, low=5.0, raise_to_low=True, unit=" of seconds")
 
 
 def job_options() -> dict[str, Any]:

@@ -609,7 +609,7 @@ def test_server_timeout_from_the_environment(server, tmp_path, monkeypatch):
     asked = len(server.requests)
     for bad in ("soon", "0", "-5", "nan", "inf"):
         monkeypatch.setenv("GAN_PLAYGROUND_PULL_TIMEOUT_S", bad)
-        with pytest.raises(UserError, match="GAN_PLAYGROUND_PULL_TIMEOUT_S=.* positive number of seconds"):
+        with pytest.raises(UserError, match="GAN_PLAYGROUND_PULL_TIMEOUT_S.* (not a number of|must be above 0)"):
             pull_checkpoint(REPO, out_dir=tmp_path / "t")
     assert len(server.requests) == asked
     assert list(tmp_path.iterdir()) == []

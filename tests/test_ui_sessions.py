@@ -7,7 +7,7 @@ import time
 from gan_playground.ui.sessions import PAGE_ID, Sessions
 
 
-def eventually(condition, timeout: float = 10.0) -> bool:
+def eventually(condition, timeout: float = 15.0) -> bool:
     """Whether `condition()` holds within `timeout` s: a grace timer fires on its own thread, which a
     busy test machine can start late (a fixed sleep of 0.3 s once failed in CI's full run)."""
     deadline = time.monotonic() + timeout
@@ -95,7 +95,7 @@ def test_a_closed_pages_model_is_let_go_and_counts_until_its_thread_ends():
     time.sleep(0.1)
     gc.collect()
     assert model() is None  # the model, its optimizers and the sampler's data are gone
-    assert _until(lambda: waiting.state == "running")  # and its place went to the first in line
+    assert eventually(lambda: waiting.state == "running")  # and its place went to the first in line
     waiting.stop()
 
 
@@ -119,14 +119,6 @@ def test_starting_again_in_a_tab_lets_the_old_model_go():
     assert model() is None
 
 
-def _until(condition, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
 
 def _start(sessions: Sessions, hash_: str, tab: str = "lab", **kwargs):
     page = sessions.page_of(hash_)
@@ -141,20 +133,20 @@ def test_a_full_pool_queues_first_come_and_a_stop_admits_the_next():
     _, c = _start(sessions, "c")
     try:
         assert a.state == "running" and b.state == "queued" and c.state == "queued"
-        assert _until(lambda: a.step >= 10)
+        assert eventually(lambda: a.step >= 10)
         time.sleep(0.5)
         assert b.step == 0 and c.step == 0  # waiting costs no training
         pb, pc = sessions.place_of(b), sessions.place_of(c)
         assert (pb.position, pc.position, pb.waiting) == (1, 2, 2)
         assert sessions.place_of(a).position is None  # it has the place
         a.stop()
-        assert _until(lambda: b.state == "running")  # by itself: nobody presses Start again
+        assert eventually(lambda: b.state == "running")  # by itself: nobody presses Start again
         assert c.state == "queued" and sessions.place_of(c).position == 1
         c.stop()  # Stop leaves the queue at once
         assert c.join(5) and c.state == "stopped" and c.step == 0
         assert sessions.place_of(c) is None
         b.stop()
-        assert _until(lambda: not sessions.active_jobs())
+        assert eventually(lambda: not sessions.active_jobs())
     finally:
         sessions.shutdown()
 
@@ -170,7 +162,7 @@ def test_the_wait_is_estimated_from_the_speed_and_turns_of_the_runs_ahead():
     _, a = _start(sessions, "a", steps=5_000)
     _, b = _start(sessions, "b")
     try:
-        assert _until(lambda: a.eta_s is not None and a.step > 50)
+        assert eventually(lambda: a.eta_s is not None and a.step > 50)
         wait, eta = sessions.place_of(b).wait_s, a.eta_s
         assert wait is not None and abs(wait - eta) < max(5.0, 0.5 * eta)  # the runner's steps left at its speed
         assert sessions.place_of(a).turn_left_s <= 600
@@ -189,13 +181,13 @@ def test_a_turn_ends_while_others_wait_and_nothing_is_lost():
         assert a.state == "running"
         _, b = _start(sessions, "b")
         assert b.state == "queued"
-        assert _until(lambda: a.state == "queued" and b.state == "running", 10)
+        assert eventually(lambda: a.state == "queued" and b.state == "running", 10)
         place = sessions.place_of(a)
         assert place.position == 1 and place.turn_ended is not None and place.turn_ended <= a.step
-        assert _until(lambda: saved)  # autosaved at its turn's end
+        assert eventually(lambda: saved)  # autosaved at its turn's end
         step, history = a.step, a.snapshot().history_steps
-        assert _until(lambda: a.state == "running" and b.state == "queued", 10)  # b's turn ends: a's again
-        assert _until(lambda: a.step > step)
+        assert eventually(lambda: a.state == "running" and b.state == "queued", 10)  # b's turn ends: a's again
+        assert eventually(lambda: a.step > step)
         assert a.snapshot().history_steps[:len(history)] == history  # the same run goes on
     finally:
         sessions.shutdown()
@@ -212,8 +204,8 @@ def test_a_closed_pages_run_ends_soon_when_others_wait_and_its_save_stays():
         time.sleep(1.5)
         assert a.state == "running"  # nobody waits: the long grace holds
         _, b = _start(sessions, "b")
-        assert _until(lambda: a.state == "stopped" and b.state == "running", 10)
-        assert _until(lambda: saved) and saved[-1] == a.step  # resumable from where it ended
+        assert eventually(lambda: a.state == "stopped" and b.state == "running", 10)
+        assert eventually(lambda: saved) and saved[-1] == a.step  # resumable from where it ended
         assert sessions.is_open(page) and sessions.slot(page, "lab").job is a  # a reload within the grace finds it
     finally:
         sessions.shutdown()
@@ -252,7 +244,7 @@ def test_a_side_by_side_comparison_queues_for_a_lab_place_like_a_run():
         assert comparison.state == "queued" and comparison.step == 0
         assert sessions.place_of(comparison).position == 1
         a.stop()
-        assert _until(lambda: comparison.state == "finished", 60) and comparison.step == 50
+        assert eventually(lambda: comparison.state == "finished", 60) and comparison.step == 50
     finally:
         sessions.shutdown()
 

@@ -36,7 +36,6 @@ import ctypes.util
 import gc
 import itertools
 import math
-import os
 import re
 import secrets
 import shutil
@@ -53,6 +52,7 @@ from typing import Any
 import torch
 
 from gan_playground.engine import TrainingJob
+from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 from gan_playground.landscape import DEFAULT_LAYERS
 from gan_playground.ui.queue import Entry, Place, estimated_wait
@@ -62,16 +62,7 @@ CLOSED_KEPT = 10_000  # closed connections remembered (so that a late request re
 
 
 def default_max_jobs() -> int:
-    value = os.environ.get("GAN_PLAYGROUND_MAX_JOBS", "").strip()
-    if value:
-        try:
-            n = int(value)
-        except ValueError:
-            raise UserError(f"GAN_PLAYGROUND_MAX_JOBS={value!r} is not a whole number.") from None
-        if n < 1:
-            raise UserError(f"GAN_PLAYGROUND_MAX_JOBS must be at least 1, got {n}.")
-        return n
-    return 4 if torch.cuda.is_available() else 1
+    return int(env_number("GAN_PLAYGROUND_MAX_JOBS", 4 if torch.cuda.is_available() else 1, low=1, whole=True))
 
 
 def default_grace_s() -> float:
@@ -79,24 +70,11 @@ def default_grace_s() -> float:
 
 
 def _seconds(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    try:
-        return max(0.0, float(value)) if value else default
-    except ValueError:
-        raise UserError(f"{name}={value!r} is not a number of seconds.") from None
+    return env_number(name, default, raise_to_low=True, unit=" of seconds")
 
 
 def _whole(name: str, default: int, low: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise UserError(f"{name}={value!r} is not a whole number.") from None
-    if n < low:
-        raise UserError(f"{name} must be at least {low}, got {n}.")
-    return n
+    return int(env_number(name, default, low=low, whole=True))
 
 
 def default_max_lab_jobs() -> int:

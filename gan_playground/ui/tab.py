@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import os
 from typing import Any, Callable, Iterator
 
 import gradio as gr
@@ -13,6 +12,7 @@ import gradio as gr
 from gan_playground import cost, worker, zerogpu
 from gan_playground.checkpoints import save_checkpoint
 from gan_playground.engine import Run, TrainingJob
+from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 from gan_playground.metrics import live_evaluator
 from gan_playground.ui.context import AppContext, Source
@@ -22,11 +22,8 @@ from gan_playground.ui.text import queue_text
 
 
 def autosave_seconds() -> float:
-    """`GAN_PLAYGROUND_AUTOSAVE_S`: how often a running job saves itself (default 120 s)."""
-    try:
-        return max(5.0, float(os.environ.get("GAN_PLAYGROUND_AUTOSAVE_S", "120")))
-    except ValueError:
-        return 120.0
+    """`GAN_PLAYGROUND_AUTOSAVE_S`: how often a running job saves itself (default 120 s, at least 5)."""
+    return env_number("GAN_PLAYGROUND_AUTOSAVE_S", 120.0, low=5.0, raise_to_low=True, unit=" of seconds")
 
 
 def training_device() -> str:
