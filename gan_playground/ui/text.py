@@ -103,6 +103,8 @@ def status_text(snap: Snapshot, model: str, dataset: str, *, unit: str = "images
     eta = "" if snap.state in FINAL or snap.state in ("paused", "queued") else f" · ETA **{fmt_time(snap.eta_s)}**"
     if snap.images_per_s > 0:
         rate = f"{snap.images_per_s:,.0f} {unit}/s"
+    elif snap.state == "queued":
+        rate = "not started"
     else:
         rate = "stepped by hand" if snap.phase and snap.state == "paused" else "measuring speed…"
     state = STATE_WORDS.get(snap.state, snap.state)
