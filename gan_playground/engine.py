@@ -294,7 +294,11 @@ class TrainingJob:
         """Seconds left at the measured speed (None before it is measured, or once done): what the
         queue tells a waiting visitor."""
         with self._lock:
-            rate = self._rate
+            return self._eta_locked()
+
+    def _eta_locked(self) -> float | None:
+        """`eta_s`, for a caller that holds `_lock` already (`snapshot`)."""
+        rate = self._rate
         return (self.steps - self.step) * self.images_per_step / rate if rate > 0 and not self.done else None
 
     @property
@@ -310,8 +314,7 @@ class TrainingJob:
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            remaining = self.steps - self.step
-            eta = remaining * self.images_per_step / self._rate if self._rate > 0 and not self.done else None
+            eta = self._eta_locked()
             return Snapshot(
                 state=self._state, step=self.step, steps=self.steps, images_per_s=self._rate,
                 elapsed_s=self._elapsed, eta_s=eta, history_steps=list(self._history_steps),
