@@ -4,6 +4,8 @@
     job = TrainingJob(run, steps=2000)
     job.start(); ...; job.snapshot()  # a consistent copy, any time, from any thread
 
+(`prepare_run` and `Run` are in run.py: what a job trains, built from settings or a checkpoint.)
+
 The loop is `x, y = sampler.next(); losses = model.train_step(x, y)`. Loss tensors stay on the
 device and are read once every `log_every` steps (one sync), which is also where a divergence
 stops the job, naming the first bad step (see `DivergenceGuard`). Readers never touch the model
@@ -26,94 +28,23 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
 
 from gan_playground import capture
-from gan_playground.config import RunConfig, build_config
-from gan_playground.data import Dataset, Sampler, load_dataset
-from gan_playground.device import autocast, resolve_device, use_fast_paths
+from gan_playground.data import fixed_real_batch
+from gan_playground.device import autocast
 from gan_playground.divergence import DivergenceGuard
-from gan_playground.errors import ConfigError, UserError
+from gan_playground.errors import UserError
 from gan_playground.explore import preview_picture
-from gan_playground.models import MODELS, GANModel, create_model, model_class
-from gan_playground.teachers import attach_teachers
+from gan_playground.models import MODELS, GANModel
+from gan_playground.run import Run
 
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
 # "queued": the job waits for a place on a busy server (`hold` / `admit`, driven by ui/sessions.py).
-
-
-
-
-
-
-def run_generator(seed: int, device: torch.device) -> torch.Generator:
-    """The generator of a run's random draws in training, on its device. Seeded seed + 2: the
-    sampler's batches draw from `seed`, the live grid's fixed inputs from seed + 1."""
-    return torch.Generator(device=device).manual_seed(seed + 2)
-
-
-@dataclass
-class Run:
-    """Everything a job needs: validated settings, the data, the model on its device, a sampler,
-    and the run's own random generator (given to the model; made from the seed if not passed)."""
-
-    config: RunConfig
-    model: GANModel
-    dataset: Dataset
-    sampler: Sampler
-    device: torch.device
-    fast: bool = True  # the device-specific speed-ups of `use_fast_paths`
-    capturable: bool = False  # fixed batch buffers and capturable optimizers; CUDA graphs on CUDA
-    rng: torch.Generator | None = None
-    # Called after every training step (and single phase) on the training thread, outside any
-    # CUDA graph: distributed.py averages the batch-norm statistics over the ranks there.
-    after_step: list[Callable[[], None]] = field(default_factory=list)
-
-    def __post_init__(self):
-        if self.rng is None:
-            self.rng = run_generator(self.config.seed, self.device)
-        self.model.set_generator(self.rng)
-
-
-def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, model_config: Any = None,
-                fast: bool = True, capturable: bool = False) -> Run:
-    """Validate everything first, then load the data and build the model; nothing half-made escapes.
-
-    `fast` turns on what the device offers without changing the algorithm (`use_fast_paths`);
-    `capturable` makes the step one a CUDA graph can record (`gan_playground.capture`), and on
-    CUDA records it. Neither changes the numbers a step computes.
-    """
-    config = build_config(RunConfig, {}, base=config)
-    cls = model_class(config.model)
-    settings = build_config(cls.Config, overrides, base=model_config)
-    device = resolve_device(config.device)
-    if capturable and device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"A capturable step needs the CPU or CUDA (torch's capturable optimizers), "
-                          f"not {device.type}.")
-    dataset = load_dataset(config.dataset, image_size=cls.image_size_for(settings, config.dataset))
-    model = create_model(config.model, dataset.spec, config=settings, seed=config.seed).to(device)
-    attach_teachers(model, dataset, config.seed)  # the clustering AAE's earlier runs, if it learns from any
-    model.attach_data(dataset, config.seed)
-    sampler = Sampler(dataset, batch_size=config.batch_size, device=device, seed=config.seed)
-    prepared = Run(config, model, dataset, sampler, device, fast=fast, capturable=capturable)
-    use_fast_paths(prepared)
-    if capturable:
-        capture.make_capturable(prepared)
-    return prepared
-
-
-
-
-
-
-
-
-
-
 
 
 @dataclass
@@ -582,11 +513,3 @@ class TrainingJob:
             if message is not None:
                 self._message = message
             self._version += 1
-
-
-def fixed_real_batch(dataset: Dataset, n: int, device: torch.device):
-    """The first `n` test examples: the same inputs in every run, for reconstructions."""
-    x = dataset.test[:n]
-    x = x.to(device) if x.dtype.is_floating_point else x.to(device).float().div(127.5).sub(1)
-    y = None if dataset.test_labels is None else dataset.test_labels[:n].to(device)
-    return x, y

@@ -123,9 +123,10 @@ def train_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = No
     """Rebuild the run on `device` from `packed`, train for `seconds` (or to step `stop_at`), and
     return its new state (CPU tensors) with what the slice recorded. Plain data in and out."""
     from gan_playground.config import RunConfig
-    from gan_playground.engine import TrainingJob, prepare_run
+    from gan_playground.engine import TrainingJob
     from gan_playground.metrics import live_evaluator
     from gan_playground.models import model_class
+    from gan_playground.run import prepare_run
 
     config = RunConfig(**{**packed["config"], "device": device.type})
     settings = model_class(config.model).Config(**{k: tuple(v) if isinstance(v, list) else v

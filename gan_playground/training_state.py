@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 if TYPE_CHECKING:
-    from gan_playground.engine import Run
+    from gan_playground.run import Run
 
 
 def pack_training_state(run: "Run", step: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

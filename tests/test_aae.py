@@ -12,12 +12,13 @@ import torch
 from gan_playground.checkpoints import save_checkpoint
 from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, DataSpec, load_dataset, random_shift
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import ConfigError
 from gan_playground.metrics import classification_error, cluster_accuracy, majority_mapping
 from gan_playground.models import MODELS
 from gan_playground.models.aae import sample_prior
 from gan_playground.models.categorical_aae import SemiSupervisedAAE, balanced_subset, predict
+from gan_playground.run import prepare_run
 from gan_playground.teachers import consensus_clusters
 
 SPEC = DataSpec((1, 28, 28), 10, "image")

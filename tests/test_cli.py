@@ -166,7 +166,7 @@ def test_the_reproduce_command_keeps_the_run_settings_and_parses():
     from gan_playground.checkpoints import reproduce_command
     from gan_playground.cli import build_parser
     from gan_playground.config import RunConfig
-    from gan_playground.engine import prepare_run
+    from gan_playground.run import prepare_run
 
     run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, seed=7,
                                 precision="bf16", lr_decay="linear"), {"toy_width": "16"})

@@ -13,9 +13,10 @@ from gan_playground import engine
 from gan_playground.config import RunConfig, param
 from gan_playground.data import Sampler, load_dataset
 from gan_playground.device import resolve_device
-from gan_playground.engine import DivergenceGuard, Run, TrainingJob, prepare_run
+from gan_playground.engine import DivergenceGuard, TrainingJob
 from gan_playground.errors import ConfigError, UserError
 from gan_playground.models.base import GANModel
+from gan_playground.run import Run, prepare_run
 
 
 @dataclass(frozen=True)

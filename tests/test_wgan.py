@@ -4,10 +4,11 @@ from torch import nn
 
 from gan_playground.config import RunConfig
 from gan_playground.data import DataSpec
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.models import create_model
 from gan_playground.models.wgan import divergence_scores_and_penalty, gradient_penalty, lipschitz_penalty
 from gan_playground.optim import RMSprop
+from gan_playground.run import prepare_run
 
 MNIST_LIKE = DataSpec((1, 28, 28), 10, "image")
 VARIANTS = ("wgan", "wgan-gp", "wgan-div", "wgan-lp")

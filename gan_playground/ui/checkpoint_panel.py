@@ -19,18 +19,18 @@ from gan_playground.checkpoints import (
     CHECKPOINT_FILES,
     Loaded,
     load_checkpoint,
-    resume_run,
     save_checkpoint,
 )
 from gan_playground.config import RunConfig, field_specs
 from gan_playground.data import NATIVE_SHAPES
 from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
+from gan_playground.run import resume_run
 from gan_playground.ui import fields
 from gan_playground.ui.context import upload_name
+from gan_playground.ui.controls import button_updates
 from gan_playground.ui.tab import Tab, refusal, training_device
 from gan_playground.ui.text import read_number
-from gan_playground.ui.train import button_updates
 
 MAX_STEPS = next(s.high for s in field_specs(RunConfig) if s.name == "steps")
 MAX_UPLOAD_BYTES = 256 << 20  # all files of one uploaded checkpoint, unpacked (the shipped ones are 1-5 MB)
