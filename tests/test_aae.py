@@ -74,6 +74,24 @@ def test_random_latents_sample_the_chosen_prior():
     assert make("aae-cluster").random_latents(7).shape == (7, 10)
 
 
+@pytest.mark.parametrize("name", ["aae", "aae-supervised"])
+@pytest.mark.parametrize("prior, mean_radius", [("gaussian", math.sqrt(math.pi / 2)), ("mixture-10", 4.0),
+                                                ("swiss-roll", 8 / 3)])
+def test_the_code_discriminator_sees_the_chosen_prior(name, prior, mean_radius):
+    """(2a) of a training step: D_z's real half is drawn from the prior the settings chose, not
+    always N(0, I). Mean radius of the first two coordinates: sqrt(pi/2) for N(0, I), 4 for the
+    mixture (a circle of radius 4), 2/3 of 4 for the roll (uniform along a spiral out to 4)."""
+    model = make(name, prior=prior, latent_dim=2)
+    model.attach_data(fake_dataset(), seed=0)
+    model.set_generator(torch.Generator().manual_seed(0))
+    seen = []
+    model.disc_z.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+    x, y = torch.rand(1024, 1, 28, 28) * 2 - 1, torch.randint(0, 10, (1024,))
+    model.train_step(x, y)
+    prior_half = seen[0][:1024, :2]  # D_z scores [prior; codes] in one pass (z first, then any label)
+    assert abs(prior_half.norm(dim=1).mean().item() - mean_radius) < 0.15
+
+
 # ----------------------------------------------------------------------------------------------
 # Shapes and losses of every model
 
