@@ -32,6 +32,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from torch.optim.lr_scheduler import LambdaLR
 
 from gan_playground import capture
 from gan_playground.data import fixed_real_batch
@@ -83,7 +84,6 @@ class TrainingJob:
         self.model = run.model
         self.steps = steps or run.config.steps
         self.step = start_step
-        self._base_lrs: dict[str, list[float]] | None = None  # for lr_decay, read at the first step
         self.log_every = log_every
         self.preview_every = preview_every
         self.max_history = max_history
@@ -131,6 +131,7 @@ class TrainingJob:
         real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
         self.preview_inputs = self.model.preview_inputs(real_x, real_y, gen)
         self._train_step = capture.training_step(run)
+        self.schedule_rates()
 
     # -- control --------------------------------------------------------------------------------
     def start(self, *, paused: bool = False) -> "TrainingJob":
@@ -290,11 +291,11 @@ class TrainingJob:
                     losses = model.generator_update(sampler.batch_size)
                 else:
                     x, y = sampler.next(model.batches_per_step)
-                    self._decay_learning_rates()
                     losses = self._train_step(x, y)  # as the loop steps (fixed buffers, a CUDA graph)
             self._after_step()
         if which == "both":
             self.step += 1
+            self._step_schedulers()
         self._phase = which
         names, row = list(losses), [float(v) for v in losses.values()]  # one read: this step is by hand
         bad = self.guard.check_losses(names, [row])
@@ -335,17 +336,21 @@ class TrainingJob:
             traceback.print_exc(file=sys.stderr)
             self._set(state="failed", message=f"Training failed at step {self.step}: {type(err).__name__}: {err}")
 
-    def _decay_learning_rates(self) -> None:
-        """`lr_decay=linear`: each rate is its setting times (1 - step / steps) for the coming step."""
+    def schedule_rates(self) -> None:
+        """`lr_decay=linear`: each optimizer's rate is its setting times (1 - step / steps) for the step
+        about to be taken, by a `LambdaLR` per optimizer stepped after each training step. The setting
+        is the param group's `initial_lr` (saved with the optimizer); the schedule's place is the job's
+        step. Called again when the step moved elsewhere (a slice in another process)."""
+        self._schedulers: list[LambdaLR] = []
         if self.run.config.lr_decay != "linear":
             return
-        if self._base_lrs is None:  # the settings' rates, read once (resume_run restores them)
-            self._base_lrs = {name: [g["lr"] for g in opt.param_groups]
-                              for name, opt in self.model.optimizers.items()}
-        factor = max(0.0, 1.0 - self.step / self.steps)
-        for name, opt in self.model.optimizers.items():
-            for group, base in zip(opt.param_groups, self._base_lrs[name], strict=True):
-                group["lr"] = base * factor
+        for opt in self.model.optimizers.values():
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+            self._schedulers.append(LambdaLR(opt, self._linear_decay, last_epoch=self.step - 1))
+
+    def _linear_decay(self, step: int) -> float:
+        return max(0.0, 1.0 - step / self.steps)
 
     def _ended(self) -> bool:
         return self.step >= self.steps or self._stop.is_set() or self.state == "diverged"
@@ -369,7 +374,6 @@ class TrainingJob:
                 continue
             t_step = time.perf_counter()
             x, y = sampler.next(model.batches_per_step)
-            self._decay_learning_rates()
             with self._model_lock:
                 with autocast(self.run):
                     losses = self._train_step(x, y)
@@ -377,6 +381,7 @@ class TrainingJob:
             names = list(losses)
             pending.append(torch.stack([losses[k].float() for k in names]))
             self.step += 1
+            self._step_schedulers()
             images_since += self.images_per_step
             paced = self.steps_per_s is not None  # slow motion: every step is read and drawn
             self._phase = "both" if paced else ""
@@ -396,6 +401,10 @@ class TrainingJob:
             if self.evaluate is not None and self.step % self.eval_every == 0:
                 self._score()
         self._flush(names, pending, t_last, images_since)
+
+    def _step_schedulers(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
 
     def _may_train(self) -> bool:
         return self._resume.is_set() and self._admitted.is_set()

@@ -92,8 +92,8 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
 
     `overrides` may change settings that do not change the networks' shapes (e.g. a lower `lr`
     after a divergence); `precision` and `lr_decay` replace the run's. The optimizers keep their saved
-    moments but take their learning rates
-    from the (possibly changed) settings: each model maps its own `lr*` fields to its optimizers.
+    moments but take their learning rates from the (possibly changed) settings, as the model built
+    them (`GANModel.rate_settings`); a decay starts from the saved step (`TrainingJob.schedule_rates`).
     """
     loaded = checkpoint if isinstance(checkpoint, Loaded) else load_checkpoint(checkpoint)
     if loaded.model.sampling_only:
@@ -106,11 +106,7 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     _refuse_shape_changes(loaded, model_cfg)
     run = prepare_run(run_cfg, model_config=model_cfg, capturable=capturable)
     run.model.load_state_dict(loaded.model.state_dict())
-    rates = {name: [g["lr"] for g in opt.param_groups] for name, opt in run.model.optimizers.items()}
-    step = restore_training_state(run, loaded.path)  # restores the saved rates with the moments...
-    for name, opt in run.model.optimizers.items():  # ...so put the settings' rates back
-        for group, lr in zip(opt.param_groups, rates[name], strict=True):
-            group["lr"] = lr
+    step = restore_training_state(run, loaded.path)  # moments and step counts; the rates stay the settings'
     return run, step
 
 

@@ -154,12 +154,8 @@ class CheckpointPanel:
             if loaded.model.family != self.spec.family or (loaded.model.data.kind == "points") != self.spec.points:
                 raise UserError(f"{name} holds a {loaded.model.name} model on {loaded.run.dataset}; this tab trains "
                                 f"{', '.join(self.spec.variants.values())} on {', '.join(self.spec.datasets)}.")
-            overrides = {}
-            if factor != 1.0:
-                lrs = [s.name for s in field_specs(type(loaded.model.config))
-                       if s.name == "lr" or s.name.startswith("lr_")]
-                overrides = {n: getattr(loaded.model.config, n) * factor for n in lrs}
-            run, step = resume_run(loaded, device=training_device(), overrides=overrides or None)
+            overrides = loaded.model.scaled_rates(factor) if factor != 1.0 else None
+            run, step = resume_run(loaded, device=training_device(), overrides=overrides)
             return self.tab.make_job(run, step + extra, page, start_step=step)
 
         try:
