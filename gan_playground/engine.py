@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -46,6 +46,59 @@ from gan_playground.run import Run
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
 # "queued": the job waits for a place on a busy server (`hold` / `admit`, driven by ui/sessions.py).
+
+
+@runtime_checkable
+class Job(Protocol):
+    """What the server's scheduler (ui/sessions.py) and the pages use of a run in training: a
+    `TrainingJob`, or the Lab's side-by-side run (`side_by_side.SideBySide`, several TrainingJobs
+    stepped in turn in one thread). Both are started, queued, admitted and stopped the same way."""
+
+    step: int  # steps taken
+    steps: int  # the step budget
+
+    @property
+    def state(self) -> str:
+        """"ready", "queued", "running", "paused", or one of FINAL_STATES."""
+
+    @property
+    def done(self) -> bool:
+        """In one of FINAL_STATES: it will not train again."""
+
+    @property
+    def admitted(self) -> bool:
+        """Holds a place on the server (`hold` gives it back, `admit` gives it one)."""
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds of training left at the measured speed; None before it is measured or once done."""
+
+    @property
+    def summary(self) -> str:
+        """What it trains, for lists: "wgan-gp on mnist"."""
+
+    @property
+    def pool(self) -> str:
+        """Whose places it takes: "lab" (2-D runs, tiny) or "image"."""
+
+    @property
+    def variant(self) -> str | None:
+        """The model it trains (the tab's variant follows it); None for a comparison of several."""
+
+    def start(self) -> "Job": ...
+
+    def hold(self) -> None:
+        """Give the place back after the step in flight, keeping everything, until `admit`."""
+
+    def admit(self) -> None: ...
+
+    def stop(self, *, at_once: bool = True) -> None:
+        """End it; `at_once=False` lets a step in another process finish and keeps it."""
+
+    def join(self, timeout: float | None = None) -> bool: ...
+
+    def save_progress(self) -> None:
+        """Autosave now if it has an autosave (a turn's end, a closed page); a failure is said in its message."""
 
 
 @dataclass
@@ -145,6 +198,22 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._loop, name=f"train-{self.model.name}", daemon=True)
         self._thread.start()
         return self
+
+    @property
+    def summary(self) -> str:
+        return f"{self.model.name} on {self.run.config.dataset}"
+
+    @property
+    def pool(self) -> str:
+        return "lab" if self.run.dataset.kind == "points" else "image"
+
+    @property
+    def variant(self) -> str:
+        return self.model.name
+
+    def save_progress(self) -> None:
+        if self.autosave is not None:
+            self._autosave()
 
     def pause(self) -> None:
         if self.state == "running":

@@ -26,6 +26,8 @@ class Lane:
 
 
 class SideBySide:
+    """A `Job` (engine.py) of two to four Lab runs: one place, one queue entry, stepped together."""
+
     def __init__(self, lanes: list[Lane], *, steps: int):
         if not 2 <= len(lanes) <= 4:
             raise UserError(f"Compare two to four variants, got {len(lanes)}.")
@@ -47,6 +49,21 @@ class SideBySide:
     @property
     def dataset(self) -> str:
         return self.lanes[0].job.run.config.dataset
+
+    @property
+    def summary(self) -> str:
+        return f"{self.label} on {self.dataset}"
+
+    @property
+    def pool(self) -> str:
+        return "lab"
+
+    @property
+    def variant(self) -> None:
+        return None
+
+    def save_progress(self) -> None:
+        """Nothing to save: a comparison is short and has no autosave."""
 
     @property
     def state(self) -> str:
@@ -86,7 +103,8 @@ class SideBySide:
             self._state = "running"
         self._nudge.set()
 
-    def stop(self) -> None:
+    def stop(self, *, at_once: bool = True) -> None:
+        """Stop after the step in flight (each lane's step is short and in this process)."""
         self._stop.set()
         self._nudge.set()
         if self._thread is None and self._state in ("ready", "queued"):

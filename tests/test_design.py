@@ -116,3 +116,29 @@ def test_the_circle_finder_finds_a_circle_hidden_in_a_function():
     graph["pkg"] = set()
     assert import_circles(graph) == [["pkg.a", "pkg.b"]]
     assert graph["pkg.c"] == {"pkg.b"}
+
+
+def test_both_kinds_of_job_keep_the_written_job_interface():
+    """The scheduler and the pages use a run only through `engine.Job`: a TrainingJob and the Lab's
+    side-by-side run both have every member it names."""
+    import typing
+
+    from gan_playground.config import RunConfig
+    from gan_playground.engine import Job, TrainingJob
+    from gan_playground.run import prepare_run
+    from gan_playground.side_by_side import Lane, SideBySide
+
+    def job(model: str) -> TrainingJob:
+        return TrainingJob(prepare_run(RunConfig(model=model, dataset="toy-8gaussians", steps=5, batch_size=8),
+                                       {"toy_width": "8"}))
+
+    members = {name for name in [*vars(Job), *typing.get_type_hints(Job)] if not name.startswith("_")}
+    assert {"state", "hold", "admit", "stop", "pool", "summary", "save_progress"} <= set(members)
+    single = job("wgan-gp")
+    pair = SideBySide([Lane("wgan-gp", single), Lane("wgan-lp", job("wgan-lp"))], steps=5)
+    for each in (single, pair):
+        assert isinstance(each, Job)
+        missing = [m for m in members if not hasattr(each, m)]
+        assert not missing, (type(each).__name__, missing)
+    assert (single.pool, pair.pool) == ("lab", "lab") and single.summary == "wgan-gp on toy-8gaussians"
+    assert pair.summary == "wgan-gp vs wgan-lp on toy-8gaussians" and pair.variant is None

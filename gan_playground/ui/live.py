@@ -154,7 +154,7 @@ def job_view(job: TrainingJob, *, points: bool, saved: list[str],
     with _VIEWS_LOCK:
         cached = _VIEWS.setdefault(job, _Cached())
     with cached.lock:
-        if cached.view is not None and cached.version == _version(job) and cached.layers == layers:
+        if cached.view is not None and cached.version == job.snapshot_version and cached.layers == layers:
             return cached.view
         now = time.monotonic()
         # stepped by hand (paused) or in slow motion, every new state is worth its picture
@@ -190,9 +190,6 @@ def lab_frames(job: TrainingJob) -> list[tuple[int, np.ndarray]]:
         cached = _VIEWS.get(job)
     return list(cached.lab_frames) if cached is not None else []
 
-
-def _version(job: TrainingJob) -> int:
-    return job.snapshot_version if hasattr(job, "snapshot_version") else job.snapshot().version
 
 
 def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[str], previous: View | None,

@@ -145,7 +145,7 @@ class ModelTab(Tab):
         slot = self.slot(request)
         if slot.job is None:
             raise refusal("No run in this tab yet: press Start, and make the timelapse once it has trained a little.")
-        frames = slot.job.frames() if hasattr(slot.job, "frames") else []
+        frames = slot.job.frames()
         if self.spec.points:  # the pictures as the Lab drew them (landscape and arrows); else its points
             frames = lab_frames(slot.job) or frames
         path = self.ctx.tmp_path(".gif")

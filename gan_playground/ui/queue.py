@@ -5,7 +5,10 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gan_playground.engine import Job
 
 
 @dataclass
@@ -14,7 +17,7 @@ class Entry:
 
     page: str
     tab: str
-    job: Any  # a TrainingJob, or a side-by-side run (the same hold / admit / stop / eta_s)
+    job: Job
     pool: str
     order: int  # first come, first served: the smallest waiting order is admitted first
     since: float  # when it got its place, or joined the queue (monotonic)

@@ -51,7 +51,7 @@ from typing import Any
 
 import torch
 
-from gan_playground.engine import TrainingJob
+from gan_playground.engine import Job
 from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 from gan_playground.landscape import DEFAULT_LAYERS
@@ -97,13 +97,6 @@ def default_abandoned_s() -> float:
     return _seconds("GAN_PLAYGROUND_ABANDONED_S", 20.0)
 
 
-def pool_of(job: Any) -> str:
-    """"lab" for 2-D runs and side-by-side comparisons (tiny, with places of their own), else "image"."""
-    if hasattr(job, "lanes"):
-        return "lab"
-    return "lab" if job.run.dataset.kind == "points" else "image"
-
-
 def new_page_id() -> str:
     return secrets.token_hex(16)
 
@@ -112,7 +105,7 @@ def new_page_id() -> str:
 class Slot:
     """One page's state in one tab."""
 
-    job: TrainingJob | None = None
+    job: Job | None = None  # a TrainingJob in a model tab; the Lab's comparison slot holds a SideBySide
     variant: str = ""  # the model chosen in the tab: Explore and the Live record follow it
     speed: float | None = None  # the Lab's slow motion (steps a second) for the tab's runs; None: full
     layers: tuple[str, ...] = DEFAULT_LAYERS  # what the Lab's picture shows (landscape.LAYERS)
@@ -156,7 +149,7 @@ class Sessions:
         self._pages: dict[str, Page] = {}
         self._page_of: dict[str, str] = {}  # session hash -> page id
         self._reserved: set[tuple[str, str]] = set()  # (page, tab): starts in progress (data loading)
-        self._finishing: set[TrainingJob] = set()  # let go, but still in their last step: they count
+        self._finishing: set[Job] = set()  # let go, but still in their last step: they count
         self._closed: OrderedDict[str, None] = OrderedDict()  # session hashes whose connection closed
 
     # -- pages ----------------------------------------------------------------------------------
@@ -232,13 +225,13 @@ class Sessions:
                 return Slot()
             return page.slots.setdefault(tab, Slot())  # (only a connection keeps a page open)
 
-    def runs(self, page_id: str) -> list[tuple[str, TrainingJob]]:
+    def runs(self, page_id: str) -> list[tuple[str, Job]]:
         """(tab, job) for every job of this page, running or not, in tab order of creation."""
         with self._lock:
             page = self._pages.get(page_id)
             return [] if page is None else [(t, s.job) for t, s in page.slots.items() if s.job is not None]
 
-    def active_jobs(self) -> list[tuple[str, str, TrainingJob]]:
+    def active_jobs(self) -> list[tuple[str, str, Job]]:
         """(page, tab, job) of jobs that are running or paused (they hold memory and a processor)."""
         with self._lock:
             return [(p.id, t, slot.job) for p in self._pages.values() for t, slot in p.slots.items()
@@ -263,11 +256,11 @@ class Sessions:
         with self._lock:
             self._reserved.discard((page_id, tab))
 
-    def start_in(self, page_id: str, tab: str, job: Any) -> Slot:
+    def start_in(self, page_id: str, tab: str, job: Job) -> Slot:
         """Put a built, not yet started job into the slot `reserve` marked: it gets a free place, or
         waits at the back of its pool's queue (`job.hold()`); the job it replaces, and its model, are
         let go. Raises UserError (the reservation given back) when a Lab run asks for too many steps."""
-        pool = pool_of(job)
+        pool = job.pool
         with self._lock:
             self._reserved.discard((page_id, tab))
             if pool == "lab" and job.steps > self.lab_max_steps:
@@ -279,8 +272,8 @@ class Sessions:
             old = slot.job
             slot.job, slot.source, slot.scatter_cache = job, "job", None
             slot.drawn = slot.drawn_picture = slot.status_shown = None
-            if isinstance(job, TrainingJob):  # (a side-by-side run of the Lab holds several)
-                slot.variant = job.model.name
+            if job.variant is not None:  # (a side-by-side run of the Lab holds several)
+                slot.variant = job.variant
             entry = Entry(page_id, tab, job, pool, next(self._order), time.monotonic())
             if old is not None:
                 self._entries.pop(old, None)
@@ -301,7 +294,7 @@ class Sessions:
                        and not e.job.done), key=lambda e: e.order)
 
     def _free(self, pool: str) -> int:
-        finishing = sum(1 for job in self._finishing if pool_of(job) == pool)
+        finishing = sum(1 for job in self._finishing if job.pool == pool)
         return self.capacity(pool) - len(self._holders(pool)) - finishing
 
     # -- the scheduler --------------------------------------------------------------------------------
@@ -350,8 +343,7 @@ class Sessions:
                     e.since, e.turn_ended = now, None
                     e.job.admit()
         for e in turned:
-            if getattr(e.job, "autosave", None) is not None:
-                threading.Thread(target=_save, args=(e.job,), name="turn-autosave", daemon=True).start()
+            threading.Thread(target=_save, args=(e.job,), name="turn-autosave", daemon=True).start()
         if ended:
             self._end(ended)
 
@@ -364,12 +356,12 @@ class Sessions:
         that trained is autosaved, so that its page can resume it."""
         jobs = [e.job for e in entries]
         for job in jobs:
-            job.stop(at_once=False) if isinstance(job, TrainingJob) else job.stop()
+            job.stop(at_once=False)
 
         def reap() -> None:
             for job in jobs:
                 job.join()
-                if getattr(job, "autosave", None) is not None and job.state == "stopped" and job.step > 0:
+                if job.state == "stopped" and job.step > 0:
                     _save(job)
             with self._lock:
                 self._finishing.difference_update(jobs)
@@ -377,7 +369,7 @@ class Sessions:
 
         threading.Thread(target=reap, name="end-abandoned-jobs", daemon=True).start()
 
-    def place_of(self, job: Any) -> Place | None:
+    def place_of(self, job: Job) -> Place | None:
         """Where `job` stands: its position and estimated wait, or the rest of its turn while others
         wait. None for a job the scheduler does not hold (done, or let go), or with a place and no
         one waiting."""
@@ -412,7 +404,7 @@ class Sessions:
         eta = entry.job.eta_s
         return min(self.turn_s if self.turn_s > 0 else math.inf, math.inf if eta is None else eta)
 
-    def _let_go(self, jobs: list[TrainingJob]) -> None:
+    def _let_go(self, jobs: list[Job]) -> None:
         """Stop `jobs` and drop them; once their threads have ended (a step in flight finishes first),
         their models are freed and the memory handed back. Until then they count under the cap."""
         for job in jobs:
@@ -514,11 +506,11 @@ def _tick(ref: "weakref.ref[Sessions]", wake: threading.Event) -> None:
         wake.clear()
 
 
-def _save(job: Any) -> None:
+def _save(job: Job) -> None:
     """Autosave `job` (at a turn's end, or before an abandoned page's job ends) as the job's own
     autosaves go: a full disk is said in the job's message; anything else is printed."""
     try:
-        job._autosave()
+        job.save_progress()
     except Exception:
         traceback.print_exc(file=sys.stderr)
 

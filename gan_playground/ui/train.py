@@ -208,9 +208,7 @@ class TrainPanel:
         titles["lab-compare"] = "2-D Lab, side by side"
         choices = []
         for key, job in self.tab.ctx.sessions.runs(page):
-            what = (f"{job.model.name} on {job.run.config.dataset}" if isinstance(job, TrainingJob)
-                    else f"{job.label} on {job.dataset}")
-            choices.append((f"{titles.get(key, key)} · {what} · {STATE_WORDS.get(job.state, job.state)} · "
+            choices.append((f"{titles.get(key, key)} · {job.summary} · {STATE_WORDS.get(job.state, job.state)} · "
                             f"step {job.step:,} / {job.steps:,}", key))
         if not choices:
             return gr.update(choices=[("No runs on this page yet", "")], value=None)
