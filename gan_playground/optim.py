@@ -25,6 +25,11 @@ import torch
 # 1 - beta ** step rounds to 1 for a step this large: no bias correction, as RMSprop has none.
 _NO_BIAS_CORRECTION = 2.0 ** 40
 _FUSED_DEVICES = ("cpu", "cuda")
+# The fused Adam kernel is torch's own (what Adam(fused=True) calls), not a public API: the one
+# private call here, with the five-pass form as its fallback should a torch release drop or rename
+# it. Public Adam(fused=True, betas=(0, alpha)) is not a substitute: its second-moment bias
+# correction, 1 - alpha^t, changes RMSprop's first few hundred steps.
+_FUSED_ADAM = getattr(torch, "_fused_adam_", None)
 
 
 class RMSprop(torch.optim.Optimizer):
@@ -62,15 +67,15 @@ class RMSprop(torch.optim.Optimizer):
             averages = [self.state[p]["square_avg"] for p in params]
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             device = params[0].device
-            if device.type in _FUSED_DEVICES and all(p.device == device and not p.is_sparse for p in params):
+            if _FUSED_ADAM is not None and device.type in _FUSED_DEVICES and all(
+                    p.device == device and not p.is_sparse for p in params):
                 # The gradients stand in for Adam's first moment: with beta1 = 0 it is set to
                 # 0 * m + 1 * g = g, in place, so they come out unchanged.
                 if device not in self._no_bias_correction:
                     self._no_bias_correction[device] = torch.tensor(_NO_BIAS_CORRECTION, device=device)
                 steps = [self._no_bias_correction[device]] * len(params)
-                torch._fused_adam_(params, grads, grads, averages, [], steps,
-                                   lr=lr, beta1=0.0, beta2=alpha, weight_decay=0.0, eps=eps,
-                                   amsgrad=False, maximize=False)
+                _FUSED_ADAM(params, grads, grads, averages, [], steps, lr=lr, beta1=0.0, beta2=alpha,
+                            weight_decay=0.0, eps=eps, amsgrad=False, maximize=False)
             else:
                 torch._foreach_mul_(averages, alpha)
                 torch._foreach_addcmul_(averages, grads, grads, value=1 - alpha)
