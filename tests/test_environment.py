@@ -40,3 +40,18 @@ def test_every_setting_refuses_a_bad_value_alike(monkeypatch):
         with pytest.raises(UserError, match=f"{name}='lots' is not a"):
             read()
         monkeypatch.delenv(name)
+
+
+def test_the_readme_table_names_every_setting_the_package_reads():
+    """Each `GAN_PLAYGROUND_*` variable in the package's source has a row in the README's settings
+    table, and each row names one the package reads: a new setting cannot go undocumented."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    name = re.compile(r"GAN_PLAYGROUND_[A-Z][A-Z0-9_]*")
+    read = {m for path in (root / "gan_playground").rglob("*.py") for m in name.findall(path.read_text("utf-8"))}
+    rows = [line for line in (root / "README.md").read_text("utf-8").splitlines() if line.startswith("| `GAN_")]
+    documented = {m for line in rows for m in name.findall(line.split("|")[1])}
+    assert read - documented == set(), "settings without a README row"
+    assert documented - read == set(), "README rows for settings the package no longer reads"
