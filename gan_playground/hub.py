@@ -257,8 +257,14 @@ def _fetch(url: str, sink: BinaryIO, headers: dict[str, str], deadline: _Deadlin
 @contextlib.contextmanager
 def _cut_at(deadline: _Deadline, response) -> Iterator[None]:
     """Shut the answer's socket down at the deadline, so that a read blocked on a silent Hub
-    returns then instead of after its whole read timeout."""
-    stream = response.extensions.get("network_stream")  # httpcore's; absent for a mock transport
+    returns then instead of after its whole read timeout.
+
+    The socket comes from the response's documented `network_stream` extension and its
+    `get_extra_info("socket")` (https://www.encode.io/httpcore/extensions/), not from the
+    connection's internals. huggingface_hub's download functions offer only a per-read timeout,
+    which a Hub that trickles bytes never trips and which a silent one trips only after the read
+    timeout; the deadline tests in test_hub.py measure both."""
+    stream = response.extensions.get("network_stream")  # absent for a mock transport
     sock = stream.get_extra_info("socket") if stream is not None else None
     if sock is None:
         yield
