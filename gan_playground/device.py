@@ -99,10 +99,8 @@ def use_fast_paths(run: Run) -> None:
 def autocast(run: Run) -> torch.autocast:
     """The training step's precision: bf16 matrix products under autocast when the run asks for it.
 
-    Only the step runs under it; sampling, scores and checkpoints stay fp32. Opt-in: on the
-    2-core AMX CPU it trained 1.2-1.3x faster, and after 3,000 steps (one seed each) WGAN-GP's FID
-    was 72.0 against 62.8 in fp32 and the AAE's reconstruction 0.050 against 0.060: within what
-    seeds vary by, but not shown equal (bench/RESULTS.md).
+    Only the step runs under it; sampling, scores and checkpoints stay fp32. Opt-in: faster on a
+    CPU with AMX, but not shown to learn as well as fp32 (bench/DEPARTURES.md).
     """
     # A capturable step keeps no cast weights between steps: a CUDA graph must not capture a cache.
     return torch.autocast(device_type=run.device.type, dtype=torch.bfloat16,

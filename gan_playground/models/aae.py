@@ -278,8 +278,7 @@ class SupervisedAAE(AAE):
     def disc_condition_dim(self) -> int:
         """With `label_to_disc`, D(z, y): q(z | y) must match p(z) for each class y, not only q(z) pooled
         over the classes. Not in the paper (its Figure 6 D sees z alone), whose D lets z carry the class:
-        then the decoder learns to read the digit from z and ignores the label (37.8% conditional
-        accuracy; a 10-nearest-neighbour probe recovered the class from z 82% of the time)."""
+        then the decoder learns to read the digit from z and ignores the label (bench/DEPARTURES.md)."""
         return self.data.num_classes if self.config.label_to_disc else 0
 
     def decoder_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor:

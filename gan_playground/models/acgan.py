@@ -13,10 +13,9 @@ log P(S = fake | x_fake).
 
 One departure from the paper, `fake_class_loss=False` by default: D's class head learns from real
 images only (the term -log P(C = c | x_fake) is left out of D's loss; G still maximizes L_C). With
-the paper's D, G and D agree on classes that real digits do not support: on MNIST (seed 0, the
-dcgan arch) G drew 3s for label 2, 0s for 6 and 7s for 8, and the evaluation classifier found the
-intended class in 52% of samples at step 1000 (FID 109); with D's class head on real images only,
-85% (FID 71) at the same step. `fake_class_loss=True` restores the paper's loss.
+the paper's D, G and D can agree on classes that real digits do not support (G draws a 3 for the
+label 2, and D calls it a 2); real images alone anchor what each class looks like (the runs:
+bench/DEPARTURES.md). `fake_class_loss=True` restores the paper's loss.
 
 Two fixes to the PyTorch-GAN script this follows: the class head gives logits straight to the
 cross entropy (the script applies a softmax first, a double softmax that flattens gradients),

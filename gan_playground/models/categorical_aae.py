@@ -10,18 +10,14 @@ clustering AAE with teachers) phase (3): cross entropy of q(y|x) on a labelled m
 
 Both offer one optional term beyond the paper (`info_weight`, off by default): -I(x; y) =
 H(y|x) - H(y) (Krause et al. 2010) in the encoder's regularization loss. For the clustering AAE
-the paper's losses alone let D_y win at once while q(y|x) stays soft (19.7% accuracy after 210 s
-on a CPU); H(y|x) alone sent every image to one cluster (12.6% at 750 steps); with
-`info_weight=0.3 latent_dim=5`, 36% at 1,000 steps and 54% at 2,500 (16 clusters, seed 0), still
-rising, and 76.8% after 36,000. A stronger term, `info_weight=1`, reached 81.6% (seed 0; seeds
-1-4: 76.3%, 69.2%, 77.3%, 68.9%).
+the paper's losses alone let D_y win at once while q(y|x) stays soft, and H(y|x) alone sends every
+image to one cluster; the full term (-H(y) keeps the clusters used evenly) makes sharp, balanced
+clusters.
 
 Such runs err in different places, so the clustering AAE can also learn from earlier runs
 (`teachers`): their consensus clustering of the training set (`gan_playground.teachers`) becomes
-the labels of the semi-supervised AAE's phase (3). No label is read anywhere. Taught by seven
-runs of that recipe (seeds 0-6, 69-82% each), a new run scored 87.6% after 12,000 steps, with
-seed 0 and seed 1 alike: the shipped checkpoints/aae-cluster-mnist (its card lists all eight
-commands).
+the labels of the semi-supervised AAE's phase (3). No label is read anywhere. The runs that chose
+both, and what each scored: bench/DEPARTURES.md.
 
 They also keep a moving average of the encoder's weights (`ema`, as the GANs do for their
 generator), which classifies and encodes outside training.
@@ -190,8 +186,8 @@ class CategoricalAAE(AAE):
         """The encoder: in an AAE it is the adversarial game's generator (of codes and classes).
 
         Its moving average (`ema`) classifies, clusters and encodes outside training: the same
-        smoothing of a generator that oscillates around the game's equilibrium as for the GANs,
-        and it cut the semi-supervised test error from 4.70% to 3.17% after 10,000 steps.
+        smoothing of a generator that oscillates around the game's equilibrium as for the GANs
+        (what it gains: bench/DEPARTURES.md).
         """
         return self._encoder
 
