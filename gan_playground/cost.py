@@ -136,8 +136,9 @@ def device_flops(device: torch.device) -> float:
     """The device's matrix-multiply speed (floating-point operations a second), measured once: the
     fastest of a few 1024 x 1024 products, so that a neighbour's load at that moment counts little."""
     n = 1024
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+    gen = torch.Generator(device=device).manual_seed(0)  # never the global stream: a model being built reads it
+    a = torch.randn(n, n, device=device, generator=gen)
+    b = torch.randn(n, n, device=device, generator=gen)
     best = float("inf")
     for _ in range(6):
         t0 = time.perf_counter()

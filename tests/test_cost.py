@@ -39,9 +39,12 @@ def test_the_seconds_are_near_what_a_step_takes():
     estimate = cost.estimate(run).seconds_per_step
     job = TrainingJob(run, log_every=5)
     job.train_until(None, stop_at=3)  # warm up
-    t0 = time.perf_counter()
-    job.train_until(None, stop_at=13)
-    measured = (time.perf_counter() - t0) / 10
+    times = []
+    for step in range(4, 14):  # the fastest step, as the estimate's speed is the device's fastest: a
+        t0 = time.perf_counter()  # neighbour's load (a busy test machine) slows some steps, not all
+        job.train_until(None, stop_at=step)
+        times.append(time.perf_counter() - t0)
+    measured = min(times)
     assert measured / 4 < estimate < measured * 4, (estimate, measured)  # a guide within a small factor
 
 
