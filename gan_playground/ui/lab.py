@@ -20,7 +20,7 @@ from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
 from gan_playground.ui.tab import Tab, check_cost, named_handler, refusal, training_device
 from gan_playground.ui.text import STATE_WORDS, read_number
-from gan_playground.ui.tools import INTERNAL
+from gan_playground.ui.tools import INTERNAL, step_doc, tool
 
 SPEEDS = [("slow motion: 2 steps a second", "2"), ("10 steps a second", "10"), ("50 steps a second", "50"),
           ("full speed", "full")]
@@ -81,8 +81,11 @@ class StepByStep:
         outputs = [train.status, *live.outputs, live.timer, *train.buttons]
         for btn, which, api in ((self.both_btn, "both", "step"), (self.critic_btn, "critic", None),
                                 (self.generator_btn, "generator", None)):
-            btn.click(named_handler(self.step, names), inputs, outputs, js=f"(w, ...rest) => ['{which}', ...rest]",
-                      api_name=tab.api(api) if api else None, api_visibility=INTERNAL if api else "private",
+            fn = named_handler(self.step, names)
+            if api:  # the buttons' one endpoint, an MCP tool; it takes `which`
+                fn = tool(fn, tab.api(api), step_doc(tab.spec, train.settings, tab.ctx.sessions.lab_max_steps))
+            btn.click(fn, inputs, outputs, js=f"(w, ...rest) => ['{which}', ...rest]",
+                      api_name=tab.api(api) if api else None, api_visibility="public" if api else "private",
                       show_progress="hidden", concurrency_limit=None)
         self.speed.change(self.set_speed, self.speed, self.speed, api_name=tab.api("speed"),
                           api_visibility=INTERNAL, show_progress="hidden")

@@ -78,13 +78,32 @@ def start_doc(spec: TabSpec, settings: SettingControls, lab_max_steps: int) -> s
         owners = [m for m in spec.variants.values() if name in settings.specs_of(m, spec)]
         field = settings.specs_of(owners[0], spec)[name]
         defaults = sorted({str(settings.display_default(m, name)) for m in owners})
-        which = "" if len(owners) == len(spec.variants) else f" Only {', '.join(owners)} use it."
+        verb = "uses" if len(owners) == 1 else "use"
+        which = "" if len(owners) == len(spec.variants) else f" Only {', '.join(owners)} {verb} it."
         choices = f" One of {', '.join(map(str, field.choices))}." if field.choices else ""
         note = range_note(field).strip(" []").replace(" – ", " to ")
         rng = f" Range {note}." if note else ""
         lines.append(f"    {name}: {field.help.rstrip('.')}.{choices}{rng} Default {' or '.join(defaults)}.{which}")
     lines += ["", "Returns:", "    the run's status line first (the other values are the page's button states)."]
     return "\n".join(lines)
+
+
+def step_doc(spec: TabSpec, settings: SettingControls, lab_max_steps: int) -> str:
+    """`lab_step`: the start's arguments (used when no run is there yet), after `which`."""
+    args = start_doc(spec, settings, lab_max_steps).split("Args:\n")[1].split("\n\nReturns:")[0]
+    return "\n".join([
+        "Train this page's 2-D Lab run by hand: one critic update, one generator update, or one whole step "
+        "(n_critic critic updates and a generator update; the only one that counts toward the budget). A "
+        "running run pauses first; with no run, one starts from these settings at step 0, paused. Resume it "
+        "with the page's Resume, or poll it with lab_status.",
+        "",
+        "Args:",
+        "    which: 'critic', 'generator' or 'both'.",
+        args,
+        "",
+        "Returns:",
+        "    the run's status line first, then the page's plots and pictures (the Lab's landscape among them).",
+    ])
 
 
 def status_doc(spec: TabSpec) -> str:
