@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,28 @@ def test_an_mcp_client_starts_polls_and_stops_a_lab_run(server):
     assert not server[0].ctx.sessions.active_jobs()
     # a visitor's page is another page: it sees none of the assistant's runs
     assert Client(server[1], verbose=False).predict(api_name="/lab_status").startswith("No run in this tab")
+
+
+def test_a_checkpoint_loads_by_its_hub_id_within_the_pulls_deadline(server, tmp_path, monkeypatch):
+    """The page's loader by Hub id (`/<tab>_pull_hub`, the `lab_pull_hub` tool) against the fake Hub of
+    test_hub.py on 127.0.0.1: anonymous, then explorable; a Hub that never answers ends at the pull's
+    deadline with one message."""
+    from test_hub import REPO, _silent, serving
+
+    import gan_playground as gp
+
+    folder = tmp_path / "wgan-gp-toy"
+    gp.train("wgan-gp", dataset="toy-8gaussians", steps=3, batch_size=16, device="cpu", toy_width=16).save(folder)
+    with serving(folder, monkeypatch, tmp_path) as hub:
+        monkeypatch.setenv("HF_TOKEN", "hf_the_servers_own")  # never sent for a visitor
+        client = Client(server[1], verbose=False)
+        message = client.predict(REPO, "", api_name="/lab_pull_hub")[0]
+        assert message.startswith(f"Loaded **{REPO}**: wgan-gp on toy-8gaussians, step 3"), message
+        assert hub.auth and all(a is None for a in hub.auth)
+        assert Path(client.predict(api_name="/lab_heatmap")).stat().st_size > 1000  # explored: the pulled one
+        hub.answers["model.safetensors"] = _silent
+        monkeypatch.setenv("GAN_PLAYGROUND_PULL_TIMEOUT_S", "2")
+        start = time.monotonic()
+        message = client.predict(REPO, "", api_name="/lab_pull_hub")[0]
+        assert message.startswith("⚠") and "2 s" in message, message
+        assert time.monotonic() - start < 10
