@@ -70,9 +70,14 @@ def is_final(out) -> bool:
     return any(w in out[0] for w in ("Finished", "Stopped", "Failed", "Diverged"))
 
 
-def test_every_endpoint_has_its_api_name(client):
+def test_every_endpoint_has_its_api_name(server, client):
+    """All of them callable; the page's internal ones (tools.INTERNAL) out of the API page (and MCP)."""
+    import httpx
+
+    every = set(httpx.get(server[1] + "gradio_api/info?all_endpoints=true").json()["named_endpoints"])
+    assert {f"/{n}" for n in API_NAMES} <= every
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    assert {f"/{n}" for n in API_NAMES} <= names
+    assert "/lab_start" in names and "/lab_status" in names and "/lab_poll" not in names
     start = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/lab_start"]
     params = [p["parameter_name"] for p in start["parameters"]]
     assert params[:5] == ["variant", "dataset", "steps", "batch_size", "seed"] and "lambda_gp" in params
@@ -168,7 +173,7 @@ def test_explore_without_a_model_says_what_to_do(server):
     with pytest.raises(Exception, match="Nothing to explore for wgan-gp yet"):
         fresh.predict(seed0=1, seed1=2, mode="linear", n_frames=3, class0="0", class1="0",
                       api_name="/wgan_interpolate")
-    msg = fresh.predict(repo_id="", token="", private=False, api_name="/wgan_push_hub")
+    msg = fresh.predict("", "", False, api_name="/wgan_push_hub")  # undocumented: positional arguments
     assert msg.startswith("⚠")
 
 
@@ -327,12 +332,12 @@ def test_the_lab_steps_by_hand_slows_down_and_makes_a_timelapse(server):
     assert "step **0 / 200**" in out[0]  # a phase alone is no step of the budget
     out = client.predict(which="both", **form, api_name="/lab_step")
     assert "step **1 / 200**" in out[0] and Path(out[SAMPLES + 1]).stat().st_size > 1000  # redrawn at once
-    assert client.predict(speed="10", api_name="/lab_speed") == "10"
+    assert client.predict("10", api_name="/lab_speed") == "10"
     client.predict(api_name="/lab_resume")
     time.sleep(2.0)
     job = [j for _, t, j in server[0].ctx.sessions.active_jobs() if t == "lab"][0]
     assert job.steps_per_s == 10 and job.step <= 1 + 10 * 4  # slow motion, not thousands a second
-    client.predict(speed="full", api_name="/lab_speed")
+    client.predict("full", api_name="/lab_speed")
     final = poll_until(client, "lab", is_final)
     assert "Finished" in final[0]
     gif = client.predict(api_name="/lab_timelapse")
@@ -345,8 +350,8 @@ def test_the_lab_steps_by_hand_slows_down_and_makes_a_timelapse(server):
 
 def test_variants_side_by_side_train_as_one_job(server):
     client = Client(server[1], verbose=False)
-    status, _ = client.predict(variants=["wgan", "wgan-gp", "wgan-lp"], dataset="toy-8gaussians", steps=30,
-                               batch_size=64, seed=0, api_name="/lab_compare_start")
+    status, _ = client.predict(["wgan", "wgan-gp", "wgan-lp"], "toy-8gaussians", 30, 64, 0,
+                               api_name="/lab_compare_start")
     assert "Comparing wgan vs wgan-gp vs wgan-lp" in status.replace("*", "")
     other = Client(server[1], verbose=False)  # a comparison takes one of the Lab's places: a run starts beside
     assert "Starting" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]
@@ -362,8 +367,7 @@ def test_variants_side_by_side_train_as_one_job(server):
     assert all("modes" in c and "within 3 std" in c for c in shown), shown
     assert all(Path(p).stat().st_size > 1000 for p in pictures[:3])
     assert captions[3]["visible"] is False  # the fourth place stays empty
-    refused = client.predict(variants=["wgan"], dataset="toy-8gaussians", steps=30, batch_size=64, seed=0,
-                             api_name="/lab_compare_start")[0]
+    refused = client.predict(["wgan"], "toy-8gaussians", 30, 64, 0, api_name="/lab_compare_start")[0]
     assert "two to four" in refused
 
 
@@ -380,11 +384,12 @@ def test_numbers_from_a_client_are_refused_with_their_range(server, bad):
         (dict(x=bad, y=0, cls="0"), "/aae_decode_point"),
         (dict(checkpoint="saved:none", lr_factor=bad, steps=10), "/lab_resume_checkpoint"),
         (dict(checkpoint="saved:none", lr_factor=0.5, steps=bad), "/lab_resume_checkpoint"),
-        (dict(speed=bad), "/lab_speed"),
+        ((bad,), "/lab_speed"),  # undocumented: positional arguments
     ]
     for kwargs, api in calls:
         try:
-            out = client.predict(**kwargs, api_name=api)
+            out = client.predict(*kwargs, api_name=api) if isinstance(kwargs, tuple) else \
+                client.predict(**kwargs, api_name=api)
             text = " ".join(str(o) for o in (out if isinstance(out, (list, tuple)) else [out]))
         except Exception as err:  # a gr.Error: its message reaches the client
             text = str(err)

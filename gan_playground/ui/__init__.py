@@ -13,11 +13,12 @@ How it is split (each panel and explorer is one unit: its layout, its events, it
     lab.py               the 2-D Lab: step by step, slow motion, the variants side by side
     checkpoint_panel.py  save, download (.zip), resume, load and upload
     hub_panel.py         push and pull on the Hugging Face Hub
+    tools.py             what an MCP client sees: the tools' names and docstrings; the rest undocumented
     context.py           shipped checkpoints, which model Explore looks at, temp files
     sessions.py          pages (server-made ids), their slots, the job cap, memory given back
     text.py              pure helpers: numbers, status lines, the plots' data frames
 
-Every event has an api_name of the form `<tab>_<action>`; README.md lists them.
+Every event has an api_name of the form `<tab>_<action>`; README.md lists them and the MCP tools.
 """
 
 from gan_playground.ui.app import API_NAMES, build_app, launch

@@ -12,6 +12,7 @@ from gan_playground.ui.context import AppContext, browser_secret
 from gan_playground.ui.model_tab import ModelTab, build_tab
 from gan_playground.ui.sessions import session_of
 from gan_playground.ui.spec import TABS
+from gan_playground.ui.tools import INTERNAL
 
 _COMMON = ("start", "poll", "pause", "resume", "stop", "save", "download", "resume_checkpoint", "explore_info",
            "load_checkpoint", "push_hub", "pull_hub", "init", "checkpoints", "runs", "stop_run", "timelapse",
@@ -50,7 +51,8 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
         attached = demo.load(attach_page, page_id, page_id, api_visibility="private", show_progress="hidden")
         for tab in tabs:  # then a link's settings (`?tab=lab&steps=777`) fill the form of its tab
             t = tab.train
-            attached.then(tab.init, None, tab.init_outputs(), api_name=tab.api("init"), show_progress="hidden").then(
+            attached.then(tab.init, None, tab.init_outputs(), api_name=tab.api("init"),
+                          api_visibility=INTERNAL, show_progress="hidden").then(
                 t.apply_link, None, [tab_row, *t.start_inputs, t.status], api_visibility="private",
                 show_progress="hidden")
 
@@ -63,7 +65,9 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks | None = None, **kwargs: Any):
-    """Serve on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 127.0.0.1:7860)."""
+    """Serve on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 127.0.0.1:7860). `mcp_server=True` (or
+    GRADIO_MCP_SERVER=True, which Gradio reads when it is not given) serves the tools of tools.py to MCP
+    clients at /gradio_api/mcp/ as well."""
     demo = demo or build_app()
     options: dict[str, Any] = dict(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),

@@ -24,6 +24,16 @@ from gan_playground.ui import fields
 from gan_playground.ui.live import enlarge, lab_picture
 from gan_playground.ui.tab import Tab, refusal
 from gan_playground.ui.text import class_choices, parse_class, read_number
+from gan_playground.ui.tools import (
+    DECODE_POINT_DOC,
+    HEATMAP_DOC,
+    INTERNAL,
+    LATENT_PLANE_DOC,
+    class_by_z_doc,
+    class_grid_doc,
+    interpolate_doc,
+    tool,
+)
 
 DIGITS = tuple(str(i) for i in range(10))  # the class lists until a model fills them in
 PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
@@ -125,9 +135,11 @@ class Interpolation:
     def wire(self) -> None:
         inputs = [self.seed0, self.seed1, self.mode, self.n_frames, self.class0, self.class1]
         outputs = [self.strip, self.gif, self.gif_file]
-        self.interp_btn.click(self.interpolate, inputs, outputs, api_name=self.tab.api("interpolate"), **EX)
+        api, doc = self.tab.api("interpolate"), interpolate_doc(self.tab.spec, self.with_classes)
+        self.interp_btn.click(tool(self.interpolate, api, doc), inputs, outputs, api_name=api, **EX)
         self.dice.click(self.random_seeds, None, [self.seed0, self.seed1], api_name=self.tab.api("random_seeds"),
-                        show_progress="hidden").then(self.interpolate, inputs, outputs, api_visibility="private", **EX)
+                        api_visibility=INTERNAL, show_progress="hidden").then(
+            self.interpolate, inputs, outputs, api_visibility="private", **EX)
 
 
 class ClassConditioning:
@@ -178,10 +190,11 @@ class ClassConditioning:
         return enlarge(explore.class_by_z_grid(src.model, n_z=columns, seed=seed), 440)
 
     def wire(self) -> None:
-        self.class_btn.click(self.class_grid, [self.grid_class, self.grid_seed], self.class_img,
-                             api_name=self.tab.api("class_grid"), **EX)
-        self.cxz_btn.click(self.class_by_z, [self.n_z, self.grid_seed], self.cxz_img,
-                           api_name=self.tab.api("class_by_z"), **EX)
+        spec = self.tab.spec
+        self.class_btn.click(tool(self.class_grid, spec.api("class_grid"), class_grid_doc(spec)),
+                             [self.grid_class, self.grid_seed], self.class_img, api_name=spec.api("class_grid"), **EX)
+        self.cxz_btn.click(tool(self.class_by_z, spec.api("class_by_z"), class_by_z_doc(spec)),
+                           [self.n_z, self.grid_seed], self.cxz_img, api_name=spec.api("class_by_z"), **EX)
 
 
 class LatentSpace:
@@ -338,16 +351,20 @@ class LatentSpace:
     def wire(self) -> None:
         api = self.tab.api
         encoded = [self.latent_map, self.legend, self.scatter_info, self.px, self.py, self.refresh]
-        self.scatter_btn.click(self.encode, None, encoded, api_name=api("latent_scatter"), **EX).then(
+        self.scatter_btn.click(self.encode, None, encoded, api_name=api("latent_scatter"), api_visibility=INTERNAL,
+                               **EX).then(
             self.latent_plane, self.latent_class, self.plane_img, api_visibility="private", **EX)
         point = [self.px, self.py, self.latent_class]
-        self.px.release(self.decode_point, point, self.point_img, api_name=api("decode_point"), **EX)
+        self.px.release(tool(self.decode_point, api("decode_point"), DECODE_POINT_DOC), point, self.point_img,
+                        api_name=api("decode_point"), **EX)
         self.py.release(self.decode_point, point, self.point_img, api_visibility="private", **EX)
         # .input, not .change: filling the class list in (page load, a new model) is no user's request
         self.latent_class.input(self.decode_quietly, point, self.point_img, api_visibility="private", **EX)
         self.latent_map.select(self.select_point, self.latent_class,
-                               [self.px, self.py, self.point_img, self.latent_map], api_name=api("select_point"), **EX)
-        self.plane_btn.click(self.latent_plane, self.latent_class, self.plane_img, api_name=api("latent_plane"), **EX)
+                               [self.px, self.py, self.point_img, self.latent_map], api_name=api("select_point"),
+                               api_visibility=INTERNAL, **EX)
+        self.plane_btn.click(tool(self.latent_plane, api("latent_plane"), LATENT_PLANE_DOC), self.latent_class,
+                             self.plane_img, api_name=api("latent_plane"), **EX)
         self.refresh.tick(self.follow_run, None, encoded, api_visibility="private", show_progress="hidden")
 
 
@@ -385,7 +402,8 @@ class Landscape:
         return lab_picture(model, real, fake, resolution=128)
 
     def wire(self) -> None:
-        self.heat_btn.click(self.heatmap, None, self.heat_static, api_name=self.tab.api("heatmap"), **EX)
+        self.heat_btn.click(tool(self.heatmap, self.tab.api("heatmap"), HEATMAP_DOC), None, self.heat_static,
+                            api_name=self.tab.api("heatmap"), **EX)
 
 
 EXPLORERS: dict[str, Callable[[Tab], Any]] = {

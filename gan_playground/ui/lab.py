@@ -21,6 +21,7 @@ from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
 from gan_playground.ui.tab import Tab, check_cost, named_handler, refusal, training_device
 from gan_playground.ui.text import STATE_WORDS, read_number
+from gan_playground.ui.tools import INTERNAL, step_doc, tool
 
 SPEEDS = [("slow motion: 2 steps a second", "2"), ("10 steps a second", "10"), ("50 steps a second", "50"),
           ("full speed", "full")]
@@ -81,10 +82,14 @@ class StepByStep:
         outputs = [train.status, *live.outputs, live.timer, *train.buttons]
         for btn, which, api in ((self.both_btn, "both", "step"), (self.critic_btn, "critic", None),
                                 (self.generator_btn, "generator", None)):
-            btn.click(named_handler(self.step, names), inputs, outputs, js=f"(w, ...rest) => ['{which}', ...rest]",
+            fn = named_handler(self.step, names)
+            if api:  # the buttons' one endpoint, an MCP tool; it takes `which`
+                fn = tool(fn, tab.api(api), step_doc(tab.spec, train.settings, tab.ctx.sessions.lab_max_steps))
+            btn.click(fn, inputs, outputs, js=f"(w, ...rest) => ['{which}', ...rest]",
                       api_name=tab.api(api) if api else None, api_visibility="public" if api else "private",
                       show_progress="hidden", concurrency_limit=None)
-        self.speed.change(self.set_speed, self.speed, self.speed, api_name=tab.api("speed"), show_progress="hidden")
+        self.speed.change(self.set_speed, self.speed, self.speed, api_name=tab.api("speed"),
+                          api_visibility=INTERNAL, show_progress="hidden")
 
 
 class SideBySidePanel:
@@ -207,7 +212,9 @@ class SideBySidePanel:
         inputs = [self.variants, train.dataset, self.steps, train.batch, train.seed]
         polled = [self.status, self.timer, *self.captions, *self.pictures]
         self.start_btn.click(self.start, inputs, [self.status, self.timer], api_name=tab.api("compare_start"),
-                             show_progress="minimal", concurrency_limit=None)
-        self.timer.tick(self.poll, None, polled, api_name=tab.api("compare_poll"), show_progress="hidden",
+                             api_visibility=INTERNAL, show_progress="minimal", concurrency_limit=None)
+        self.timer.tick(self.poll, None, polled, api_name=tab.api("compare_poll"),
+                        api_visibility=INTERNAL, show_progress="hidden",
                         concurrency_limit=None)
-        self.stop_btn.click(self.stop, None, polled, api_name=tab.api("compare_stop"), show_progress="hidden")
+        self.stop_btn.click(self.stop, None, polled, api_name=tab.api("compare_stop"),
+                           api_visibility=INTERNAL, show_progress="hidden")

@@ -20,7 +20,8 @@ from gan_playground.ui.lab import SideBySidePanel, StepByStep
 from gan_playground.ui.live import LivePanel
 from gan_playground.ui.spec import TabSpec
 from gan_playground.ui.tab import Tab, refusal
-from gan_playground.ui.text import class_choices
+from gan_playground.ui.text import class_choices, status_text
+from gan_playground.ui.tools import INTERNAL, load_doc, pull_doc, resume_doc, status_doc, tool
 from gan_playground.ui.train import TrainPanel
 
 
@@ -100,35 +101,43 @@ class ModelTab(Tab):
         new_run = [(self.explore_info, explore_out), (live.show, live.outputs)]
         t.wire(on_new_run=new_run, timer=live.timer)
         t.variant.change(self.choose_variant, t.variant, explore_out, api_name=self.api("choose_variant"),
-                         show_progress="hidden").then(live.show, None, live.outputs, api_visibility="private",
-                                                      show_progress="hidden")
+                         api_visibility=INTERNAL, show_progress="hidden").then(
+            live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
         # outside the queue (one POST a tick): many pages polling beside a training job stay fast
         live.timer.tick(live.poll, None, [t.status, *live.outputs, live.timer, *t.buttons], api_name=self.api("poll"),
-                        queue=False, show_progress="hidden")
+                        api_visibility=INTERNAL, queue=False, show_progress="hidden")
+        # what an assistant polls instead (tools.py): the same run in words, through the queue like its start
+        gr.api(tool(self.status, self.api("status"), status_doc(self.spec)), api_name=self.api("status"))
         if self.spec.points:
             live.layers.change(live.set_layers, live.layers, live.heatmap, api_name=self.api("layers"),
-                               show_progress="hidden")
+                               api_visibility=INTERNAL, show_progress="hidden")
         live.timelapse_btn.click(self.timelapse, None, live.timelapse, api_name=self.api("timelapse"),
-                                 show_progress="minimal").success(
+                                 api_visibility=INTERNAL, show_progress="minimal").success(
             lambda gif: gif, live.timelapse, live.timelapse_view, api_visibility="private", show_progress="hidden")
 
         c.save_btn.click(c.save, None, [c.save_msg, c.resume_choice, c.load_choice], api_name=self.api("save"),
-                         show_progress="minimal")
-        c.download_btn.click(c.download, None, c.download_file, api_name=self.api("download"), show_progress="minimal")
+                         api_visibility=INTERNAL, show_progress="minimal")
+        c.download_btn.click(c.download, None, c.download_file, api_name=self.api("download"),
+                           api_visibility=INTERNAL, show_progress="minimal")
         c.resume_choice.focus(c.refresh, None, [c.resume_choice, c.load_choice], api_name=self.api("checkpoints"),
-                              show_progress="hidden")
-        resumed = c.resume_btn.click(c.resume, [c.resume_choice, c.lr_factor, t.steps],
+                              api_visibility=INTERNAL, show_progress="hidden")
+        resumed = c.resume_btn.click(tool(c.resume, self.api("resume_checkpoint"), resume_doc(self.spec)),
+                                     [c.resume_choice, c.lr_factor, t.steps],
                                      [t.status, live.timer, *t.buttons], api_name=self.api("resume_checkpoint"),
                                      show_progress="minimal", concurrency_limit=None)
         for fn, outputs in new_run:
             resumed = resumed.then(fn, None, outputs, api_visibility="private", show_progress="hidden")
-        c.load_btn.click(c.load, [c.load_choice, c.load_files], [c.load_msg, t.variant, c.resume_choice, c.load_choice],
+        shipped = self.ctx.shipped_for(self.spec)
+        c.load_btn.click(tool(c.load, self.api("load_checkpoint"), load_doc(self.spec, shipped)),
+                         [c.load_choice, c.load_files], [c.load_msg, t.variant, c.resume_choice, c.load_choice],
                          api_name=self.api("load_checkpoint"), show_progress="minimal").then(
-            self.explore_info, None, explore_out, api_name=self.api("explore_info"), show_progress="hidden").then(
+            self.explore_info, None, explore_out, api_name=self.api("explore_info"),
+            api_visibility=INTERNAL, show_progress="hidden").then(
             live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
         h.push_btn.click(h.push, [h.push_repo, h.push_token, h.push_private], h.push_msg, api_name=self.api("push_hub"),
-                         show_progress="minimal")
-        h.pull_btn.click(h.pull, [h.pull_repo, h.pull_token], [h.pull_msg, t.variant], api_name=self.api("pull_hub"),
+                         api_visibility=INTERNAL, show_progress="minimal")  # a write token is no assistant's
+        h.pull_btn.click(tool(h.pull, self.api("pull_hub"), pull_doc(self.spec)), [h.pull_repo, h.pull_token],
+                         [h.pull_msg, t.variant], api_name=self.api("pull_hub"),
                          show_progress="minimal").then(
             self.explore_info, None, explore_out, api_visibility="private", show_progress="hidden").then(
             live.show, None, live.outputs, api_visibility="private", show_progress="hidden")
@@ -137,6 +146,25 @@ class ModelTab(Tab):
         for extra in (self.lab_steps, self.side_by_side):
             if extra is not None:
                 extra.wire()
+
+    def status(self, request: gr.Request = None) -> str:
+        """The tab's run in words, for an assistant: what the status line says, then the last losses and
+        scores (the page draws them as plots), then the run's message."""
+        job = self.slot(request).job
+        if job is None:
+            return f"No run in this tab on this page yet: start one with {self.api('start')}."
+        snap = job.snapshot()
+        unit = "points" if self.spec.points else "images"
+        lines = [self.status_line(job, status_text(snap, job.model.name, job.run.config.dataset, unit=unit))]
+        if snap.history_steps:
+            losses = ", ".join(f"{k} {v[-1]:.4g}" for k, v in snap.history.items() if v)
+            lines.append(f"Losses at step {snap.history_steps[-1]:,}: {losses}.")
+        if snap.score_steps:
+            scores = ", ".join(f"{k} {v[-1]:.4g}" for k, v in snap.scores.items() if v)
+            lines.append(f"Scores at step {snap.score_steps[-1]:,}: {scores}.")
+        if snap.message:
+            lines.append(snap.message)
+        return "\n".join(lines).replace("**", "")
 
     def timelapse(self, request: gr.Request = None):
         """A GIF of the tab's run: the previews it recorded, first to last."""

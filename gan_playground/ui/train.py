@@ -25,6 +25,7 @@ from gan_playground.ui.settings import (
 from gan_playground.ui.spec import TABS
 from gan_playground.ui.tab import Tab, named_handler, training_device
 from gan_playground.ui.text import STATE_WORDS, status_text
+from gan_playground.ui.tools import INTERNAL, start_doc, stop_doc, tool
 
 
 class TrainPanel:
@@ -229,16 +230,20 @@ class TrainPanel:
         """`on_new_run`: (fn, outputs) pairs that run after a start (the live panels clear, Explore
         turns to the new run)."""
         outs = [self.status, timer, *self.buttons]
+        doc = start_doc(self.spec, self.settings, self.tab.ctx.sessions.lab_max_steps)
         started = self.start_btn.click(
-            named_handler(self.start, self.start_names), self.start_inputs, outs, api_name=self.tab.api("start"),
+            tool(named_handler(self.start, self.start_names), self.tab.api("start"), doc), self.start_inputs, outs,
+            api_name=self.tab.api("start"),
             validator=named_handler(self.validator, self.start_names, with_request=False),
             show_progress="minimal", concurrency_limit=None)
         for fn, outputs in on_new_run:
             started = started.then(fn, None, outputs, api_visibility="private", show_progress="hidden")
         started.then(self.runs_update, None, self.runs, api_visibility="private", show_progress="hidden")
-        for btn, fn, name in ((self.pause_btn, self.pause, "pause"), (self.resume_btn, self.resume, "resume"),
-                              (self.stop_btn, self.stop, "stop")):
-            btn.click(fn, None, outs, api_name=self.tab.api(name), concurrency_limit=None,
+        stop = tool(self.stop, self.tab.api("stop"), stop_doc(self.spec))
+        for btn, fn, name, seen in ((self.pause_btn, self.pause, "pause", INTERNAL),
+                                    (self.resume_btn, self.resume, "resume", INTERNAL),
+                                    (self.stop_btn, stop, "stop", "public")):  # an assistant starts and stops
+            btn.click(fn, None, outs, api_name=self.tab.api(name), api_visibility=seen, concurrency_limit=None,
                       show_progress="hidden").then(self.runs_update, None, self.runs, api_visibility="private",
                                                    show_progress="hidden")
         self.variant.change(self.on_variant, self.variant, self.settings.controls, api_visibility="private",
@@ -251,9 +256,10 @@ class TrainPanel:
         for field in self.start_inputs:
             if hasattr(field, "blur"):
                 field.blur(_nothing, field, None, queue=False, show_progress="hidden", api_visibility="private")
-        self.runs_box.expand(self.runs_update, None, self.runs, api_name=self.tab.api("runs"), show_progress="hidden")
+        self.runs_box.expand(self.runs_update, None, self.runs, api_name=self.tab.api("runs"),
+                             api_visibility=INTERNAL, show_progress="hidden")
         self.stop_run_btn.click(self.stop_run, self.runs, self.runs, api_name=self.tab.api("stop_run"),
-                                show_progress="hidden")
+                                api_visibility=INTERNAL, show_progress="hidden")
 
 
 def _nothing(_value: Any) -> None:
