@@ -31,7 +31,7 @@ from apps import cpu_model  # noqa: E402  (bench/apps.py)
 
 from gan_playground.config import RunConfig  # noqa: E402
 from gan_playground.device import autocast  # noqa: E402
-from gan_playground.engine import prepare_run  # noqa: E402
+from gan_playground.run import prepare_run  # noqa: E402
 
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm")
 

@@ -35,8 +35,9 @@ import torch  # noqa: E402
 
 from gan_playground.config import RunConfig, parse_set_options  # noqa: E402
 from gan_playground.device import describe_device  # noqa: E402
-from gan_playground.engine import TrainingJob, prepare_run  # noqa: E402
+from gan_playground.engine import TrainingJob  # noqa: E402
 from gan_playground.metrics import live_evaluator  # noqa: E402
+from gan_playground.run import prepare_run
 
 TARGETS = {  # model: (description, test on the latest scores)
     "acgan": ("cond_acc >= 0.95", lambda s: s.get("cond_acc", 0.0) >= 0.95),

@@ -41,7 +41,7 @@ def peak_mb(pid: int) -> float:
 def largest_checkpoint(where: Path) -> Path:
     from gan_playground.checkpoints import save_checkpoint
     from gan_playground.config import RunConfig
-    from gan_playground.engine import prepare_run
+    from gan_playground.run import prepare_run
 
     run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, device="cpu"),
                       {"toy_width": "2850"})

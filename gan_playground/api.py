@@ -195,7 +195,8 @@ def train(model: str, *, dataset: str, steps: int = 2000, batch_size: int = 64, 
     `settings` are the model's own (`lr=1e-4`, `latent_dim=8`, ...), checked as `--set` checks them.
     """
     from gan_playground.config import RunConfig, build_config
-    from gan_playground.engine import TrainingJob, prepare_run
+    from gan_playground.engine import TrainingJob
+    from gan_playground.run import prepare_run
 
     config = build_config(RunConfig, {"model": model, "dataset": dataset, "steps": steps, "batch_size": batch_size,
                                       "seed": seed, "device": device})

@@ -31,7 +31,7 @@ import torch.distributed as dist
 from gan_playground.optim import RMSprop
 
 if TYPE_CHECKING:
-    from gan_playground.engine import Run
+    from gan_playground.run import Run
 
 Losses = dict[str, torch.Tensor]
 Step = Callable[[torch.Tensor, "torch.Tensor | None"], Losses]

@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,16 +34,17 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from gan_playground import __version__
-from gan_playground.config import RunConfig, build_config, config_to_dict, settings_before
-from gan_playground.data import DataSpec
-from gan_playground.errors import CheckpointError, ConfigError, UserError
+from gan_playground.config import RunConfig, build_config, config_to_dict, format_setting, settings_before
+from gan_playground.data import DataSpec, fixed_real_batch
+from gan_playground.errors import CheckpointError, UserError
 from gan_playground.model_card import model_card
 from gan_playground.models import GANModel, create_model, model_class
 from gan_playground.records import MAX_HISTORY_BYTES, check_records, write_history_csv
 from gan_playground.training_state import pack_training_state, unpack_training_state
 
 if TYPE_CHECKING:
-    from gan_playground.engine import Run, Snapshot
+    from gan_playground.engine import Snapshot
+    from gan_playground.run import Run
 
 FORMAT_VERSION = 1
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
@@ -252,7 +253,7 @@ def reproduce_command(run: "Run", step: int) -> str:
 
 def train_command(run_config: RunConfig, model_config: Any, *, steps: int | None = None, out: str = "") -> str:
     """The command line that trains this run headless: every setting, so defaults may change."""
-    sets = " ".join(f"--set {k}={_format_value(v)}" for k, v in config_to_dict(model_config).items())
+    sets = " ".join(f"--set {k}={format_setting(v)}" for k, v in config_to_dict(model_config).items())
     c = run_config
     return (f"python -m gan_playground train {c.model} --dataset {c.dataset} --steps {steps or c.steps} "
             f"--batch-size {c.batch_size} --seed {c.seed} "
@@ -268,12 +269,6 @@ def train_call(run_config: RunConfig, model_config: Any) -> str:
             f"batch_size={c.batch_size}, seed={c.seed}{settings})")
 
 
-def _format_value(v: Any) -> str:
-    if isinstance(v, (list, tuple)):
-        return ",".join(f"{x:g}" for x in v)
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
 def _samples_picture(run: "Run", snapshot: "Snapshot | None") -> np.ndarray | None:
     from gan_playground.explore import points_picture, preview_picture
 
@@ -281,7 +276,6 @@ def _samples_picture(run: "Run", snapshot: "Snapshot | None") -> np.ndarray | No
         preview = snapshot.preview
     else:
         gen = torch.Generator(device=run.device).manual_seed(run.config.seed + 1)
-        from gan_playground.engine import fixed_real_batch
         real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
         preview = preview_picture(run.model, run.model.preview_inputs(real_x, real_y, gen))
     if preview.ndim == 2:  # points: draw them over the real data
@@ -486,72 +480,6 @@ def restore_training_state(run: "Run", path: str | Path) -> int:
         return unpack_training_state(run, tensors, groups)
     except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"training_state.safetensors in {folder} does not fit this model: {err}") from None
-
-
-def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrides: dict[str, Any] | None = None,
-               precision: str | None = None, lr_decay: str | None = None,
-               capturable: bool = False) -> tuple["Run", int]:
-    """A Run rebuilt from a checkpoint, weights and optimizers loaded: train on from its step.
-
-    `checkpoint` is a folder, or what `load_checkpoint` returned for it (not read again).
-
-    `overrides` may change settings that do not change the networks' shapes (e.g. a lower `lr`
-    after a divergence); `precision` and `lr_decay` replace the run's. The optimizers keep their saved
-    moments but take their learning rates
-    from the (possibly changed) settings: each model maps its own `lr*` fields to its optimizers.
-    """
-    from gan_playground.engine import prepare_run
-
-    loaded = checkpoint if isinstance(checkpoint, Loaded) else load_checkpoint(checkpoint)
-    if loaded.model.sampling_only:
-        adversaries = " or ".join(loaded.model.adversaries)
-        raise CheckpointError(f"{loaded.path} is a folder for sampling (no optimizers, no {adversaries}), "
-                              f"so it cannot be resumed; its README.md has the command that trains it.")
-    changes = {"device": device, "precision": precision, "lr_decay": lr_decay}
-    run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
-    model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)
-    _refuse_shape_changes(loaded, model_cfg)
-    run = prepare_run(run_cfg, model_config=model_cfg, capturable=capturable)
-    run.model.load_state_dict(loaded.model.state_dict())
-    rates = {name: [g["lr"] for g in opt.param_groups] for name, opt in run.model.optimizers.items()}
-    step = restore_training_state(run, loaded.path)  # restores the saved rates with the moments...
-    for name, opt in run.model.optimizers.items():  # ...so put the settings' rates back
-        for group, lr in zip(opt.param_groups, rates[name], strict=True):
-            group["lr"] = lr
-    return run, step
-
-
-def _refuse_shape_changes(loaded: Loaded, new_config: Any) -> None:
-    """Refuse settings that would give the resumed networks other shapes (or other data sizes),
-    which the saved weights and optimizer moments cannot fill; checked before any data loads."""
-    saved = loaded.model.config
-    before = _shapes(loaded, saved)
-    if _shapes(loaded, new_config) == before:
-        return
-
-    def changes_shapes_alone(key: str) -> bool:
-        try:
-            return _shapes(loaded, replace(saved, **{key: getattr(new_config, key)})) != before
-        except ConfigError:  # valid only together with the other changes
-            return False
-
-    changed = [f.name for f in fields(saved) if getattr(saved, f.name) != getattr(new_config, f.name)]
-    culprits = [k for k in changed if changes_shapes_alone(k)] or changed
-    was = (_format_value(getattr(saved, culprits[0])) if len(culprits) == 1
-           else ", ".join(f"{k}={_format_value(getattr(saved, k))}" for k in culprits))
-    raise CheckpointError(f"{', '.join(culprits)} {'changes' if len(culprits) == 1 else 'change'} the networks' "
-                          f"shapes; a resumed run keeps its checkpoint's ({was}). Start a new run to change "
-                          f"{'it' if len(culprits) == 1 else 'them'}.")
-
-
-def _shapes(loaded: Loaded, config: Any) -> dict[str, Any]:
-    """Every tensor's shape of the model `config` makes, and the image size it trains on
-    (built on the meta device: no memory, no data)."""
-    name, cls = loaded.model.name, type(loaded.model)
-    with torch.device("meta"):
-        model = create_model(name, loaded.model.data, config=config)
-    return {"image size": cls.image_size_for(config, loaded.run.dataset),
-            **{k: tuple(v.shape) for k, v in model.state_dict().items()}}
 
 
 def safe_child(base: str | Path, name: str) -> Path:

@@ -165,11 +165,12 @@ def cmd_train(args) -> int:
 
 def _train(args, ctx) -> int:
     from gan_playground import distributed
-    from gan_playground.checkpoints import check_output_folder, resume_run
+    from gan_playground.checkpoints import check_output_folder
     from gan_playground.config import RunConfig, build_config, parse_set_options
     from gan_playground.device import describe_device
-    from gan_playground.engine import TrainingJob, prepare_run
+    from gan_playground.engine import TrainingJob
     from gan_playground.metrics import live_evaluator
+    from gan_playground.run import prepare_run, resume_run
 
     overrides = parse_set_options(args.set)
     run_settings = {"model": args.model, "dataset": args.dataset, "steps": args.steps,
@@ -424,7 +425,7 @@ def _write_scores(folder: Path, scores: dict, *, samples: int, seed: int) -> Non
 def cmd_bench(args) -> int:
     from gan_playground.config import RunConfig, build_config, parse_set_options
     from gan_playground.device import benchmark
-    from gan_playground.engine import prepare_run
+    from gan_playground.run import prepare_run
 
     if not 0.5 <= args.seconds <= 3600:
         raise UserError(f"--seconds {args.seconds} is not valid: expected a number in [0.5, 3600].")

@@ -174,6 +174,13 @@ def parse_set_options(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def format_setting(value: Any) -> str:
+    """A setting as `--set key=VALUE` takes it (and messages quote it): `0.5,0.9` for a pair."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(f"{x:g}" for x in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def config_to_dict(cfg: Any) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
 

@@ -29,7 +29,7 @@ from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 
 if TYPE_CHECKING:
-    from gan_playground.engine import Run
+    from gan_playground.run import Run
 
 PROBE_BATCHES = (2, 4)
 

@@ -92,6 +92,15 @@ def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
     return images_uint8.float().div_(127.5).sub_(1.0)
 
 
+def fixed_real_batch(dataset: Dataset, n: int, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The first `n` test examples, images normalized: the same inputs in every run, for the live
+    grid's reconstructions and a checkpoint's samples."""
+    x = dataset.test[:n].to(device)
+    x = x if x.dtype.is_floating_point else normalize(x)
+    y = None if dataset.test_labels is None else dataset.test_labels[:n].to(device)
+    return x, y
+
+
 def random_shift(images: torch.Tensor, max_shift: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """Each image moved by its own random (dy, dx) in [-max_shift, max_shift]^2, background filled.
 

@@ -13,7 +13,7 @@ from gan_playground import capture
 from gan_playground.errors import ConfigError
 
 if TYPE_CHECKING:
-    from gan_playground.engine import Run
+    from gan_playground.run import Run
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -67,7 +67,7 @@ def shutdown() -> None:
 
 
 def make_data_parallel(run, ctx: Context) -> None:
-    """Turn a prepared Run (`engine.prepare_run`) into this rank's share of a data-parallel run.
+    """Turn a prepared Run (`run.prepare_run`) into this rank's share of a data-parallel run.
 
     The same weights everywhere (rank 0's, broadcast), this rank's own batches and noise,
     gradients averaged before every optimizer step (torch's step pre-hook) and batch-norm

@@ -4,6 +4,8 @@
     job = TrainingJob(run, steps=2000)
     job.start(); ...; job.snapshot()  # a consistent copy, any time, from any thread
 
+(`prepare_run` and `Run` are in run.py: what a job trains, built from settings or a checkpoint.)
+
 The loop is `x, y = sampler.next(); losses = model.train_step(x, y)`. Loss tensors stay on the
 device and are read once every `log_every` steps (one sync), which is also where a divergence
 stops the job, naming the first bad step (see `DivergenceGuard`). Readers never touch the model
@@ -26,94 +28,24 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
+from torch.optim.lr_scheduler import LambdaLR
 
 from gan_playground import capture
-from gan_playground.config import RunConfig, build_config
-from gan_playground.data import Dataset, Sampler, load_dataset
-from gan_playground.device import autocast, resolve_device, use_fast_paths
+from gan_playground.data import fixed_real_batch
+from gan_playground.device import autocast
 from gan_playground.divergence import DivergenceGuard
-from gan_playground.errors import ConfigError, UserError
+from gan_playground.errors import UserError
 from gan_playground.explore import preview_picture
-from gan_playground.models import MODELS, GANModel, create_model, model_class
-from gan_playground.teachers import attach_teachers
+from gan_playground.models import MODELS, GANModel
+from gan_playground.run import Run
 
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
 FINAL_STATES = ("stopped", "finished", "diverged", "failed")
 # "queued": the job waits for a place on a busy server (`hold` / `admit`, driven by ui/sessions.py).
-
-
-
-
-
-
-def run_generator(seed: int, device: torch.device) -> torch.Generator:
-    """The generator of a run's random draws in training, on its device. Seeded seed + 2: the
-    sampler's batches draw from `seed`, the live grid's fixed inputs from seed + 1."""
-    return torch.Generator(device=device).manual_seed(seed + 2)
-
-
-@dataclass
-class Run:
-    """Everything a job needs: validated settings, the data, the model on its device, a sampler,
-    and the run's own random generator (given to the model; made from the seed if not passed)."""
-
-    config: RunConfig
-    model: GANModel
-    dataset: Dataset
-    sampler: Sampler
-    device: torch.device
-    fast: bool = True  # the device-specific speed-ups of `use_fast_paths`
-    capturable: bool = False  # fixed batch buffers and capturable optimizers; CUDA graphs on CUDA
-    rng: torch.Generator | None = None
-    # Called after every training step (and single phase) on the training thread, outside any
-    # CUDA graph: distributed.py averages the batch-norm statistics over the ranks there.
-    after_step: list[Callable[[], None]] = field(default_factory=list)
-
-    def __post_init__(self):
-        if self.rng is None:
-            self.rng = run_generator(self.config.seed, self.device)
-        self.model.set_generator(self.rng)
-
-
-def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, model_config: Any = None,
-                fast: bool = True, capturable: bool = False) -> Run:
-    """Validate everything first, then load the data and build the model; nothing half-made escapes.
-
-    `fast` turns on what the device offers without changing the algorithm (`use_fast_paths`);
-    `capturable` makes the step one a CUDA graph can record (`gan_playground.capture`), and on
-    CUDA records it. Neither changes the numbers a step computes.
-    """
-    config = build_config(RunConfig, {}, base=config)
-    cls = model_class(config.model)
-    settings = build_config(cls.Config, overrides, base=model_config)
-    device = resolve_device(config.device)
-    if capturable and device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"A capturable step needs the CPU or CUDA (torch's capturable optimizers), "
-                          f"not {device.type}.")
-    dataset = load_dataset(config.dataset, image_size=cls.image_size_for(settings, config.dataset))
-    model = create_model(config.model, dataset.spec, config=settings, seed=config.seed).to(device)
-    attach_teachers(model, dataset, config.seed)  # the clustering AAE's earlier runs, if it learns from any
-    model.attach_data(dataset, config.seed)
-    sampler = Sampler(dataset, batch_size=config.batch_size, device=device, seed=config.seed)
-    prepared = Run(config, model, dataset, sampler, device, fast=fast, capturable=capturable)
-    use_fast_paths(prepared)
-    if capturable:
-        capture.make_capturable(prepared)
-    return prepared
-
-
-
-
-
-
-
-
-
-
 
 
 @dataclass
@@ -152,7 +84,6 @@ class TrainingJob:
         self.model = run.model
         self.steps = steps or run.config.steps
         self.step = start_step
-        self._base_lrs: dict[str, list[float]] | None = None  # for lr_decay, read at the first step
         self.log_every = log_every
         self.preview_every = preview_every
         self.max_history = max_history
@@ -200,6 +131,7 @@ class TrainingJob:
         real_x, real_y = fixed_real_batch(run.dataset, 64, run.device)
         self.preview_inputs = self.model.preview_inputs(real_x, real_y, gen)
         self._train_step = capture.training_step(run)
+        self.schedule_rates()
 
     # -- control --------------------------------------------------------------------------------
     def start(self, *, paused: bool = False) -> "TrainingJob":
@@ -359,11 +291,11 @@ class TrainingJob:
                     losses = model.generator_update(sampler.batch_size)
                 else:
                     x, y = sampler.next(model.batches_per_step)
-                    self._decay_learning_rates()
                     losses = self._train_step(x, y)  # as the loop steps (fixed buffers, a CUDA graph)
             self._after_step()
         if which == "both":
             self.step += 1
+            self._step_schedulers()
         self._phase = which
         names, row = list(losses), [float(v) for v in losses.values()]  # one read: this step is by hand
         bad = self.guard.check_losses(names, [row])
@@ -404,17 +336,21 @@ class TrainingJob:
             traceback.print_exc(file=sys.stderr)
             self._set(state="failed", message=f"Training failed at step {self.step}: {type(err).__name__}: {err}")
 
-    def _decay_learning_rates(self) -> None:
-        """`lr_decay=linear`: each rate is its setting times (1 - step / steps) for the coming step."""
+    def schedule_rates(self) -> None:
+        """`lr_decay=linear`: each optimizer's rate is its setting times (1 - step / steps) for the step
+        about to be taken, by a `LambdaLR` per optimizer stepped after each training step. The setting
+        is the param group's `initial_lr` (saved with the optimizer); the schedule's place is the job's
+        step. Called again when the step moved elsewhere (a slice in another process)."""
+        self._schedulers: list[LambdaLR] = []
         if self.run.config.lr_decay != "linear":
             return
-        if self._base_lrs is None:  # the settings' rates, read once (resume_run restores them)
-            self._base_lrs = {name: [g["lr"] for g in opt.param_groups]
-                              for name, opt in self.model.optimizers.items()}
-        factor = max(0.0, 1.0 - self.step / self.steps)
-        for name, opt in self.model.optimizers.items():
-            for group, base in zip(opt.param_groups, self._base_lrs[name], strict=True):
-                group["lr"] = base * factor
+        for opt in self.model.optimizers.values():
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+            self._schedulers.append(LambdaLR(opt, self._linear_decay, last_epoch=self.step - 1))
+
+    def _linear_decay(self, step: int) -> float:
+        return max(0.0, 1.0 - step / self.steps)
 
     def _ended(self) -> bool:
         return self.step >= self.steps or self._stop.is_set() or self.state == "diverged"
@@ -438,7 +374,6 @@ class TrainingJob:
                 continue
             t_step = time.perf_counter()
             x, y = sampler.next(model.batches_per_step)
-            self._decay_learning_rates()
             with self._model_lock:
                 with autocast(self.run):
                     losses = self._train_step(x, y)
@@ -446,6 +381,7 @@ class TrainingJob:
             names = list(losses)
             pending.append(torch.stack([losses[k].float() for k in names]))
             self.step += 1
+            self._step_schedulers()
             images_since += self.images_per_step
             paced = self.steps_per_s is not None  # slow motion: every step is read and drawn
             self._phase = "both" if paced else ""
@@ -465,6 +401,10 @@ class TrainingJob:
             if self.evaluate is not None and self.step % self.eval_every == 0:
                 self._score()
         self._flush(names, pending, t_last, images_since)
+
+    def _step_schedulers(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
 
     def _may_train(self) -> bool:
         return self._resume.is_set() and self._admitted.is_set()
@@ -582,11 +522,3 @@ class TrainingJob:
             if message is not None:
                 self._message = message
             self._version += 1
-
-
-def fixed_real_batch(dataset: Dataset, n: int, device: torch.device):
-    """The first `n` test examples: the same inputs in every run, for reconstructions."""
-    x = dataset.test[:n]
-    x = x.to(device) if x.dtype.is_floating_point else x.to(device).float().div(127.5).sub(1)
-    y = None if dataset.test_labels is None else dataset.test_labels[:n].to(device)
-    return x, y

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torchvision.utils as vutils
 
-from gan_playground.data import to_uint8
+from gan_playground.data import normalize, to_uint8
 from gan_playground.landscape import draw_points
 from gan_playground.models import GANModel
 
@@ -256,7 +256,7 @@ def latent_scatter_data(model: GANModel, images: torch.Tensor, labels: torch.Ten
     if not model.is_autoencoder:
         raise ValueError(f"{model.name} has no encoder")
     x = images[:n]
-    x = x if x.dtype.is_floating_point else x.float().div(127.5).sub(1)
+    x = x if x.dtype.is_floating_point else normalize(x)
     codes = torch.cat([model.encode(chunk) for chunk in x.split(500)]).cpu()  # (N, D)
     projection = fit_projection(codes)
     gen = torch.Generator(device=model.device).manual_seed(int(seed))

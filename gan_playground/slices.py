@@ -57,7 +57,7 @@ def pack_job(job: "TrainingJob") -> dict[str, Any]:
         tensors["rng.run"], tensors["rng.sampler"] = job.slice_rng
     return {"config": dataclasses.asdict(run.config), "settings": dataclasses.asdict(run.model.config),
             "fast": run.fast, "weights": weights, "state": tensors, "param_groups": meta["param_groups"],
-            "step": job.step, "steps": job.steps, "base_lrs": job._base_lrs, "guard": dict(job.guard.start),
+            "step": job.step, "steps": job.steps, "guard": dict(job.guard.start),
             "log_every": job.log_every, "preview_every": job.preview_every, "max_history": job.max_history,
             "eval_every": job.eval_every, "evaluate": job.evaluate is not None}
 
@@ -73,7 +73,6 @@ def absorb_slice(job: "TrainingJob", result: dict[str, Any]) -> None:
             .get_state().numel()
         unpack_training_state(run, state, json.loads(result["param_groups"]))
         job.slice_rng = None if fits else rng  # a GPU's streams wait for the next slice; a CPU's are the run's
-        job._base_lrs = result["base_lrs"]
         job.guard.start.update(result["guard"])
     absorb_record(job, result["record"])
 
@@ -109,6 +108,7 @@ def absorb_record(job: "TrainingJob", record: dict[str, Any]) -> None:
         if record["images_per_s"] > 0:
             job._rate = record["images_per_s"]
         job._version += 1
+    job.schedule_rates()  # the decay's place follows the step
     if record["diverged"] is not None:
         step, message = record["diverged"]
         with job._lock:
@@ -123,9 +123,10 @@ def train_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = No
     """Rebuild the run on `device` from `packed`, train for `seconds` (or to step `stop_at`), and
     return its new state (CPU tensors) with what the slice recorded. Plain data in and out."""
     from gan_playground.config import RunConfig
-    from gan_playground.engine import TrainingJob, prepare_run
+    from gan_playground.engine import TrainingJob
     from gan_playground.metrics import live_evaluator
     from gan_playground.models import model_class
+    from gan_playground.run import prepare_run
 
     config = RunConfig(**{**packed["config"], "device": device.type})
     settings = model_class(config.model).Config(**{k: tuple(v) if isinstance(v, list) else v
@@ -141,7 +142,6 @@ def train_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = No
     job = TrainingJob(run, steps=packed["steps"], start_step=packed["step"], log_every=packed["log_every"],
                       preview_every=packed["preview_every"], max_history=packed["max_history"], evaluate=evaluate,
                       eval_every=packed["eval_every"])
-    job._base_lrs = packed["base_lrs"]
     job.guard.start.update(packed["guard"])
     run.model.train()
     job.train_until(time.monotonic() + seconds, stop_at=stop_at)
@@ -149,7 +149,7 @@ def train_slice(packed: dict[str, Any], seconds: float, stop_at: int | None = No
         job._render_preview()  # the slice's last picture, for the page
     tensors, meta = pack_training_state(run, job.step)
     return {"weights": {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()},
-            "state": tensors, "param_groups": meta["param_groups"], "base_lrs": job._base_lrs,
+            "state": tensors, "param_groups": meta["param_groups"],
             "guard": dict(job.guard.start), "record": slice_record(job)}
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 if TYPE_CHECKING:
-    from gan_playground.engine import Run
+    from gan_playground.run import Run
 
 
 def pack_training_state(run: "Run", step: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -76,12 +76,15 @@ def _restore_generator(generator: torch.Generator, state: torch.Tensor | None, f
 
 # How an optimizer runs, not what it learned: the resumed run's own, whatever the saved one used.
 EXECUTION_OPTIONS = ("fused", "foreach", "capturable", "differentiable")
+# The learning rates: the resumed run's settings (equal to the saved ones unless a resume changed
+# them); a decaying schedule puts each rate where the step is (`TrainingJob.schedule_rates`).
+RATE_KEYS = ("lr", "initial_lr")
 
 
 def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
     """The saved param groups of optimizer `name`, checked against `opt`'s. Keys only one side has
-    (another torch version's options) and `EXECUTION_OPTIONS` take `opt`'s values; JSON lists turn
-    back into the tuples the optimizer had (Adam's betas)."""
+    (another torch version's options, a schedule's `initial_lr`), `EXECUTION_OPTIONS` and `RATE_KEYS`
+    take `opt`'s values; JSON lists turn back into the tuples the optimizer had (Adam's betas)."""
     current = opt.param_groups
     if (not isinstance(saved, list) or len(saved) != len(current)
             or any(not isinstance(a, dict) or not isinstance(a.get("params"), list)
@@ -93,7 +96,7 @@ def _check_param_groups(name: str, saved: Any, opt: torch.optim.Optimizer) -> li
         for k, v in b.items():
             if k == "params":
                 out[k] = a["params"]
-            elif k in EXECUTION_OPTIONS or k not in a:
+            elif k in EXECUTION_OPTIONS or k in RATE_KEYS or k not in a:
                 out[k] = v
             else:
                 out[k] = tuple(a[k]) if isinstance(v, tuple) and isinstance(a[k], list) else a[k]

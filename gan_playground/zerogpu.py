@@ -27,7 +27,8 @@ from gan_playground.errors import UserError
 from gan_playground.slices import absorb_slice, pack_job, train_slice
 
 if TYPE_CHECKING:
-    from gan_playground.engine import Run, TrainingJob
+    from gan_playground.engine import TrainingJob
+    from gan_playground.run import Run
 
 SLICE_OVERHEAD_S = 15.0  # what a slice needs besides training: fork, unpickle, build the run, move data
 

@@ -12,12 +12,13 @@ import torch
 from gan_playground.checkpoints import save_checkpoint
 from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, DataSpec, load_dataset, random_shift
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import ConfigError
 from gan_playground.metrics import classification_error, cluster_accuracy, majority_mapping
 from gan_playground.models import MODELS
 from gan_playground.models.aae import sample_prior
 from gan_playground.models.categorical_aae import SemiSupervisedAAE, balanced_subset, predict
+from gan_playground.run import prepare_run
 from gan_playground.teachers import consensus_clusters
 
 SPEC = DataSpec((1, 28, 28), 10, "image")
@@ -71,6 +72,24 @@ def test_random_latents_sample_the_chosen_prior():
     z = model.random_latents(5000, torch.Generator().manual_seed(0))
     assert z.shape == (5000, 2) and abs(z.norm(dim=1).mean().item() - 4) < 0.2
     assert make("aae-cluster").random_latents(7).shape == (7, 10)
+
+
+@pytest.mark.parametrize("name", ["aae", "aae-supervised"])
+@pytest.mark.parametrize("prior, mean_radius", [("gaussian", math.sqrt(math.pi / 2)), ("mixture-10", 4.0),
+                                                ("swiss-roll", 8 / 3)])
+def test_the_code_discriminator_sees_the_chosen_prior(name, prior, mean_radius):
+    """(2a) of a training step: D_z's real half is drawn from the prior the settings chose, not
+    always N(0, I). Mean radius of the first two coordinates: sqrt(pi/2) for N(0, I), 4 for the
+    mixture (a circle of radius 4), 2/3 of 4 for the roll (uniform along a spiral out to 4)."""
+    model = make(name, prior=prior, latent_dim=2)
+    model.attach_data(fake_dataset(), seed=0)
+    model.set_generator(torch.Generator().manual_seed(0))
+    seen = []
+    model.disc_z.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+    x, y = torch.rand(1024, 1, 28, 28) * 2 - 1, torch.randint(0, 10, (1024,))
+    model.train_step(x, y)
+    prior_half = seen[0][:1024, :2]  # D_z scores [prior; codes] in one pass (z first, then any label)
+    assert abs(prior_half.norm(dim=1).mean().item() - mean_radius) < 0.15
 
 
 # ----------------------------------------------------------------------------------------------

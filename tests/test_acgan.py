@@ -9,10 +9,11 @@ import torch
 
 from gan_playground.config import RunConfig, build_config
 from gan_playground.data import Dataset, DataSpec, load_dataset, normalize
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import ConfigError
 from gan_playground.models import MODELS
 from gan_playground.models.acgan import ACGAN, ACGANConfig, class_loss, source_loss
+from gan_playground.run import prepare_run
 
 
 def make(spec: DataSpec, **overrides) -> ACGAN:

@@ -11,8 +11,8 @@ import pytest
 from gan_playground import archive
 from gan_playground.checkpoints import load_checkpoint, save_checkpoint
 from gan_playground.config import RunConfig
-from gan_playground.engine import prepare_run
 from gan_playground.errors import CheckpointError
+from gan_playground.run import prepare_run
 
 
 @pytest.fixture(scope="module")

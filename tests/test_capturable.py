@@ -15,10 +15,11 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from gan_playground import capture
-from gan_playground.checkpoints import resume_run, save_checkpoint
+from gan_playground.checkpoints import save_checkpoint
 from gan_playground.config import RunConfig
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.models import MODELS
+from gan_playground.run import prepare_run, resume_run
 
 # Tiny settings, batch 8: every model, the conv and the MLP nets, batch norm, shifts, dropout.
 TINY = {

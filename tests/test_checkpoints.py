@@ -29,14 +29,13 @@ from gan_playground.checkpoints import (
     read_json,
     read_safetensors,
     restore_training_state,
-    resume_run,
     safe_child,
     save_checkpoint,
 )
 from gan_playground.config import RunConfig, field_specs
-from gan_playground.engine import prepare_run
 from gan_playground.errors import CheckpointError, UserError
 from gan_playground.models import MODELS
+from gan_playground.run import prepare_run, resume_run
 
 # one small model per family (and the variants whose saved state differs: RMSprop, buffers, clusters)
 SMALL = {

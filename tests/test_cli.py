@@ -66,6 +66,42 @@ def test_resume_continues_from_the_saved_step(tmp_path, toy_checkpoint, capsys):
     assert code == 0 and json.loads((tmp_path / "more" / "config.json").read_text())["step"] == 30
 
 
+@pytest.mark.parametrize("decay", ["none", "linear"])
+def test_a_resumed_run_trains_steps_minus_start_more_steps_at_the_saved_rates(tmp_path, capsys, monkeypatch, decay):
+    """`--resume` at step 20 with `--steps 30` takes exactly 10 more training steps, and the optimizers
+    train on at the checkpoint's own learning rate (3e-4 here, not the model's default 1e-4): under
+    linear decay, at that rate times (1 - step / steps) for the step being taken."""
+    import gan_playground.run
+    from gan_playground.models.wgan import WGANGP
+
+    first = tmp_path / "first"
+    assert main(["train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "20", "--batch-size", "32",
+                 "--out", str(first), "--quiet", "--lr-decay", decay, "--set", "latent_dim=2", "--set", "lr=3e-4"]) == 0
+    rates: list[float] = []  # the critic's rate at each step taken after the resume
+    train_step = WGANGP.train_step
+
+    def counting_step(self, x, y=None):
+        rates.append(self.optimizers["d"].param_groups[0]["lr"])
+        return train_step(self, x, y)
+
+    resumed = []
+    resume_run = gan_playground.run.resume_run
+
+    def recorded_resume(*args, **kwargs):
+        resumed.append(resume_run(*args, **kwargs))
+        return resumed[-1]
+
+    monkeypatch.setattr(WGANGP, "train_step", counting_step)
+    monkeypatch.setattr(gan_playground.run, "resume_run", recorded_resume)
+    code, _, _ = run_cli(capsys, "train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "30",
+                         "--resume", str(first), "--out", str(tmp_path / "more"), "--quiet")
+    assert code == 0 and resumed[0][1] == 20 and len(rates) == 10
+    expected = [3e-4 * (1 - step / 30) if decay == "linear" else 3e-4 for step in range(20, 30)]
+    assert rates == pytest.approx(expected, rel=1e-6)
+    saved = json.loads((tmp_path / "more" / "config.json").read_text())
+    assert saved["step"] == 30 and saved["config"]["lr"] == 3e-4
+
+
 def test_sample_points_and_eval_of_a_toy_model(tmp_path, toy_checkpoint, capsys):
     code, _, _ = run_cli(capsys, "sample", str(toy_checkpoint), "--n", "50", "--out", str(tmp_path / "p.npz"))
     assert code == 0 and np.load(tmp_path / "p.npz")["points"].shape == (50, 2)
@@ -166,7 +202,7 @@ def test_the_reproduce_command_keeps_the_run_settings_and_parses():
     from gan_playground.checkpoints import reproduce_command
     from gan_playground.cli import build_parser
     from gan_playground.config import RunConfig
-    from gan_playground.engine import prepare_run
+    from gan_playground.run import prepare_run
 
     run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, seed=7,
                                 precision="bf16", lr_decay="linear"), {"toy_width": "16"})

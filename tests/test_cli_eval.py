@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from gan_playground.checkpoints import load_checkpoint, resume_run
+from gan_playground.checkpoints import load_checkpoint
 from gan_playground.cli import main
 from gan_playground.errors import CheckpointError
+from gan_playground.run import resume_run
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from gan_playground import engine
+import gan_playground.run
 from gan_playground.cli import main
 
 TOY = ["--dataset", "toy-8gaussians", "--batch-size", "16", "--quiet", "--set", "latent_dim=2",
@@ -38,7 +38,7 @@ def no_training(monkeypatch):
     """Fails the test if a run is prepared: the refusals come before any data loads."""
     def prepare_run(*args, **kwargs):
         raise AssertionError("prepare_run was called: data loaded before the output was checked")
-    monkeypatch.setattr(engine, "prepare_run", prepare_run)
+    monkeypatch.setattr(gan_playground.run, "prepare_run", prepare_run)
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +84,9 @@ def test_train_writes_into_an_empty_folder_and_over_its_own_checkpoint(tmp_path,
 
 
 def test_save_checkpoint_never_swaps_away_a_folder_that_is_not_a_checkpoint(user_files, toy_checkpoint):
-    from gan_playground.checkpoints import resume_run, save_checkpoint
+    from gan_playground.checkpoints import save_checkpoint
     from gan_playground.errors import UserError
+    from gan_playground.run import resume_run
 
     run, step = resume_run(toy_checkpoint, device="cpu")
     before = files_under(user_files)

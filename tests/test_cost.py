@@ -9,8 +9,9 @@ import torch
 
 from gan_playground import cost
 from gan_playground.config import RunConfig
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
+from gan_playground.run import prepare_run
 
 
 def toy_run(batch_size: int = 256, **settings):

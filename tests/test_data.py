@@ -52,6 +52,54 @@ def test_sampler_batches_are_normalized_and_labelled():
     assert torch.equal(again, y)  # the seed fixes the batches
 
 
+def black_and_white() -> data.Dataset:
+    """Images of only 0 and 255: what a uint8 pixel's two ends become, on each path that reads them."""
+    x = torch.zeros(8, 1, 28, 28, dtype=torch.uint8)
+    x[:, :, :, 14:] = 255
+    y = torch.arange(8) % 2
+    return data.Dataset("black-and-white", x, y, x, y, ("0", "1"))
+
+
+class _SpyEncoder:
+    """Stands in for an autoencoder in `latent_scatter_data`: keeps what it was asked to encode."""
+
+    is_autoencoder, device, seen = True, torch.device("cpu"), []
+
+    def encode(self, x):
+        self.seen.append(x)
+        return x.flatten(1)[:, [0, 20]] + torch.randn(len(x), 2) * 0.01
+
+    def random_latents(self, n, generator=None):
+        return torch.randn(n, 2, generator=generator)
+
+
+def test_uint8_255_is_exactly_1_and_0_exactly_minus_1_on_every_path():
+    """A tanh generator draws in [-1, 1]: real images must span exactly that, or D tells them apart
+    by their range alone. Every path that turns uint8 images into inputs goes through `normalize`."""
+    from gan_playground.api import Model
+    from gan_playground.classifier import as_input
+    from gan_playground.explore import latent_scatter_data
+
+    ramp = torch.arange(256, dtype=torch.uint8)
+    ends = data.normalize(ramp)
+    assert ends[0].item() == -1.0 and ends[255].item() == 1.0 and ends.dtype == torch.float32
+    assert torch.allclose(ends, ramp.double().div(127.5).sub(1).float(), atol=1e-6) and bool((ends.diff() > 0).all())
+    assert torch.equal(data.to_uint8(ends), ramp)  # and back, exactly
+
+    ds = black_and_white()
+    paths = {
+        "sampler": data.Sampler(ds, batch_size=8, device="cpu", seed=0).next()[0],
+        "fixed_real_batch": data.fixed_real_batch(ds, 8, "cpu")[0],
+        "classifier input": as_input(ds.test),
+        "gp.Model input": Model._tensor(type("M", (), {"net": type("N", (), {"data": data.DataSpec(
+            (1, 28, 28), 2, "image")})(), "name": "spy"})(), ds.test.permute(0, 2, 3, 1).numpy()),
+    }
+    latent_scatter_data(_SpyEncoder(), ds.test, n=8, prior_n=4)
+    paths["latent scatter"] = _SpyEncoder.seen[-1]
+    for name, x in paths.items():
+        assert set(x.unique().tolist()) == {-1.0, 1.0}, name
+
+
 @pytest.mark.parametrize("name,n_modes,std", [("toy-8gaussians", 8, 0.02 / 1.414),
                                               ("toy-25gaussians", 25, 0.05 / 2.828)])
 def test_toy_gaussians_match_the_wgan_gp_definitions(name, n_modes, std):

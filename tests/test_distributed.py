@@ -13,7 +13,8 @@ from conftest import free_port
 
 from gan_playground import distributed
 from gan_playground.config import RunConfig
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
+from gan_playground.run import prepare_run
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,3 +1,4 @@
+import dataclasses
 import itertools
 import math
 import threading
@@ -10,12 +11,14 @@ import torch
 from torch import nn
 
 from gan_playground import engine
-from gan_playground.config import RunConfig, param
-from gan_playground.data import Sampler, load_dataset
+from gan_playground.config import RunConfig, build_config, param
+from gan_playground.data import DataSpec, Sampler, load_dataset
 from gan_playground.device import resolve_device
-from gan_playground.engine import DivergenceGuard, Run, TrainingJob, prepare_run
+from gan_playground.engine import DivergenceGuard, TrainingJob
 from gan_playground.errors import ConfigError, UserError
+from gan_playground.models import MODELS
 from gan_playground.models.base import GANModel
+from gan_playground.run import Run, prepare_run
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,20 @@ def test_bf16_precision_runs_the_step_in_bfloat16_and_keeps_fp32_weights():
     assert run.model.sample(run.model.random_latents(4)).dtype == torch.float32  # sampling stays fp32
     with pytest.raises(ConfigError, match="precision"):
         prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", precision="fp8"))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_each_model_names_the_settings_that_set_every_optimizer_rate(name):
+    """`rate_settings` is the one place a model says where its rates come from: scaling them (what a
+    resume's learning-rate factor does) scales every optimizer's rate, and nothing else does."""
+    cls = MODELS[name]
+    spec = DataSpec((1, 28, 28), 10, "image")
+    base = cls(config=build_config(cls.Config, {}), data=spec)
+    assert base.rate_settings and set(base.rate_settings) <= {f.name for f in dataclasses.fields(cls.Config)}
+    scaled = cls(config=build_config(cls.Config, base.scaled_rates(0.5)), data=spec)
+    for opt_name, opt in base.optimizers.items():
+        for group, halved in zip(opt.param_groups, scaled.optimizers[opt_name].param_groups, strict=True):
+            assert halved["lr"] == pytest.approx(group["lr"] * 0.5), (name, opt_name)
 
 
 def test_linear_lr_decay_falls_to_zero_at_the_last_step():

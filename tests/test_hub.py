@@ -31,9 +31,9 @@ from huggingface_hub.utils import _http as hf_http
 from gan_playground import cli
 from gan_playground.checkpoints import load_checkpoint, save_checkpoint
 from gan_playground.config import RunConfig
-from gan_playground.engine import prepare_run
 from gan_playground.errors import CheckpointError, UserError
 from gan_playground.hub import pull_checkpoint, push_checkpoint, validate_repo_id
+from gan_playground.run import prepare_run
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 TOKEN = "hf_test_token"

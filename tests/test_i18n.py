@@ -22,7 +22,7 @@ import pytest
 
 from gan_playground import landscape
 from gan_playground.engine import Snapshot
-from gan_playground.ui import i18n, live, text
+from gan_playground.ui import controls, i18n, text
 from gan_playground.ui.i18n import en
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def test_a_removed_key_is_caught():
 
 
 def test_english_stays_the_source_of_the_texts_the_code_reads():
-    assert live.IDLE == en.TEXT["status.idle"]
+    assert controls.IDLE == en.TEXT["status.idle"]
     assert tuple(en.TEXT[f"live.layer.{i}"] for i in range(len(landscape.LAYERS))) == landscape.LAYERS
     assert text.STATE_WORDS["running"] == "Training"
     with pytest.raises(KeyError, match="no English text"):

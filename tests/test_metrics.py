@@ -287,7 +287,8 @@ def test_making_a_scorer_during_training_leaves_the_run_as_it_was():
     # used to draw its (discarded) initial weights from the global generator, which shifted
     # every later z and shift: the same command gave other weights with --eval-every than without.
     from gan_playground.config import RunConfig
-    from gan_playground.engine import TrainingJob, prepare_run
+    from gan_playground.engine import TrainingJob
+    from gan_playground.run import prepare_run
 
     def final_weights(make_scorer: bool) -> torch.Tensor:
         metrics._load_classifier.cache_clear()  # as in a fresh process

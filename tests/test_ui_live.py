@@ -7,7 +7,8 @@ from pathlib import Path
 import gradio as gr
 
 from gan_playground.config import RunConfig
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
+from gan_playground.run import prepare_run
 from gan_playground.ui.context import AppContext
 from gan_playground.ui.live import LivePanel
 from gan_playground.ui.spec import LAB

@@ -62,7 +62,8 @@ def test_a_request_after_its_connection_closed_revives_nothing():
 
 def _toy_job(steps: int = 10_000, **kwargs):
     from gan_playground.config import RunConfig
-    from gan_playground.engine import TrainingJob, prepare_run
+    from gan_playground.engine import TrainingJob
+    from gan_playground.run import prepare_run
 
     run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=steps, batch_size=32,
                                 device="cpu"), {"toy_width": "16"})

@@ -4,10 +4,11 @@ from torch import nn
 
 from gan_playground.config import RunConfig
 from gan_playground.data import DataSpec
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.models import create_model
 from gan_playground.models.wgan import divergence_scores_and_penalty, gradient_penalty, lipschitz_penalty
 from gan_playground.optim import RMSprop
+from gan_playground.run import prepare_run
 
 MNIST_LIKE = DataSpec((1, 28, 28), 10, "image")
 VARIANTS = ("wgan", "wgan-gp", "wgan-div", "wgan-lp")
@@ -40,6 +41,25 @@ def test_gradient_norm_is_per_sample_over_the_whole_image():
     # interpolates of x with itself are x: |grad| = 2 |x| per sample = 0.6 and 0.8
     expected = ((0.6 - 1) ** 2 + (0.8 - 1) ** 2) / 2
     assert gradient_penalty(critic, real, real).item() == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("penalty", [gradient_penalty, lipschitz_penalty])
+def test_the_interpolation_weight_is_one_number_per_sample(penalty):
+    """x_hat = eps x + (1 - eps) G(z) with one eps ~ U[0, 1] per sample, shared by all its pixels: a
+    point on the line from a fake to a real sample (Gulrajani et al. 2017, algorithm 1), not a
+    pixel-wise mix of the two. With real = 1 and fake = 0, x_hat of each sample is its eps everywhere."""
+    seen = []
+
+    def critic(x):
+        seen.append(x.detach())
+        return x.flatten(1).sum(1, keepdim=True)
+
+    real, fake = torch.ones(64, 3, 4, 4), torch.zeros(64, 3, 4, 4)
+    penalty(critic, real, fake, generator=torch.Generator().manual_seed(0))
+    eps = seen[0].flatten(1)  # (B, pixels)
+    assert torch.equal(eps, eps[:, :1].expand_as(eps))  # one number per sample...
+    assert eps.min() >= 0 and eps.max() <= 1 and eps[:, 0].unique().numel() == 64  # ...its own, in [0, 1]
+    assert 0.35 < eps.mean() < 0.65
 
 
 def test_divergence_penalty_of_one_pass_equals_per_sample_gradients():

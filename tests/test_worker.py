@@ -10,7 +10,8 @@ import torch
 
 from gan_playground import worker
 from gan_playground.config import RunConfig
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
+from gan_playground.run import prepare_run
 
 
 def toy_job(steps: int = 60, batch_size: int = 32, **settings) -> TrainingJob:

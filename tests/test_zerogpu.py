@@ -19,8 +19,9 @@ import torch
 
 from gan_playground import zerogpu
 from gan_playground.config import RunConfig
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
+from gan_playground.run import prepare_run
 
 
 def _worker(task, args_queue, result_queue) -> None:

@@ -140,6 +140,7 @@ class AAE(GANModel):
     Config = AAEConfig
     is_autoencoder = True
     adversaries = ("disc_z",)
+    rate_settings = ("lr_recon", "lr_reg")
     loss_names = ("loss_recon", "loss_d_z", "loss_g_z")
 
     def __init__(self, *, config: AAEConfig, data: DataSpec):

@@ -158,6 +158,7 @@ class ACGAN(GANModel):
     Config = ACGANConfig
     needs_labels = True
     adversaries = ("discriminator",)
+    rate_settings = ("lr",)
     loss_names = ("loss_d", "loss_g", "loss_aux", "acc_real", "acc_fake")
 
     def __init__(self, *, config: ACGANConfig, data: DataSpec):

@@ -32,6 +32,9 @@ class GANModel(nn.Module):
     is_autoencoder: ClassVar[bool] = False  # offers encode / decode
     adversaries: ClassVar[tuple[str, ...]] = ()  # submodules only training reads: discriminators, critics
     phases: ClassVar[tuple[str, ...]] = ()  # ("critic", "generator"): critic_update, generator_update alone
+    # The settings that set the optimizers' learning rates: the model builds each optimizer at one of
+    # them, and nothing else sets a rate but the run's decay (`TrainingJob.schedule_rates`).
+    rate_settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, config: Any, data: DataSpec):
         super().__init__()
@@ -52,6 +55,10 @@ class GANModel(nn.Module):
     @classmethod
     def description(cls) -> str:
         return (cls.__doc__ or "").strip().splitlines()[0]
+
+    def scaled_rates(self, factor: float) -> dict[str, float]:
+        """Every learning-rate setting times `factor`, as overrides: how a resume lowers the rates."""
+        return {name: getattr(self.config, name) * factor for name in self.rate_settings}
 
     @classmethod
     def image_size_for(cls, config: Any, dataset: str) -> int | None:

@@ -156,6 +156,7 @@ class CategoricalAAE(AAE):
     """
 
     adversaries = ("disc_z", "disc_y")
+    rate_settings = ("lr_recon", "lr_reg", "lr_sup")
     loss_names = ("loss_recon", "loss_d_z", "loss_d_y", "loss_g_z", "loss_g_y", "loss_info")
 
     def __init__(self, *, config, data: DataSpec):

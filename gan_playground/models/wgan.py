@@ -155,6 +155,7 @@ class WassersteinGAN(GANModel):
     family = "wgan"
     supports_points = True
     adversaries = ("critic",)
+    rate_settings = ("lr",)
     phases = ("critic", "generator")
     loss_names = ("loss_d", "loss_g", "wasserstein", "penalty")
 

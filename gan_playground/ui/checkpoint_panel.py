@@ -19,19 +19,19 @@ from gan_playground.checkpoints import (
     CHECKPOINT_FILES,
     Loaded,
     load_checkpoint,
-    resume_run,
     save_checkpoint,
 )
 from gan_playground.config import RunConfig, field_specs
 from gan_playground.data import NATIVE_SHAPES
 from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
+from gan_playground.run import resume_run
 from gan_playground.ui import fields
 from gan_playground.ui.context import upload_name
+from gan_playground.ui.controls import button_updates
 from gan_playground.ui.i18n import t
 from gan_playground.ui.tab import Tab, refusal, training_device
 from gan_playground.ui.text import read_number
-from gan_playground.ui.train import button_updates
 
 MAX_STEPS = next(s.high for s in field_specs(RunConfig) if s.name == "steps")
 MAX_UPLOAD_BYTES = 256 << 20  # all files of one uploaded checkpoint, unpacked (the shipped ones are 1-5 MB)
@@ -152,12 +152,8 @@ class CheckpointPanel:
             if loaded.model.family != self.spec.family or (loaded.model.data.kind == "points") != self.spec.points:
                 raise UserError(f"{name} holds a {loaded.model.name} model on {loaded.run.dataset}; this tab trains "
                                 f"{', '.join(self.spec.variants.values())} on {', '.join(self.spec.datasets)}.")
-            overrides = {}
-            if factor != 1.0:
-                lrs = [s.name for s in field_specs(type(loaded.model.config))
-                       if s.name == "lr" or s.name.startswith("lr_")]
-                overrides = {n: getattr(loaded.model.config, n) * factor for n in lrs}
-            run, step = resume_run(loaded, device=training_device(), overrides=overrides or None)
+            overrides = loaded.model.scaled_rates(factor) if factor != 1.0 else None
+            run, step = resume_run(loaded, device=training_device(), overrides=overrides)
             return self.tab.make_job(run, step + extra, page, start_step=step)
 
         try:

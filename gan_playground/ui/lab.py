@@ -10,9 +10,10 @@ import numpy as np
 import torch
 
 from gan_playground.config import RunConfig, build_config
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 from gan_playground.metrics import TOY_STD, toy_scores
+from gan_playground.run import prepare_run
 from gan_playground.side_by_side import Lane, SideBySide
 from gan_playground.ui import fields
 from gan_playground.ui.context import app_dataset

@@ -30,6 +30,7 @@ from gan_playground.models import MODELS
 from gan_playground.records import MAX_PICTURE_PIXELS, read_history_csv
 from gan_playground.ui.about import LATEX
 from gan_playground.ui.context import app_dataset
+from gan_playground.ui.controls import IDLE, button_updates
 from gan_playground.ui.i18n import LANGUAGES, lang_of, t
 from gan_playground.ui.objectives import objective_text, scores_help
 from gan_playground.ui.text import (
@@ -44,7 +45,6 @@ from gan_playground.ui.text import (
     status_text,
 )
 
-IDLE = "Not training. Choose settings and press **Start**."
 SCORES_OF = {"acgan": ("fid", "fraction"), "aae": ("fid", "fraction", "fit"), "wgan": ("fid",)}  # plots by family
 EXTENT = 2.2  # the Lab's view: [-2.2, 2.2]^2 holds every toy set
 LANDSCAPE_EVERY_S = 2.0  # the critic's heat map costs a grid of critic calls: redrawn at most this often
@@ -402,8 +402,6 @@ class LivePanel:
 
     def poll(self, request: gr.Request = None):
         """One timer tick: [status, *live, timer, *buttons]; only what changed is sent."""
-        from gan_playground.ui.train import button_updates
-
         slot = self.tab.slot(request)
         job = slot.job
         if job is None:

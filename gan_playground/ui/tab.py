@@ -11,10 +11,11 @@ import gradio as gr
 
 from gan_playground import cost, worker, zerogpu
 from gan_playground.checkpoints import save_checkpoint
-from gan_playground.engine import Run, TrainingJob
+from gan_playground.engine import TrainingJob
 from gan_playground.environment import env_number
 from gan_playground.errors import UserError
 from gan_playground.metrics import live_evaluator
+from gan_playground.run import Run
 from gan_playground.ui.context import AppContext, Source
 from gan_playground.ui.sessions import Slot, session_of
 from gan_playground.ui.spec import TabSpec

@@ -9,10 +9,12 @@ import gradio as gr
 
 from gan_playground.checkpoints import train_call, train_command
 from gan_playground.config import RunConfig, build_config
-from gan_playground.engine import TrainingJob, prepare_run
+from gan_playground.engine import TrainingJob
 from gan_playground.errors import UserError
 from gan_playground.models import model_class
+from gan_playground.run import prepare_run
 from gan_playground.ui import fields
+from gan_playground.ui.controls import button_updates
 from gan_playground.ui.i18n import lang_of, t, tr
 from gan_playground.ui.links import link_query, read_link
 from gan_playground.ui.settings import (
@@ -24,14 +26,6 @@ from gan_playground.ui.settings import (
 from gan_playground.ui.spec import TABS
 from gan_playground.ui.tab import Tab, named_handler, training_device
 from gan_playground.ui.text import STATE_WORDS, status_text
-
-
-def button_updates(state: str | None) -> list[Any]:
-    """Start, Pause, Resume, Stop: only what makes sense now can be pressed (a queued run can only be
-    stopped, which takes it out of the queue)."""
-    running, paused, queued = state in ("ready", "running"), state == "paused", state == "queued"
-    return [gr.update(interactive=not (running or paused or queued)), gr.update(interactive=running),
-            gr.update(interactive=paused), gr.update(interactive=running or paused or queued)]
 
 
 class TrainPanel:
