@@ -17,6 +17,7 @@ How it is split (each panel and explorer is one unit: its layout, its events, it
     context.py           shipped checkpoints, which model Explore looks at, temp files
     sessions.py          pages (server-made ids), their slots, the job cap, memory given back
     text.py              pure helpers: numbers, status lines, the plots' data frames
+    i18n/                the page's languages: en.py (the source of every key), zh.py; t() and tr()
 
 Every event has an api_name of the form `<tab>_<action>`; README.md lists them and the MCP tools.
 """

@@ -6,9 +6,11 @@ import os
 from typing import Any
 
 import gradio as gr
+from gradio.i18n import I18nData
 
 from gan_playground.ui import about
 from gan_playground.ui.context import AppContext, browser_secret
+from gan_playground.ui.i18n import i18n_for, t, tr
 from gan_playground.ui.model_tab import ModelTab, build_tab
 from gan_playground.ui.sessions import session_of
 from gan_playground.ui.spec import TABS
@@ -29,13 +31,33 @@ CSS = "div.validation-error { overflow-wrap: anywhere; white-space: normal; }"
 CACHE_CHECK_S, CACHE_MAX_AGE_S = 1800, 3600  # delete cached files older than an hour, checked twice an hour
 
 
+class App(gr.Blocks):
+    """The page's Blocks, which always serve its translations (i18n/): Gradio 6.31 takes them only as
+    `launch(i18n=...)`, and app.py, the tests and `gradio app.py` each launch it their own way."""
+
+    i18n: gr.I18n | None = None
+
+    def launch(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("i18n", self.i18n)
+        return super().launch(*args, **kwargs)
+
+    def get_api_info(self, all_endpoints: bool = False, page: str | None = None):
+        """The API's description with each label in English: a translated label is a key for the
+        browser, which a client or an MCP tool would read as {"key": ...}."""
+        info = super().get_api_info(all_endpoints=all_endpoints, page=page)
+        for kind in ("named_endpoints", "unnamed_endpoints"):
+            for endpoint in info.get(kind, {}).values():
+                for part in (*endpoint.get("parameters", []), *endpoint.get("returns", [])):
+                    if isinstance(part.get("label"), I18nData):
+                        part["label"] = tr(part["label"].key)
+        return info
+
+
 def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
     """The whole UI. `ctx_kwargs` (max_jobs, grace_s, load_shipped, checkpoints) go to AppContext.create."""
     ctx = ctx or AppContext.create(**ctx_kwargs)
-    with gr.Blocks(title="GAN Playground", delete_cache=(CACHE_CHECK_S, CACHE_MAX_AGE_S)) as demo:
-        gr.Markdown("# GAN Playground\nTrain ACGANs, adversarial autoencoders and Wasserstein GANs live, "
-                    "watch them learn, then explore what they learned. New here? Pick a tab, press **Start**, "
-                    "and see the **About** tab for what each model does.")
+    with App(title="GAN Playground", delete_cache=(CACHE_CHECK_S, CACHE_MAX_AGE_S)) as demo:
+        gr.Markdown(t("app.intro"))
         tabs: list[ModelTab] = []
         with gr.Tabs(overflow_behavior="wrap") as tab_row:  # on a phone every tab shows, none hides behind "..."
             for spec in TABS:
@@ -50,16 +72,17 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
 
         attached = demo.load(attach_page, page_id, page_id, api_visibility="private", show_progress="hidden")
         for tab in tabs:  # then a link's settings (`?tab=lab&steps=777`) fill the form of its tab
-            t = tab.train
+            train = tab.train
             attached.then(tab.init, None, tab.init_outputs(), api_name=tab.api("init"),
                           api_visibility=INTERNAL, show_progress="hidden").then(
-                t.apply_link, None, [tab_row, *t.start_inputs, t.status], api_visibility="private",
+                train.apply_link, None, [tab_row, *train.start_inputs, train.status], api_visibility="private",
                 show_progress="hidden")
 
         def on_unload(request: gr.Request):
             ctx.sessions.close_later(session_of(request))
 
         demo.unload(on_unload)
+    demo.i18n = i18n_for(device=ctx.device_text)  # the page in the browser's language
     demo.ctx = ctx  # for tests and for stopping jobs at shutdown
     return demo
 

@@ -29,6 +29,7 @@ from gan_playground.run import resume_run
 from gan_playground.ui import fields
 from gan_playground.ui.context import upload_name
 from gan_playground.ui.controls import button_updates
+from gan_playground.ui.i18n import t
 from gan_playground.ui.tab import Tab, refusal, training_device
 from gan_playground.ui.text import read_number
 
@@ -57,33 +58,30 @@ class CheckpointPanel:
 
     def build(self) -> None:
         key = self.spec.key
-        with gr.Accordion("Checkpoints: save, download, resume, load", open=False, elem_id=f"{key}-checkpoints-box"):
+        with gr.Accordion(t("ckpt.box"), open=False, elem_id=f"{key}-checkpoints-box"):
             with gr.Row():
-                self.save_btn = gr.Button("Save checkpoint", elem_id=f"{key}-save-btn")
-                self.download_btn = gr.Button("Download the last save (.zip)", elem_id=f"{key}-download-btn")
+                self.save_btn = gr.Button(t("ckpt.save"), elem_id=f"{key}-save-btn")
+                self.download_btn = gr.Button(t("ckpt.download"), elem_id=f"{key}-download-btn")
             self.save_msg = gr.Markdown(elem_id=f"{key}-save-msg")
-            self.download_file = gr.File(label="Checkpoint (.zip): upload it below, or anywhere, to use it again",
+            self.download_file = gr.File(label=t("ckpt.download_file"),
                                          interactive=False, visible=False, elem_id=f"{key}-download-file")
-            gr.Markdown("**Resume training** from one of your saves (shipped checkpoints hold no optimizer "
-                        "state, so they cannot be resumed).")
+            gr.Markdown(t("ckpt.resume_intro"))
             with gr.Row():
-                self.resume_choice = fields.Dropdown([], label="Checkpoint to resume from",
-                                                     info="your saves and autosaves", elem_id=f"{key}-resume-choice")
-                self.lr_factor = fields.Slider(0.01, 1.0, value=1.0, step=0.01, label="Learning-rate factor",
-                                           info="multiplies every learning rate; lower it (e.g. 0.3) after a "
-                                                "divergence",
+                self.resume_choice = fields.Dropdown([], label=t("ckpt.resume_choice"),
+                                                     info=t("ckpt.resume_choice.info"), elem_id=f"{key}-resume-choice")
+                self.lr_factor = fields.Slider(0.01, 1.0, value=1.0, step=0.01, label=t("ckpt.lr_factor"),
+                                           info=t("ckpt.lr_factor.info"),
                                            elem_id=f"{key}-lr-factor")
-            self.resume_btn = gr.Button("Resume training from checkpoint", elem_id=f"{key}-resume-ckpt-btn")
-            gr.Markdown("**Load a checkpoint to explore**: one of the list, or upload a checkpoint folder's files "
-                        "(select them all) or its .zip.")
+            self.resume_btn = gr.Button(t("ckpt.resume"), elem_id=f"{key}-resume-ckpt-btn")
+            gr.Markdown(t("ckpt.load_intro"))
             with gr.Row():
-                self.load_choice = fields.Dropdown([], label="Checkpoint",
-                                               info="your saves and uploads, and the shipped ones",
+                self.load_choice = fields.Dropdown([], label=t("ckpt.load_choice"),
+                                               info=t("ckpt.load_choice.info"),
                                                scale=2, elem_id=f"{key}-load-choice")
                 self.load_files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, scale=2,
-                                          label="…or upload config.json + model.safetensors (+ the rest), or a .zip",
+                                          label=t("ckpt.load_files"),
                                           elem_id=f"{key}-load-files")
-            self.load_btn = gr.Button("Load checkpoint", elem_id=f"{key}-load-btn")
+            self.load_btn = gr.Button(t("ckpt.load"), elem_id=f"{key}-load-btn")
             self.load_msg = gr.Markdown(elem_id=f"{key}-load-msg")
 
     # -- choices --------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import torch
 from gan_playground import explore
 from gan_playground.errors import UserError
 from gan_playground.ui import fields
+from gan_playground.ui.i18n import t
 from gan_playground.ui.live import enlarge, lab_picture
 from gan_playground.ui.tab import Tab, refusal
 from gan_playground.ui.text import class_choices, parse_class, read_number
@@ -86,29 +87,30 @@ class Interpolation:
 
     def build(self) -> None:
         key = self.tab.spec.key
-        with gr.Tab("Latent interpolation"):
+        with gr.Tab(t("interp.tab")):
             with gr.Row():
-                self.seed0 = fields.Number(value=1, precision=None, label="Seed of the first end",
+                self.seed0 = fields.Number(value=1, precision=None, label=t("interp.seed0"),
                                            elem_id=f"{key}-seed0")
-                self.seed1 = fields.Number(value=2, precision=None, label="Seed of the second end",
+                self.seed1 = fields.Number(value=2, precision=None, label=t("interp.seed1"),
                                            elem_id=f"{key}-seed1")
-                self.dice = gr.Button("Random seeds", scale=0, min_width=140, elem_id=f"{key}-dice")
+                self.dice = gr.Button(t("interp.dice"), scale=0, min_width=140, elem_id=f"{key}-dice")
             with gr.Row():
-                self.mode = fields.Radio([("linear", "linear"), ("spherical (slerp)", "slerp")], value="slerp",
-                                     label="Path", elem_id=f"{key}-mode")
-                self.n_frames = fields.Slider(2, 32, value=10, step=1, label="Steps", elem_id=f"{key}-n-frames")
+                self.mode = fields.Radio([(t("interp.linear"), "linear"), (t("interp.slerp"), "slerp")], value="slerp",
+                                     label=t("interp.path"), elem_id=f"{key}-mode")
+                self.n_frames = fields.Slider(2, 32, value=10, step=1, label=t("interp.frames"),
+                                              elem_id=f"{key}-n-frames")
             with gr.Row(visible=self.with_classes):
-                self.class0 = fields.Dropdown(class_choices(DIGITS, 10), value="0", label="Class of the first end",
+                self.class0 = fields.Dropdown(class_choices(DIGITS, 10), value="0", label=t("interp.class0"),
                                           elem_id=f"{key}-class0")
-                self.class1 = fields.Dropdown(class_choices(DIGITS, 10), value="0", label="Class of the second end",
+                self.class1 = fields.Dropdown(class_choices(DIGITS, 10), value="0", label=t("interp.class1"),
                                           elem_id=f"{key}-class1")
-            self.interp_btn = gr.Button("Interpolate", variant="primary", elem_id=f"{key}-interp-btn")
-            self.strip = gr.Gallery(label="Frames, first to last", show_label=False, columns=10, height=260,
+            self.interp_btn = gr.Button(t("interp.button"), variant="primary", elem_id=f"{key}-interp-btn")
+            self.strip = gr.Gallery(label=t("interp.strip"), show_label=False, columns=10, height=260,
                                     object_fit="contain", format="png", allow_preview=True, elem_id=f"{key}-strip")
             with gr.Row():
-                self.gif = gr.Image(label="Animation (GIF)", show_label=False, type="filepath", height=220,
+                self.gif = gr.Image(label=t("interp.gif"), show_label=False, type="filepath", height=220,
                                     interactive=False, elem_id=f"{key}-gif")
-                self.gif_file = gr.File(label="Download the GIF", interactive=False, elem_id=f"{key}-gif-file")
+                self.gif_file = gr.File(label=t("interp.gif_file"), interactive=False, elem_id=f"{key}-gif-file")
 
     @property
     def class_controls(self) -> list[Any]:
@@ -150,23 +152,24 @@ class ClassConditioning:
 
     def build(self) -> None:
         key = self.tab.spec.key
-        with gr.Tab("Class conditioning"):
+        with gr.Tab(t("classes.tab")):
             with gr.Row():
-                self.grid_class = fields.Dropdown(class_choices(DIGITS, 10), value="0", label="Class",
+                self.grid_class = fields.Dropdown(class_choices(DIGITS, 10), value="0", label=t("classes.class"),
                                               elem_id=f"{key}-grid-class")
-                self.grid_seed = fields.Number(value=0, precision=None, label="Seed", elem_id=f"{key}-grid-seed")
-                self.n_z = fields.Slider(2, 12, value=8, step=1, label="Columns (z) of the class × z grid",
+                self.grid_seed = fields.Number(value=0, precision=None, label=t("classes.seed"),
+                                               elem_id=f"{key}-grid-seed")
+                self.n_z = fields.Slider(2, 12, value=8, step=1, label=t("classes.columns"),
                                      elem_id=f"{key}-n-z")
             with gr.Row():
-                self.class_btn = gr.Button("Grid of this class", variant="primary", elem_id=f"{key}-class-btn")
-                self.cxz_btn = gr.Button("Class × z grid", elem_id=f"{key}-cxz-btn")
+                self.class_btn = gr.Button(t("classes.grid_btn"), variant="primary", elem_id=f"{key}-class-btn")
+                self.cxz_btn = gr.Button(t("classes.cxz_btn"), elem_id=f"{key}-cxz-btn")
             with gr.Row():
                 with gr.Column():
-                    gr.Markdown("64 samples of one class")
+                    gr.Markdown(t("classes.grid_caption"))
                     self.class_img = gr.Image(format="png", interactive=False, height=460, show_label=False,
                                               elem_id=f"{key}-class-img")
                 with gr.Column():
-                    gr.Markdown("Rows: classes; each column keeps its z (the style apart from the class)")
+                    gr.Markdown(t("classes.cxz_caption"))
                     self.cxz_img = gr.Image(format="png", interactive=False, height=460, show_label=False,
                                             elem_id=f"{key}-cxz-img")
 
@@ -209,11 +212,9 @@ class LatentSpace:
 
     def build(self) -> None:
         key = self.tab.spec.key
-        with gr.Tab("Latent space"):
-            gr.Markdown("The encoded test set, coloured by label, over samples of the prior (grey). Codes of more "
-                        "than 2 dimensions are shown on their two principal axes. **Click the map** (or set x and "
-                        "y) to decode that point. While a run trains, the map follows it every few seconds.")
-            self.scatter_btn = gr.Button("Encode the test set", variant="primary", elem_id=f"{key}-scatter-btn")
+        with gr.Tab(t("latent.tab")):
+            gr.Markdown(t("latent.intro"))
+            self.scatter_btn = gr.Button(t("latent.encode_btn"), variant="primary", elem_id=f"{key}-scatter-btn")
             self.scatter_info = gr.Markdown(elem_id=f"{key}-scatter-info")
             with gr.Row():
                 with gr.Column(scale=3):
@@ -224,14 +225,14 @@ class LatentSpace:
                     self.px = fields.Slider(-3, 3, value=0, step=0.01, label="x", elem_id=f"{key}-px")
                     self.py = fields.Slider(-3, 3, value=0, step=0.01, label="y", elem_id=f"{key}-py")
                     self.latent_class = fields.Dropdown(class_choices(DIGITS, 10), value="0",
-                                                    label="Class given to the decoder",
-                                                    info="for the supervised, semi-supervised and clustering AAEs",
+                                                    label=t("latent.class"),
+                                                    info=t("latent.class.info"),
                                                     elem_id=f"{key}-latent-class")
-                    gr.Markdown("Decoding of (x, y)")
+                    gr.Markdown(t("latent.point_caption"))
                     self.point_img = gr.Image(format="png", height=180, interactive=False, show_label=False,
                                               elem_id=f"{key}-point-img")
-            self.plane_btn = gr.Button("Decode a grid over the plane", elem_id=f"{key}-plane-btn")
-            gr.Markdown("Decoded over the latent plane (x: left → right, y: bottom → top)")
+            self.plane_btn = gr.Button(t("latent.plane_btn"), elem_id=f"{key}-plane-btn")
+            gr.Markdown(t("latent.plane_caption"))
             self.plane_img = gr.Image(format="png", interactive=False, height=560, show_label=False,
                                       elem_id=f"{key}-plane-img")
             self.refresh = gr.Timer(5.0, active=False)
@@ -378,9 +379,8 @@ class Landscape:
         key = self.tab.spec.key
         with gr.Row():
             with gr.Column(scale=1):
-                gr.Markdown("The live picture above follows the run in this tab. To look at a loaded or shipped "
-                            "checkpoint's critic (or at this run's, drawn finer), press the button.")
-                self.heat_btn = gr.Button("Draw the critic's landscape", variant="primary", elem_id=f"{key}-heat-btn")
+                gr.Markdown(t("landscape.intro"))
+                self.heat_btn = gr.Button(t("landscape.button"), variant="primary", elem_id=f"{key}-heat-btn")
             self.heat_static = gr.Image(format="png", height=380, interactive=False, scale=1, show_label=False,
                                         elem_id=f"{key}-heat-static")
 

@@ -12,6 +12,7 @@ from gan_playground.checkpoints import load_checkpoint
 from gan_playground.errors import UserError
 from gan_playground.ui.checkpoint_panel import MAX_UPLOAD_BYTES, keep_upload
 from gan_playground.ui.context import upload_name
+from gan_playground.ui.i18n import t
 from gan_playground.ui.tab import Tab
 
 TOKENS_PAGE = "https://huggingface.co/settings/tokens"
@@ -23,25 +24,22 @@ class HubPanel:
 
     def build(self) -> None:
         key = self.spec.key
-        with gr.Accordion("Share on the Hugging Face Hub", open=False, elem_id=f"{key}-hub-box"):
+        with gr.Accordion(t("hub.box"), open=False, elem_id=f"{key}-hub-box"):
             with gr.Row():
-                self.push_repo = gr.Textbox(label="Repository id", placeholder="your-name/gan-playground-model",
+                self.push_repo = gr.Textbox(label=t("hub.push_repo"), placeholder="your-name/gan-playground-model",
                                             elem_id=f"{key}-push-repo")
-                self.push_token = gr.Textbox(label="Access token", type="password",
-                                             info=f"a write token ({TOKENS_PAGE}); used for this push only, "
-                                                  f"never stored",
+                self.push_token = gr.Textbox(label=t("hub.push_token"), type="password", info=t("hub.push_token.info"),
                                              elem_id=f"{key}-push-token")
-                self.push_private = gr.Checkbox(label="Private repository", value=False, elem_id=f"{key}-push-private")
-            self.push_btn = gr.Button("Push the last saved checkpoint to the Hub", elem_id=f"{key}-push-btn")
+                self.push_private = gr.Checkbox(label=t("hub.private"), value=False, elem_id=f"{key}-push-private")
+            self.push_btn = gr.Button(t("hub.push"), elem_id=f"{key}-push-btn")
             self.push_msg = gr.Markdown(elem_id=f"{key}-push-msg")
             with gr.Row():
-                self.pull_repo = gr.Textbox(label="Load from the Hub: repository id", placeholder="user/model", scale=3,
+                self.pull_repo = gr.Textbox(label=t("hub.pull_repo"), placeholder="user/model", scale=3,
                                             elem_id=f"{key}-pull-repo")
-                self.pull_token = gr.Textbox(label="Access token (optional)", type="password", scale=2,
-                                             info="only for your private or gated repos; used for this load "
-                                                  "only, never stored",
+                self.pull_token = gr.Textbox(label=t("hub.pull_token"), type="password", scale=2,
+                                             info=t("hub.pull_token.info"),
                                              elem_id=f"{key}-pull-token")
-                self.pull_btn = gr.Button("Load from Hub", scale=1, elem_id=f"{key}-pull-btn")
+                self.pull_btn = gr.Button(t("hub.pull"), scale=1, elem_id=f"{key}-pull-btn")
             self.pull_msg = gr.Markdown(elem_id=f"{key}-pull-msg")
 
     def push(self, repo_id, token, private, request: gr.Request = None):

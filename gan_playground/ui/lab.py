@@ -17,14 +17,14 @@ from gan_playground.run import prepare_run
 from gan_playground.side_by_side import Lane, SideBySide
 from gan_playground.ui import fields
 from gan_playground.ui.context import app_dataset
+from gan_playground.ui.i18n import t
 from gan_playground.ui.live import lab_picture
 from gan_playground.ui.settings import run_field
 from gan_playground.ui.tab import Tab, check_cost, named_handler, refusal, training_device
 from gan_playground.ui.text import STATE_WORDS, read_number
 from gan_playground.ui.tools import INTERNAL, step_doc, tool
 
-SPEEDS = [("slow motion: 2 steps a second", "2"), ("10 steps a second", "10"), ("50 steps a second", "50"),
-          ("full speed", "full")]
+SPEEDS = ("2", "10", "50", "full")  # steps a second; their words: i18n/en.py's "lab.speed.<speed>"
 COMPARE_KEY = "lab-compare"  # the page's slot of a side-by-side run: one job under the cap
 
 
@@ -36,14 +36,14 @@ class StepByStep:
 
     def build(self) -> None:
         key = self.tab.spec.key
-        gr.Markdown("**Step by step**: each press trains once and redraws the picture (a running run pauses "
-                    "first; with no run, one starts at step 0).")
+        gr.Markdown(t("lab.steps_intro"))
         with gr.Row():
-            self.critic_btn = gr.Button("One critic step", size="sm", elem_id=f"{key}-critic-step-btn")
-            self.generator_btn = gr.Button("One generator step", size="sm", elem_id=f"{key}-generator-step-btn")
-            self.both_btn = gr.Button("One full step", size="sm", elem_id=f"{key}-full-step-btn")
+            self.critic_btn = gr.Button(t("lab.critic_step"), size="sm", elem_id=f"{key}-critic-step-btn")
+            self.generator_btn = gr.Button(t("lab.generator_step"), size="sm", elem_id=f"{key}-generator-step-btn")
+            self.both_btn = gr.Button(t("lab.full_step"), size="sm", elem_id=f"{key}-full-step-btn")
         self.which = gr.Textbox("both", visible=False)  # set by each button (its js) before the call
-        self.speed = fields.Radio(SPEEDS, value="full", label="Speed", elem_id=f"{key}-speed")
+        self.speed = fields.Radio([(t(f"lab.speed.{s}"), s) for s in SPEEDS], value="full", label=t("lab.speed"),
+                                  elem_id=f"{key}-speed")
 
     def step(self, which, variant, dataset, steps, batch, seed, *values, request: gr.Request = None):
         """`which`: critic, generator or both. Outputs as a poll's: the change is drawn at once."""
@@ -100,20 +100,18 @@ class SideBySidePanel:
 
     def build(self) -> None:
         key = self.tab.spec.key
-        variants = list(self.tab.spec.variants.items())
-        with gr.Accordion("Compare the variants side by side", open=False, elem_id=f"{key}-compare-box"):
-            gr.Markdown("The same data, batch size and seed for each; each variant with its Lab defaults. They "
-                        "train step for step in one job, so you see what clipping, the gradient penalty, the "
-                        "divergence and the Lipschitz penalty each do to the critic and to the points.")
+        variants = [(t(f"variant.{name}"), name) for name in self.tab.spec.variants.values()]
+        with gr.Accordion(t("compare.box"), open=False, elem_id=f"{key}-compare-box"):
+            gr.Markdown(t("compare.intro"))
             with gr.Row():
-                self.variants = gr.CheckboxGroup(variants, value=[m for _, m in variants], label="Variants (2 to 4)",
+                self.variants = gr.CheckboxGroup(variants, value=[m for _, m in variants], label=t("compare.variants"),
                                                  elem_id=f"{key}-compare-variants")
-                self.steps = fields.Number(value=500, precision=None, label="Steps",
-                                       info="for each variant", elem_id=f"{key}-compare-steps")
+                self.steps = fields.Number(value=500, precision=None, label=t("compare.steps"),
+                                       info=t("compare.steps.info"), elem_id=f"{key}-compare-steps")
             with gr.Row():
-                self.start_btn = gr.Button("Start the comparison", variant="primary",
+                self.start_btn = gr.Button(t("compare.start"), variant="primary",
                                            elem_id=f"{key}-compare-start-btn")
-                self.stop_btn = gr.Button("Stop", variant="stop", elem_id=f"{key}-compare-stop-btn")
+                self.stop_btn = gr.Button(t("compare.stop"), variant="stop", elem_id=f"{key}-compare-stop-btn")
             self.status = gr.Markdown(elem_id=f"{key}-compare-status")
             self.pictures, self.captions = [], []
             with gr.Row():

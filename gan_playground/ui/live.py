@@ -31,6 +31,7 @@ from gan_playground.records import MAX_PICTURE_PIXELS, read_history_csv
 from gan_playground.ui.about import LATEX
 from gan_playground.ui.context import app_dataset
 from gan_playground.ui.controls import IDLE, button_updates
+from gan_playground.ui.i18n import LANGUAGES, lang_of, t
 from gan_playground.ui.objectives import objective_text, scores_help
 from gan_playground.ui.text import (
     PLOTS,
@@ -53,7 +54,7 @@ LANDSCAPE_EVERY_S = 2.0  # the critic's heat map costs a grid of critic calls: r
 class View:
     """What the Live panels show for one state of a run (or of a checkpoint's record)."""
 
-    status: str  # the Train panel's status line
+    status: str  # the Train panel's status line, in English
     caption: str  # the line above the plots: whose curves these are
     losses: pd.DataFrame
     scores: dict[str, pd.DataFrame]
@@ -63,6 +64,11 @@ class View:
     message: str = ""
     fake: np.ndarray | None = None  # the Lab's generated points as drawn (the next picture's trails start there)
     values: np.ndarray | None = None  # the Lab's critic grid as drawn (a critic step's change is shown against it)
+    statuses: dict[str, str] = field(default_factory=dict)  # the status line in the other languages
+
+    def status_in(self, lang: str) -> str:
+        """The status line in the page's language (built with the view: once per snapshot, not per reader)."""
+        return self.statuses.get(lang, self.status)
 
 
 @dataclass
@@ -197,10 +203,13 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
     model, data = job.model.name, job.run.config.dataset
     latest = {k: v[-1] for k, v in snap.history.items() if v and math.isfinite(v[-1])}
     caption = f"Live: **{model}** on {data}, this tab's run.\n\n" + objective_text(model, latest, ema=_ema(job.model))
-    view = View(status_text(snap, model, data, unit="points" if points else "images"), caption,
+    unit = "points" if points else "images"
+    view = View(status_text(snap, model, data, unit=unit), caption,
                 long_frame(snap.history_steps, loss_series(snap.history), "loss"),
                 score_frames(snap.history_steps, snap.history, snap.score_steps, snap.scores),
-                _x_range(snap.history_steps, snap.score_steps), message=message_text(snap, saved))
+                _x_range(snap.history_steps, snap.score_steps), message=message_text(snap, saved),
+                statuses={lang: status_text(snap, model, data, unit=unit, lang=lang) for lang in LANGUAGES
+                          if lang != "en"})
     histogram = class_histogram_text(snap.scores, job.run.dataset.classes)
     if histogram:
         view.message = f"{view.message}\n\n{histogram}" if view.message else histogram
@@ -263,17 +272,6 @@ def empty_view(status: str, caption: str = "") -> View:
     return View(status, caption, long_frame([], {}, "loss"), {}, None)
 
 
-LAB_LEGEND = (
-    "**How to read the picture.** The heat map is the critic $D(x)$ over the plane, red where it scores "
-    "*real*, blue where it scores *fake* (the bar under it gives the values: a WGAN critic gives a score, "
-    "not a probability). Black dots ringed in white are real points; orange ones are the generator's "
-    "samples (by default the network being trained itself, not a moving average). Each arrow is the "
-    "generator's push on a point, $-\\nabla_x L_G = \\nabla_x D(x)$ with $L_G = -\\mathbb{E}[D(G(z))]$: "
-    "uphill on the critic. "
-    "Arrows are proportional (a slope of 1 is 5% of the view, capped at 15%), so they shrink as the "
-    "critic flattens near convergence. *Generator's manifold*: a grid of the latent plane drawn through "
-    "$G$, showing how it folds the plane onto the modes.")
-
 
 LOSS_PALETTE = ("#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
@@ -296,12 +294,12 @@ class LivePanel:
     def build(self, after_picture: Callable[[], None] | None = None) -> None:
         """`after_picture` lays out what belongs right under the picture (the Lab's step buttons)."""
         spec = self.spec
-        gr.Markdown("### 2 · Live")
+        gr.Markdown(t("live.heading"))
         # The picture first: on a phone the columns stack, and it comes right after Start.
         if spec.points:
             with gr.Row(equal_height=True):
                 self.samples = gr.ScatterPlot(
-                    x="x", y="y", color="points", title="Real and generated points", x_lim=[-EXTENT, EXTENT],
+                    x="x", y="y", color="points", title=t("live.points_title"), x_lim=[-EXTENT, EXTENT],
                     y_lim=[-EXTENT, EXTENT], show_label=False, height=360, min_width=300,
                     color_map={"real data": "#111111", "generated": "#ff8c00"}, elem_id=f"{spec.key}-samples")
                 self.heatmap = gr.Image(format="png", height=394, interactive=False, show_label=False,
@@ -309,32 +307,34 @@ class LivePanel:
             if after_picture is not None:
                 after_picture()
             self.message = gr.Markdown(latex_delimiters=LATEX, elem_id=f"{spec.key}-message")  # (narrates steps)
-            self.layers = gr.CheckboxGroup(list(landscape.LAYERS), value=list(landscape.DEFAULT_LAYERS),
-                                           label="Show", elem_id=f"{spec.key}-layers")
-            gr.Markdown(LAB_LEGEND, latex_delimiters=LATEX, elem_id=f"{spec.key}-legend")
+            self.layers = gr.CheckboxGroup([(t(f"live.layer.{i}"), name) for i, name in enumerate(landscape.LAYERS)],
+                                           value=list(landscape.DEFAULT_LAYERS),
+                                           label=t("live.layers"), elem_id=f"{spec.key}-layers")
+            gr.Markdown(t("live.legend"), latex_delimiters=LATEX, elem_id=f"{spec.key}-legend")
         else:
             self.samples = gr.Image(format="png", interactive=False, height=440, show_label=False,
                                     elem_id=f"{spec.key}-samples")
-            gr.Markdown(f"*{spec.samples_label}*")
+            gr.Markdown("*" + t(f"samples.{spec.key}") + "*")
             self.message = gr.Markdown(latex_delimiters=LATEX, elem_id=f"{spec.key}-message")
-        self.loss_plot = gr.LinePlot(x="step", y="value", color="loss", title="Losses", x_title="step",
-                                     y_title="loss", label="Losses (one line per loss)", show_label=False,
+        self.loss_plot = gr.LinePlot(x="step", y="value", color="loss", title=t("live.losses"), x_title="step",
+                                     y_title="loss", label=t("live.losses_label"), show_label=False,
                                      color_map=loss_colours(spec), elem_id=f"{spec.key}-loss-plot")
         # right under the curves: whose they are, and what they optimize (the objective, its values now)
         self.caption = gr.Markdown(latex_delimiters=LATEX, elem_id=f"{spec.key}-live-caption")
         self.score_plots: dict[str, gr.LinePlot] = {}
         with gr.Row():
-            for kind, (title, y_title, y_range) in PLOTS.items():
+            for kind, (_title, y_title, y_range) in PLOTS.items():
                 self.score_plots[kind] = gr.LinePlot(
-                    x="step", y="value", color="score", title=title, x_title="step", y_title=y_title,
+                    x="step", y="value", color="score", title=t(f"live.plot.{kind}"), x_title="step", y_title=y_title,
                     y_lim=list(y_range) if y_range else None, show_label=False, visible=False, min_width=260,
                     elem_id=f"{spec.key}-{kind}-plot")
         gr.Markdown(scores_help(SCORES_OF[spec.family] if not spec.points else ("modes", "fraction")),
                     elem_id=f"{spec.key}-scores-help")
-        with gr.Accordion("Timelapse", open=False):
+        with gr.Accordion(t("live.timelapse_box"), open=False):
             with gr.Row():
-                self.timelapse_btn = gr.Button("Make a timelapse GIF of this run", elem_id=f"{spec.key}-timelapse-btn")
-                self.timelapse = gr.File(label="Timelapse (GIF)", interactive=False, elem_id=f"{spec.key}-timelapse")
+                self.timelapse_btn = gr.Button(t("live.timelapse_btn"), elem_id=f"{spec.key}-timelapse-btn")
+                self.timelapse = gr.File(label=t("live.timelapse_file"), interactive=False,
+                                         elem_id=f"{spec.key}-timelapse")
             self.timelapse_view = gr.Image(type="filepath", interactive=False, show_label=False, height=360,
                                            elem_id=f"{spec.key}-timelapse-view")
         self.timer = gr.Timer(1.0, active=False)
@@ -412,7 +412,8 @@ class LivePanel:
         # The status line and buttons follow the job's state and its place in the queue; `show` (after
         # a start) may already have drawn the panels of a run that finished at once, but never the
         # status: it is sent here.
-        line = self.tab.status_line(job, view.status)
+        lang = lang_of(request)
+        line = self.tab.status_line(job, view.status_in(lang), lang)
         if line != slot.status_shown:
             status, buttons = line, button_updates(state)
         else:

@@ -16,6 +16,7 @@ from gan_playground.ui.checkpoint_panel import CheckpointPanel
 from gan_playground.ui.context import AppContext
 from gan_playground.ui.explorers import EXPLORERS
 from gan_playground.ui.hub_panel import HubPanel
+from gan_playground.ui.i18n import lang_of, t
 from gan_playground.ui.lab import SideBySidePanel, StepByStep
 from gan_playground.ui.live import LivePanel
 from gan_playground.ui.spec import TabSpec
@@ -28,7 +29,7 @@ from gan_playground.ui.train import TrainPanel
 class ModelTab(Tab):
     def build(self) -> None:
         spec = self.spec
-        gr.Markdown(spec.intro)
+        gr.Markdown(t(f"intro.{spec.key}"))
         self.train, self.live = TrainPanel(self), LivePanel(spec, self)
         self.checkpoints, self.hub = CheckpointPanel(self), HubPanel(self)
         self.lab_steps = StepByStep(self) if spec.points else None
@@ -40,7 +41,7 @@ class ModelTab(Tab):
                 self.live.build(after_picture=self.lab_steps.build if self.lab_steps is not None else None)
         if self.side_by_side is not None:
             self.side_by_side.build()
-        gr.Markdown("### 3 · Explore")
+        gr.Markdown(t("explore.heading"))
         self.source = gr.Markdown(elem_id=f"{spec.key}-source")
         self.explorers = [EXPLORERS[name](self) for name in spec.explorers]
         tabbed = [e for name, e in zip(spec.explorers, self.explorers, strict=True) if name != "landscape"]
@@ -86,7 +87,7 @@ class ModelTab(Tab):
         slot = self.slot(request)
         info = self.explore_info(request)
         return [gr.update(value=self.variant(slot)), *self.checkpoints.choices_updates(slot),
-                *(info if isinstance(info, list) else [info]), *self.train.controls(slot.job),
+                *(info if isinstance(info, list) else [info]), *self.train.controls(slot.job, lang=lang_of(request)),
                 *self.live.show(request), self.train.runs_update(request)]
 
     def init_outputs(self) -> list[Any]:
@@ -187,6 +188,6 @@ class ModelTab(Tab):
 
 def build_tab(ctx: AppContext, spec: TabSpec) -> ModelTab:
     tab = ModelTab(ctx, spec)
-    with gr.Tab(spec.title, id=spec.key):
+    with gr.Tab(t(f"tab.{spec.key}"), id=spec.key):
         tab.build()
     return tab

@@ -18,19 +18,12 @@ from gan_playground.config import (
 from gan_playground.errors import UserError
 from gan_playground.models import model_class
 from gan_playground.ui import fields
+from gan_playground.ui.i18n import en, t
 from gan_playground.ui.spec import TabSpec
 from gan_playground.ui.text import fmt_number, read_number
 
-LABELS = {  # short, readable names for the settings; the help text says the rest
-    "arch": "Architecture", "latent_dim": "Latent size (z)", "lr": "Learning rate", "betas": "Adam betas",
-    "n_critic": "Critic steps per G step", "clip": "Clip value c", "lambda_gp": "Gradient penalty λ",
-    "k": "Penalty weight k", "p": "Penalty power p", "lambda_lp": "Lipschitz penalty λ",
-    "aux_weight": "Class loss weight", "prior": "Prior p(z)", "lr_recon": "Learning rate: reconstruction",
-    "lr_reg": "Learning rate: regularization", "lr_sup": "Learning rate: supervised",
-    "recon_weight": "Reconstruction weight", "reg_weight": "Adversarial weight",
-    "sup_weight": "Supervised weight", "toy_width": "Hidden units", "labels": "Labelled examples",
-    "clusters": "Clusters K",
-}
+# Short, readable names for the settings (i18n/en.py's "setting.<name>"); the help text says the rest.
+LABELS = {key.removeprefix("setting."): label for key, label in en.TEXT.items() if key.startswith("setting.")}
 RUN_LABELS = {"steps": "Step budget", "batch_size": "Batch size", "seed": "Seed"}
 
 
@@ -93,7 +86,8 @@ class SettingControls:
         self = cls(tab, list(union), [])
         for name, (s, owner) in union.items():
             s_now = first.get(name, s)
-            common = dict(label=f"{LABELS.get(name, name.replace('_', ' ').capitalize())} ({name})",
+            label = t(f"setting.{name}") if name in LABELS else name.replace("_", " ").capitalize()
+            common = dict(label=label + f" ({name})",
                           info=s_now.help + range_note(s_now), visible=name in first,
                           elem_id=f"{tab.key}-set-{name.replace('_', '-')}")
             value = _display(s_now, self.default(owner, name))

@@ -9,11 +9,10 @@ from typing import Any
 @dataclass(frozen=True)
 class TabSpec:
     key: str  # api prefix (`/<key>_start`) and the page's slot key
-    title: str
+    title: str  # in the runs list; the tab's own label is i18n/en.py's "tab.<key>"
     family: str  # the models' family: "acgan" | "aae" | "wgan"
     variants: dict[str, str]  # label -> model name
     datasets: tuple[str, ...]
-    intro: str
     steps: int = 2000  # default step budget
     batch_size: int = 64
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> UI defaults
@@ -21,7 +20,6 @@ class TabSpec:
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # narrower ranges than the CLI's
     points: bool = False  # the 2-D Lab
     explorers: tuple[str, ...] = ("interpolate",)  # of "interpolate", "classes", "latent", "landscape"
-    samples_label: str = "Samples from a fixed z"
     default: str = ""  # the variant chosen at first (default: the first)
 
     @property
@@ -42,12 +40,8 @@ ACGAN = TabSpec(
     key="acgan", title="ACGAN", family="acgan",
     variants={"ACGAN": "acgan"},
     datasets=("mnist", "fashion-mnist", "cifar10"),
-    intro=("**ACGAN** (Odena et al. 2017) draws an image of the class you ask for. Its discriminator "
-           "judges real or fake *and* names the class, which pushes the generator to make each class "
-           "recognisable. Try the class grid in Explore once it has trained a few hundred steps."),
     steps=1500, batch_size=64,
     explorers=("interpolate", "classes"),
-    samples_label="Samples from a fixed z: one row per class, each column one z",
 )
 
 AAE = TabSpec(
@@ -56,14 +50,8 @@ AAE = TabSpec(
               "semi-supervised (aae-semisupervised)": "aae-semisupervised",
               "clustering (aae-cluster)": "aae-cluster"},
     datasets=("mnist", "fashion-mnist"),
-    intro=("An **adversarial autoencoder** (Makhzani et al. 2015) compresses each image to a code z and "
-           "decodes it back, while a discriminator on the *codes* holds their distribution to a prior p(z). "
-           "The live grid shows test images beside their reconstructions. *Supervised*: the label goes to the "
-           "decoder, so z keeps only the style. *Semi-supervised*: a class head learns from 100 labels. "
-           "*Clustering*: the same without any label."),
     steps=1500, batch_size=100,
     explorers=("interpolate", "classes", "latent"),
-    samples_label="Test images (odd columns) and their reconstructions (even columns)",
 )
 
 WGAN_VARIANTS = {"clipping (wgan)": "wgan", "gradient penalty (wgan-gp)": "wgan-gp",
@@ -73,12 +61,6 @@ WGAN = TabSpec(
     key="wgan", title="WGAN", family="wgan",
     variants=WGAN_VARIANTS,
     datasets=("mnist", "fashion-mnist", "cifar10"),
-    intro=("A **Wasserstein GAN** trains a critic D to estimate the Wasserstein distance between real and "
-           "generated images, and the generator to shrink it. The critic must be 1-Lipschitz; the variants "
-           "differ in how: clipping its weights, or penalising its gradient. Watch `wasserstein`, the "
-           "critic's estimate of the distance (a score, not a probability): it rises at first, while the critic "
-           "learns to tell real from generated, then falls slowly as the samples improve; the FID says how good "
-           "they are."),
     steps=1000, batch_size=64,
     explorers=("interpolate",),
     hidden_fields=("toy_width",),
@@ -98,10 +80,6 @@ LAB = TabSpec(
     key="lab", title="2-D Lab", family="wgan",
     variants=WGAN_VARIANTS,
     datasets=("toy-8gaussians", "toy-25gaussians", "toy-swissroll"),
-    intro=("**2-D Lab**: the WGAN variants on toy point sets, where everything can be seen at once. Black: "
-           "real points; orange: generated ones. The heat map is the critic D(x), red where it says *real*; "
-           "each arrow shows where the generator's update moves a generated point (uphill on D). Step through "
-           "training one update at a time, slow it down, or train the variants side by side."),
     steps=1000, batch_size=256,
     presets=LAB_PRESETS,
     hidden_fields=("arch",),

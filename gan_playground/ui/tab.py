@@ -117,12 +117,13 @@ class Tab:
             raise
         return job.start(paused=paused)
 
-    def status_line(self, job, text: str) -> str:
-        """A run's status line, with what the queue says about it (position and wait, or its turn)."""
+    def status_line(self, job, text: str, lang: str = "en") -> str:
+        """A run's status line, with what the queue says about it (position and wait, or its turn), in
+        the page's language `lang`."""
         place = self.ctx.sessions.place_of(job)
         if place is None:
             return text
-        note = queue_text(place.position, place.waiting, place.wait_s, place.turn_ended, place.turn_left_s)
+        note = queue_text(place.position, place.waiting, place.wait_s, place.turn_ended, place.turn_left_s, lang)
         return f"{text}\n\n{note}"
 
     def make_job(self, run: Run, steps: int, page: str, start_step: int = 0) -> TrainingJob:

@@ -10,10 +10,11 @@ import pandas as pd
 
 from gan_playground.engine import Snapshot
 from gan_playground.errors import UserError
+from gan_playground.ui.i18n import en, tr
 
 FINAL = ("stopped", "finished", "diverged", "failed")
-STATE_WORDS = {"ready": "Starting", "running": "Training", "paused": "Paused", "queued": "Queued", "stopped": "Stopped",
-               "finished": "Finished", "diverged": "Diverged", "failed": "Failed"}
+# A job's state in words, in English (i18n/en.py); state_word() says it in the page's language.
+STATE_WORDS = {key.removeprefix("state."): word for key, word in en.TEXT.items() if key.startswith("state.")}
 MAX_POINTS_PER_LINE = 400  # a plot's line needs no more; keeps each poll small
 
 # How each curve is drawn: on which plot, and on what scale. Losses have a plot of their own;
@@ -26,11 +27,11 @@ SCORE_KINDS = {
     "modes": "modes",
     **{f"share_{c}": "classes" for c in range(100)},  # the class histogram, drawn apart (class_histogram_text)
 }
-PLOTS = {  # kind -> (title, y axis title, fixed y range or None)
-    "fid": ("Classifier FID (lower is better)", "FID", None),
-    "fraction": ("Accuracies and errors", "fraction (0–1)", (0.0, 1.0)),
-    "fit": ("Reconstruction and prior fit", "lower is better", None),
-    "modes": ("Modes covered", "modes", None),
+PLOTS = {  # kind -> (title, y axis title, fixed y range or None); the page shows the title translated
+    "fid": (en.TEXT["live.plot.fid"], "FID", None),
+    "fraction": (en.TEXT["live.plot.fraction"], "fraction (0–1)", (0.0, 1.0)),
+    "fit": (en.TEXT["live.plot.fit"], "lower is better", None),
+    "modes": (en.TEXT["live.plot.modes"], "modes", None),
 }
 CURVE_NAMES = {"fid_floor": "floor (real images)", "in_3std": "within 3 std of a mode"}
 
@@ -98,38 +99,42 @@ def parse_class(value: Any, k: int) -> int:
 # ----------------------------------------------------------------------------------------------
 # A job's progress in words
 
-def status_text(snap: Snapshot, model: str, dataset: str, *, unit: str = "images") -> str:
-    """The run's state in one line; `unit`: what a step's batch holds (the Lab's are points)."""
-    eta = "" if snap.state in FINAL or snap.state in ("paused", "queued") else f" · ETA **{fmt_time(snap.eta_s)}**"
+def status_text(snap: Snapshot, model: str, dataset: str, *, unit: str = "images", lang: str = "en") -> str:
+    """The run's state in one line; `unit`: what a step's batch holds ("images", or the Lab's "points");
+    `lang`: the page's language (i18n.lang_of)."""
+    eta = ("" if snap.state in FINAL or snap.state in ("paused", "queued")
+           else tr("status.eta", lang, eta=fmt_time(snap.eta_s)))
     if snap.images_per_s > 0:
-        rate = f"{snap.images_per_s:,.0f} {unit}/s"
+        rate = tr(f"status.rate.{unit}", lang, rate=snap.images_per_s)
     elif snap.state == "queued":
-        rate = "not started"
+        rate = tr("status.not_started", lang)
     else:
-        rate = "stepped by hand" if snap.phase and snap.state == "paused" else "measuring speed…"
-    state = STATE_WORDS.get(snap.state, snap.state)
+        rate = tr("status.by_hand" if snap.phase and snap.state == "paused" else "status.measuring", lang)
+    state = state_word(snap.state, lang)
     if snap.state == "diverged" and snap.diverged_at is not None:
-        state = f"Diverged at step {snap.diverged_at:,}:"
-    return (f"**{state}** {model} on {dataset} · step **{snap.step:,} / {snap.steps:,}** · {rate} · "
-            f"elapsed {fmt_time(snap.elapsed_s)}{eta}")
+        state = tr("status.diverged_at", lang, step=snap.diverged_at)
+    return tr("status.line", lang, state=state, model=model, dataset=dataset, step=snap.step, steps=snap.steps,
+              rate=rate, elapsed=fmt_time(snap.elapsed_s), eta=eta)
+
+
+def state_word(state: str, lang: str = "en") -> str:
+    """A job's state as its status line says it ("Training", "训练中")."""
+    return tr(f"state.{state}", lang) if state in STATE_WORDS else state
 
 
 def queue_text(position: int | None, waiting: int, wait_s: float | None, turn_ended: int | None,
-                turn_left_s: float | None) -> str:
+               turn_left_s: float | None, lang: str = "en") -> str:
     """What a run's page hears from the queue (sessions.Place): its position and estimated wait, why
     it waits again after a turn, or, with a place while others wait, how long its turn lasts."""
     if position is None:
-        others = f"{waiting} other run{'s' if waiting != 1 else ''} wait{'s' if waiting == 1 else ''}"
+        others = tr("queue.others" if waiting == 1 else "queue.others_many", lang, n=waiting)
         if turn_left_s is None:
-            return f"{others} for a place."
-        return (f"{others} for a place: this run's turn ends in about **{fmt_time(turn_left_s)}**, then it is "
-                f"saved and waits for its next turn.")
-    head = (f"Its turn ended at step {turn_ended:,} while others waited: it was saved and waits for its next "
-            f"turn, keeping everything it learned. " if turn_ended is not None else "The server is busy: ")
-    when = (f"trains again in about **{fmt_time(wait_s)}**" if turn_ended is not None else
-            f"starts in about **{fmt_time(wait_s)}**") if wait_s is not None else "starts when a place frees"
-    return (f"{head}place **{position}** of {waiting} in the queue, {when}. It starts by itself; keep this "
-            f"page open.")
+            return tr("queue.for_place", lang, others=others)
+        return tr("queue.turn_left", lang, others=others, left=fmt_time(turn_left_s))
+    head = tr("queue.turn_ended", lang, step=turn_ended) if turn_ended is not None else tr("queue.busy", lang)
+    when = (tr("queue.trains_again" if turn_ended is not None else "queue.starts_in", lang, wait=fmt_time(wait_s))
+            if wait_s is not None else tr("queue.when_free", lang))
+    return tr("queue.place", lang, head=head, position=position, waiting=waiting, when=when)
 
 
 def message_text(snap: Snapshot, saved: list[str] = ()) -> str:

@@ -14,7 +14,8 @@ from gan_playground.errors import UserError
 from gan_playground.models import model_class
 from gan_playground.run import prepare_run
 from gan_playground.ui import fields
-from gan_playground.ui.controls import IDLE, button_updates
+from gan_playground.ui.controls import button_updates
+from gan_playground.ui.i18n import lang_of, t, tr
 from gan_playground.ui.links import link_query, read_link
 from gan_playground.ui.settings import (
     SettingControls,
@@ -34,33 +35,34 @@ class TrainPanel:
 
     def build(self) -> None:
         spec, key = self.spec, self.spec.key
-        gr.Markdown("### 1 · Train")
-        self.variant = fields.Radio([(label, name) for label, name in spec.variants.items()], value=spec.default_model,
-                                label="Variant", visible=len(spec.variants) > 1, elem_id=f"{key}-variant")
-        self.dataset = fields.Dropdown(list(spec.datasets), value=spec.datasets[0], label="Data set",
+        gr.Markdown(t("train.heading"))
+        self.variant = fields.Radio([(t(f"variant.{name}"), name) for name in spec.variants.values()],
+                                    value=spec.default_model, label=t("train.variant"),
+                                    visible=len(spec.variants) > 1, elem_id=f"{key}-variant")
+        self.dataset = fields.Dropdown(list(spec.datasets), value=spec.datasets[0], label=t("train.dataset"),
                                    elem_id=f"{key}-dataset")
         with gr.Row():
-            self.steps = fields.Number(value=spec.steps, precision=None, label="Step budget",
-                                   info=f"generator updates{range_note(run_field('steps', spec))}",
+            self.steps = fields.Number(value=spec.steps, precision=None, label=t("train.steps"),
+                                   info=t("train.steps.info") + range_note(run_field("steps", spec)),
                                    elem_id=f"{key}-steps")
-            self.batch = fields.Number(value=spec.batch_size, precision=None, label="Batch size",
-                                   info=f"examples per batch{range_note(run_field('batch_size', spec))}",
+            self.batch = fields.Number(value=spec.batch_size, precision=None, label=t("train.batch"),
+                                   info=t("train.batch.info") + range_note(run_field("batch_size", spec)),
                                    elem_id=f"{key}-batch")
-            self.seed = fields.Number(value=0, precision=None, label="Seed", info="fixes weights, batches, noise",
+            self.seed = fields.Number(value=0, precision=None, label=t("train.seed"), info=t("train.seed.info"),
                                   elem_id=f"{key}-seed")
-        with gr.Accordion("Model settings", open=False, elem_id=f"{key}-settings"):
+        with gr.Accordion(t("train.settings"), open=False, elem_id=f"{key}-settings"):
             self.settings = SettingControls.build(spec)
-        gr.Markdown(f"Device: **{self.tab.ctx.device_text}** (detected)")
+        gr.Markdown(t("train.device"))  # the device is filled in by i18n.i18n_for
         with gr.Row():
-            self.start_btn = gr.Button("Start", variant="primary", elem_id=f"{key}-start-btn")
-            self.pause_btn = gr.Button("Pause", interactive=False, elem_id=f"{key}-pause-btn")
-            self.resume_btn = gr.Button("Resume", interactive=False, elem_id=f"{key}-resume-btn")
-            self.stop_btn = gr.Button("Stop", variant="stop", interactive=False, elem_id=f"{key}-stop-btn")
-        self.status = gr.Markdown(IDLE, elem_id=f"{key}-status")
-        with gr.Accordion("Your runs on this page", open=False, elem_id=f"{key}-runs-box") as self.runs_box:
-            self.runs = fields.Radio([], label="Runs (one per tab); choose one to stop it", elem_id=f"{key}-runs")
-            self.stop_run_btn = gr.Button("Stop the chosen run", size="sm", elem_id=f"{key}-stop-run-btn")
-        with gr.Accordion("This run as a command, or in a notebook", open=False, elem_id=f"{key}-command-box"):
+            self.start_btn = gr.Button(t("train.start"), variant="primary", elem_id=f"{key}-start-btn")
+            self.pause_btn = gr.Button(t("train.pause"), interactive=False, elem_id=f"{key}-pause-btn")
+            self.resume_btn = gr.Button(t("train.resume"), interactive=False, elem_id=f"{key}-resume-btn")
+            self.stop_btn = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id=f"{key}-stop-btn")
+        self.status = gr.Markdown(t("status.idle"), elem_id=f"{key}-status")
+        with gr.Accordion(t("train.runs_box"), open=False, elem_id=f"{key}-runs-box") as self.runs_box:
+            self.runs = fields.Radio([], label=t("train.runs"), elem_id=f"{key}-runs")
+            self.stop_run_btn = gr.Button(t("train.stop_run"), size="sm", elem_id=f"{key}-stop-run-btn")
+        with gr.Accordion(t("train.command_box"), open=False, elem_id=f"{key}-command-box"):
             shell, python = self.command_texts(spec.default_model, spec.datasets[0], spec.steps, spec.batch_size, 0,
                                                [c.value for c in self.settings.controls])
             self.command = gr.Code(shell, language="shell", interactive=False, show_label=False, wrap_lines=True,
@@ -144,11 +146,13 @@ class TrainPanel:
                     updates[i] = gr.update(visible=True, value=linked[name], info=updates[i].get("info"))
         return updates
 
-    def controls(self, job: TrainingJob | None, note: str = "") -> list[Any]:
-        """[status, timer, *buttons] for the tab's job (the timer runs while there is one to draw)."""
+    def controls(self, job: TrainingJob | None, note: str = "", lang: str = "en") -> list[Any]:
+        """[status, timer, *buttons] for the tab's job (the timer runs while there is one to draw), the
+        status in the page's language `lang`."""
         if job is None:
-            return [note or IDLE, gr.Timer(active=False), *button_updates(None)]
-        text = self.tab.status_line(job, status_text(job.snapshot(), job.model.name, job.run.config.dataset))
+            return [note or tr("status.idle", lang), gr.Timer(active=False), *button_updates(None)]
+        text = self.tab.status_line(job, status_text(job.snapshot(), job.model.name, job.run.config.dataset,
+                                                     lang=lang), lang)
         # the timer ticks once more at least: that poll draws the new state, then stops the timer
         return [f"{note}\n\n{text}" if note else text, gr.Timer(active=True), *button_updates(job.state)]
 
@@ -171,22 +175,24 @@ class TrainPanel:
 
     def start(self, variant, dataset, steps, batch, seed, *values, request: gr.Request = None):
         """Validate, load data, build the model, start the job: returns at once, training goes on."""
+        lang = lang_of(request)
         try:
             job = self.new_job(request, variant, dataset, steps, batch, seed, values)
         except UserError as err:
             slot = self.tab.slot(request)
             return self.controls(slot.job if slot.job is not None and not slot.job.done else None,
-                                 f"⚠ Not started: {err}")
+                                 tr("status.not_started_because", lang, error=err), lang)
         if job.state == "queued":
-            return self.controls(job)
-        return [f"**Starting** {job.model.name} on {dataset}…", gr.Timer(active=True), *button_updates("running")]
+            return self.controls(job, lang=lang)
+        return [tr("status.starting", lang, model=job.model.name, dataset=dataset), gr.Timer(active=True),
+                *button_updates("running")]
 
     def _act(self, request, verb: str, act) -> list[Any]:
-        slot = self.tab.slot(request)
+        slot, lang = self.tab.slot(request), lang_of(request)
         if slot.job is None or slot.job.done:
-            return self.controls(slot.job, f"No run in this tab to {verb}.")
+            return self.controls(slot.job, tr("status.no_run", lang, verb=tr(f"status.verb.{verb}", lang)), lang)
         act(slot.job)
-        return self.controls(slot.job)
+        return self.controls(slot.job, lang=lang)
 
     def pause(self, request: gr.Request = None):
         return self._act(request, "pause", TrainingJob.pause)
