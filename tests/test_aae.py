@@ -235,6 +235,7 @@ def batches(data: Dataset, n: int, size: int, seed: int = 0):
         yield data.train[idx].float() / 127.5 - 1, data.train_labels[idx]
 
 
+@pytest.mark.slow
 def test_aae_code_moves_toward_the_prior(mnist_small):
     model = make("aae", hidden=128, latent_dim=2)
     test_x = mnist_small.test.float() / 127.5 - 1
@@ -257,6 +258,7 @@ def test_aae_code_moves_toward_the_prior(mnist_small):
     assert sum(recon[-20:]) < sum(recon[:20])  # and it learned to reconstruct
 
 
+@pytest.mark.slow
 def test_semisupervised_beats_chance_with_100_labels(mnist_small):
     torch.manual_seed(0)
     model = SemiSupervisedAAE(config=build_config(SemiSupervisedAAE.Config, {"hidden": 256, "labels": "100"}),
@@ -280,6 +282,7 @@ def _halves(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x.clamp(0, 255).to(torch.uint8), y
 
 
+@pytest.mark.slow
 def test_the_clustering_aae_learns_an_easy_clustering():
     """Untrained, its clusters already beat chance here (0.81); a few hundred steps make them exact."""
     (x, y), (xt, yt) = _halves(2000, 0), _halves(500, 1)
@@ -292,6 +295,7 @@ def test_the_clustering_aae_learns_an_easy_clustering():
     assert untrained < 0.9 and trained >= 0.99, (untrained, trained)
 
 
+@pytest.mark.slow
 def test_cluster_accuracy_has_one_definition(mnist_small):
     """The model's own score and the evaluation's `cluster_acc` are one number: clusters of the
     held-out images, each named by its own members' majority (metrics.cluster_accuracy)."""
@@ -317,6 +321,7 @@ def train_and_save(out, model: str, steps: int, seed: int, overrides: dict[str, 
     return run
 
 
+@pytest.mark.slow
 def test_the_clustering_aae_learns_its_teachers_consensus(tmp_path):
     small = {"hidden": "64", "clusters": "8", "latent_dim": "4", "info_weight": "1"}
     teachers = [train_and_save(tmp_path / f"t{seed}", "aae-cluster", 100, seed, small) for seed in (0, 1)]
@@ -403,6 +408,7 @@ def test_trains_through_the_engine(name):
     assert snap.preview is not None and snap.preview.shape[:2] == (8 * 30 + 2, 16 * 30 + 2)
 
 
+@pytest.mark.slow
 def test_a_label_seen_by_the_code_discriminator_makes_the_label_choose_the_digit():
     """D(z, y) (`label_to_disc`, the default) against the paper's D(z): with D(z) the code z carries
     the class and the decoder reads the digit from it, whatever the label says."""

@@ -90,6 +90,7 @@ def mnist_pair(n_train: int, n_test: int) -> Dataset:
     return Dataset("mnist-01", x, y, xt, yt, ("0", "1"))
 
 
+@pytest.mark.slow
 def test_class_head_learns_two_classes():
     data = mnist_pair(512, 400)
     model = make(data.spec, width=8)

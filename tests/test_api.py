@@ -14,6 +14,7 @@ from gan_playground.errors import UserError
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("## Use it from Python"):]

@@ -492,6 +492,7 @@ def _save_forever(path: str, log_fd: int) -> None:
         os.write(log_fd, f"{step}\n".encode())
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments(image_folder, tmp_path):
     """20 kills anywhere in the loop (inside a save, between renames, while training): the newest
     checkpoint on disk always loads and resumes, and no step is ever lost twice."""

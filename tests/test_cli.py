@@ -155,6 +155,7 @@ def test_sample_class_errors(toy_checkpoint, capsys):
     assert code == 2 and "not conditional" in err
 
 
+@pytest.mark.slow
 def test_a_real_process_prints_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gan_playground", "train", "wgan", "--dataset", "mnist",
                            "--set", "n_critic=0"], capture_output=True, text=True, timeout=120)
@@ -212,6 +213,7 @@ def test_the_reproduce_command_keeps_the_run_settings_and_parses():
     assert "toy_width=16" in args.set
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_what_was_trained_and_exits_cleanly(tmp_path):
     """Ctrl-C stops after the current step and saves: no abort at exit, no traceback."""
     out = tmp_path / "run"

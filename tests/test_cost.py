@@ -48,6 +48,7 @@ def test_the_seconds_are_near_what_a_step_takes():
     assert measured / 4 < estimate < measured * 4, (estimate, measured)  # a guide within a small factor
 
 
+@pytest.mark.slow
 def test_the_largest_settings_are_refused_naming_what_to_lower():
     """The issue's run: WGAN-GP, dcgan, batch 4,096, n_critic 100, latent 1,024 took 4.5 GB and over a
     minute a step. Refused before it starts, with the settings to lower, furthest above default first."""

@@ -53,6 +53,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         distributed.shutdown()
 
 
+@pytest.mark.slow
 def test_two_ranks_stay_in_sync(tmp_path):
     out = str(tmp_path / "result.pt")
     mp.spawn(_worker, args=(2, free_port(), out), nprocs=2, join=True)
@@ -63,6 +64,7 @@ def test_two_ranks_stay_in_sync(tmp_path):
     assert torch.equal(res["bn_means"][0], res["bn_means"][1])
 
 
+@pytest.mark.slow
 def test_torchrun_train_writes_once(tmp_path):
     """`torchrun --nproc_per_node=2 -m gan_playground train ...`: both ranks train, rank 0 writes."""
     out = tmp_path / "run"

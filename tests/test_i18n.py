@@ -186,6 +186,7 @@ def open_page(browser, url: str, locale: str):
     return context, page
 
 
+@pytest.mark.slow
 def test_a_chinese_browser_gets_the_page_in_chinese(browser, server):
     context, page = open_page(browser, server[1], "zh-CN")
     try:
@@ -212,6 +213,7 @@ def test_a_chinese_browser_gets_the_page_in_chinese(browser, server):
         context.close()
 
 
+@pytest.mark.slow
 def test_an_english_browser_gets_the_page_in_english(browser, server):
     context, page = open_page(browser, server[1], "en-US")
     try:

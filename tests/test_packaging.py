@@ -42,6 +42,7 @@ def test_the_wheel_ships_the_evaluation_classifiers_and_no_source_tree(installed
     assert not any(n.startswith(("tests/", "checkpoints/", "bench/")) for n in names)
 
 
+@pytest.mark.slow
 def test_an_installed_copy_lists_scores_and_samples_from_another_folder(installed, tmp_path):
     target, _ = installed
     elsewhere = tmp_path / "elsewhere"

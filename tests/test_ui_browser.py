@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
+pytestmark = pytest.mark.slow  # a real browser on the app: minutes; CI runs it, `-m "not slow"` skips it
+
 CHROMIUM = os.environ.get("GAN_PLAYGROUND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]
 SHOTS = Path(__file__).resolve().parent / "screenshots"

@@ -323,6 +323,7 @@ def test_a_saved_checkpoint_goes_out_as_a_zip_and_comes_back_whole(server, tmp_p
     assert ["uploaded: wgan-gp-toy-8gaussians-step20", "uploaded:wgan-gp-toy-8gaussians-step20"] in choices
 
 
+@pytest.mark.slow
 def test_the_lab_steps_by_hand_slows_down_and_makes_a_timelapse(server):
     client = Client(server[1], verbose=False)
     form = dict(variant="wgan-gp", dataset="toy-8gaussians", steps=200, batch_size=64, seed=0)

@@ -46,6 +46,7 @@ def position(status: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+@pytest.mark.slow
 def test_four_visitors_share_one_place_fairly(server):
     demo, url = server
     sessions = demo.ctx.sessions

@@ -75,6 +75,7 @@ def test_the_lab_picture_shows_the_layers_asked_for_and_a_colour_scale(server):
     client.predict(api_name="/lab_stop")
 
 
+@pytest.mark.slow
 def test_a_wgan_run_explains_its_curves_and_shows_which_digits_it_draws(server):
     """Beside the curves: each loss's formula with its value now; under the samples: the classes
     the evaluation classifier sees in them, so a missing digit (mode collapse) shows."""

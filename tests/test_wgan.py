@@ -179,6 +179,7 @@ def modes_covered(points: torch.Tensor, modes: torch.Tensor, radius: float = 0.1
     return int((counts >= min_share * len(points)).sum())
 
 
+@pytest.mark.slow
 def test_wgan_gp_covers_the_8_gaussians():
     """The learning test: a short CPU run finds at least 7 of the 8 modes.
 

@@ -34,6 +34,7 @@ def test_slices_in_workers_end_where_steps_in_the_thread_end():
     assert not multiprocessing.active_children()  # each worker ended with its slice: its memory went back
 
 
+@pytest.mark.slow
 def test_a_job_trains_in_workers_and_stop_ends_a_long_step_at_once():
     job = toy_job(steps=100_000, batch_size=1024, toy_width="1024", n_critic="20")  # seconds a step on 2 cores
     saved = []
