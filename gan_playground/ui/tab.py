@@ -32,21 +32,25 @@ def training_device() -> str:
     return "cpu" if zerogpu.active() else "auto"
 
 
-def slice_options(run: Run) -> dict:
-    """Where a run's steps happen: ZeroGPU calls on a ZeroGPU Space; worker processes for image runs on a
-    CPU where GAN_PLAYGROUND_WORKERS=1 (worker.py: Stop is immediate); else the job's own thread."""
+def slice_options(run: Run, seconds_per_step: float | None = None) -> dict:
+    """Where a run's steps happen: ZeroGPU calls on a ZeroGPU Space; worker processes for image runs on
+    a CPU whose steps are slow (`seconds_per_step`, estimated) or with GAN_PLAYGROUND_WORKERS=1
+    (worker.py: Stop is immediate); else the job's own thread."""
     if zerogpu.active():
         return zerogpu.job_options()
-    return {} if run.dataset.kind == "points" else worker.job_options(run.device)
+    return {} if run.dataset.kind == "points" else worker.job_options(run.device, seconds_per_step)
 
 
-def check_cost(runs: list[Run]) -> None:
+def check_cost(runs: list[Run]) -> list[cost.Cost]:
     """Refuse, before it starts, a run that would hold the server (cost.py): its memory and seconds a
-    step, estimated where it trains; on ZeroGPU the slice's GPU, so only the memory is checked here."""
+    step, estimated where it trains; on ZeroGPU the slice's GPU, so only the memory is checked here.
+    Returns the estimates."""
     on_zerogpu = zerogpu.active()
+    estimates = []
     for run in runs:
         device = zerogpu.slice_device() if on_zerogpu else run.device
-        cost.check(run, cost.Limits.from_env(device, timed=not on_zerogpu))
+        estimates.append(cost.check(run, cost.Limits.from_env(device, timed=not on_zerogpu)))
+    return estimates
 def refusal(message: Any) -> gr.Error:
     """The error toast for an expected refusal (bad input, nothing to show yet): the visitor reads
     it; the server log stays clean, since nothing went wrong there. Real failures still log."""
@@ -110,7 +114,9 @@ class Tab:
         self.ctx.sessions.reserve(page, self.spec.key)
         try:
             job = build()
-            check_cost([job.run])
+            (estimate,) = check_cost([job.run])
+            if job.slice_runner is None:  # a run of slow steps trains in a worker: Stop ends it at once
+                job.train_in_slices(**slice_options(job.run, estimate.seconds_per_step))
             self.ctx.sessions.start_in(page, self.spec.key, job)
         except BaseException:
             self.ctx.sessions.release(page, self.spec.key)
