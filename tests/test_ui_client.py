@@ -408,3 +408,24 @@ def test_a_resume_keeps_the_step_cap_and_classes_are_read_strictly(server):
     assert not server[0].ctx.sessions.active_jobs()
     with pytest.raises(Exception, match="-3 is not in the list of choices"):  # never read as class 3
         client.predict(cls="-3", seed=0, api_name="/acgan_class_grid")
+
+
+def test_a_script_polls_as_the_page_does_with_one_post(server):
+    """The README's fast poll: one POST to /gradio_api/run/predict with the client's session, answered
+    in its response, sees the run that client started."""
+    import httpx
+
+    url = server[1]
+    mine = Client(url, verbose=False)
+    mine.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=300, batch_size=64, api_name="/lab_start")
+    fn = next(d["id"] for d in httpx.get(url + "config").json()["dependencies"] if d.get("api_name") == "lab_poll")
+    try:
+        for _ in range(50):
+            status, *_ = httpx.post(url + "gradio_api/run/predict",
+                                    json={"fn_index": fn, "data": [], "session_hash": mine.session_hash}).json()["data"]
+            if isinstance(status, str):
+                break
+            time.sleep(0.2)  # nothing new since the last poll: every output is an unchanged update
+        assert isinstance(status, str) and "wgan-gp on toy-8gaussians" in status, status
+    finally:
+        mine.predict(api_name="/lab_stop")
