@@ -429,3 +429,27 @@ def test_a_script_polls_as_the_page_does_with_one_post(server):
         assert isinstance(status, str) and "wgan-gp on toy-8gaussians" in status, status
     finally:
         mine.predict(api_name="/lab_stop")
+
+
+def test_samples_from_the_explored_model_in_a_grid_fixed_by_the_seed(server):
+    """`/<tab>_sample`: n images from the model Explore looks at (the page's run here), each from its
+    own code; the seed fixes them; a class-conditioned model draws the classes in turn, a row each."""
+    import numpy as np
+    from PIL import Image
+
+    mine = Client(server[1], verbose=False)
+
+    def drawn(tab: str, n: int, seed: int) -> np.ndarray:
+        return np.asarray(Image.open(mine.predict(n=n, seed=seed, api_name=f"/{tab}_sample")))
+
+    for tab, variant in (("wgan", "wgan-gp"), ("acgan", "acgan")):
+        mine.predict(variant=variant, dataset="mnist", steps=2, batch_size=16, seed=0, api_name=f"/{tab}_start")
+        poll_until(mine, tab, is_final, timeout=120)
+    wgan = drawn("wgan", 9, 3)
+    assert wgan.shape[:2] == (3 * 30 + 2, 3 * 30 + 2)  # 3 x 3 digits of 28 pixels, 2 between and around
+    assert np.array_equal(wgan, drawn("wgan", 9, 3)) and not np.array_equal(wgan, drawn("wgan", 9, 4))
+    acgan = drawn("acgan", 20, 0)
+    assert acgan.shape[:2] == (2 * 30 + 2, 10 * 30 + 2)  # two rows of the ten classes
+    for bad in (0, 101, 2.5):
+        with pytest.raises(Exception, match="number of images"):
+            mine.predict(n=bad, seed=0, api_name="/wgan_sample")

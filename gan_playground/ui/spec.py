@@ -41,7 +41,7 @@ ACGAN = TabSpec(
     variants={"ACGAN": "acgan"},
     datasets=("mnist", "fashion-mnist", "cifar10"),
     steps=1500, batch_size=64,
-    explorers=("interpolate", "classes"),
+    explorers=("interpolate", "classes", "samples"),
 )
 
 AAE = TabSpec(
@@ -51,7 +51,7 @@ AAE = TabSpec(
               "clustering (aae-cluster)": "aae-cluster"},
     datasets=("mnist", "fashion-mnist"),
     steps=1500, batch_size=100,
-    explorers=("interpolate", "classes", "latent"),
+    explorers=("interpolate", "classes", "latent", "samples"),
 )
 
 WGAN_VARIANTS = {"clipping (wgan)": "wgan", "gradient penalty (wgan-gp)": "wgan-gp",
@@ -62,7 +62,7 @@ WGAN = TabSpec(
     variants=WGAN_VARIANTS,
     datasets=("mnist", "fashion-mnist", "cifar10"),
     steps=1000, batch_size=64,
-    explorers=("interpolate",),
+    explorers=("interpolate", "samples"),
     hidden_fields=("toy_width",),
     default="wgan-gp",
 )

@@ -169,6 +169,11 @@ TEXT: dict[str, str] = {
     "live.timelapse_file": "延时动画（GIF）",
     # -- 3 · Explore -------------------------------------------------------------------------------
     "explore.heading": "### 3 · 探索",
+    "samples.tab": "样本",
+    "samples.n": "图像数量",
+    "samples.seed": "潜在编码的种子",
+    "samples.button": "生成样本",
+    "samples.picture": "样本（每张来自各自的潜在编码）",
     "interp.tab": "潜在空间插值",
     "interp.seed0": "起点的种子",
     "interp.seed1": "终点的种子",
