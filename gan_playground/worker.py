@@ -22,14 +22,13 @@ workers), and the 2-D Lab's tiny runs stay in their thread (slow motion draws ev
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 import time
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from gan_playground.environment import env_number
+from gan_playground.environment import ON_OFF, env_choice, env_number
 from gan_playground.errors import UserError
 from gan_playground.slices import absorb_slice, pack_job, train_slice
 
@@ -48,14 +47,7 @@ SLOW_STEP_S = 0.3
 def mode() -> str:
     """`GAN_PLAYGROUND_WORKERS`: "auto" (default: runs of slow steps), "1" (every image run on a CPU)
     or "0" (none)."""
-    value = os.environ.get("GAN_PLAYGROUND_WORKERS", "").strip().lower() or "auto"
-    if value in ("1", "true", "yes", "on"):
-        return "1"
-    if value in ("0", "false", "no", "off"):
-        return "0"
-    if value != "auto":
-        raise UserError(f"GAN_PLAYGROUND_WORKERS={value!r} is not one of auto, 1, 0.")
-    return value
+    return env_choice("GAN_PLAYGROUND_WORKERS", {"auto": (), **ON_OFF}, "auto")
 
 
 def slice_seconds() -> float:
