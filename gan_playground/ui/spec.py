@@ -15,7 +15,12 @@ class TabSpec:
     datasets: tuple[str, ...]
     steps: int = 2000  # default step budget
     batch_size: int = 64
-    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> UI defaults
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> UI defaults (the Lab's own)
+    # model -> the "quick" preset: settings that learn within a minute on two CPU cores (bench/RESULTS.md,
+    # "Learning within a minute"); "paper" is the models' own defaults, the published settings, as the CLI has
+    quick: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quick_batch: int | None = None  # the quick preset's batch size (None: `batch_size`, the paper preset's)
+    shown_fields: tuple[str, ...] = ()  # expert settings (`ui=False`) that this tab shows, as its presets set them
     hidden_fields: tuple[str, ...] = ()  # settings fixed on this tab
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # narrower ranges than the CLI's
     points: bool = False  # the 2-D Lab
@@ -35,6 +40,34 @@ class TabSpec:
     def api(self, action: str) -> str:
         return f"{self.key}_{action}"
 
+    @property
+    def preset_names(self) -> tuple[str, ...]:
+        """The presets the Train panel offers: quick and paper where the tab has a quick one, else none."""
+        return PRESETS if self.quick else ()
+
+    def batch_for(self, preset: str) -> int:
+        """The batch size the form starts with under `preset`."""
+        return (self.quick_batch or self.batch_size) if preset == "quick" and self.quick else self.batch_size
+
+    def preset_settings(self, preset: str, model: str) -> dict[str, Any]:
+        """What `preset` sets for `model` beyond its defaults (paper: nothing, the defaults are the paper's)."""
+        return {**self.presets.get(model, {}), **(self.quick.get(model, {}) if preset == "quick" else {})}
+
+
+# The Train panel's presets: "quick" learns recognisable digits within a minute on two CPU cores
+# (the default on a CPU), "paper" is each model's published settings (the default on a GPU, and the CLI's).
+PRESETS = ("quick", "paper")
+
+
+# The quick presets (bench/RESULTS.md, "Learning within a minute": how each was found and measured).
+AAE_FAST = {"hidden": 256, "lr_recon": 2e-3, "lr_reg": 2e-3, "betas": (0.5, 0.9)}
+AAE_QUICK = {"aae": {**AAE_FAST, "latent_dim": 8}, "aae-supervised": {**AAE_FAST},
+             "aae-semisupervised": {**AAE_FAST, "lr_sup": 2e-3, "labels": "1000", "class_to_disc": True,
+                                    "latent_dim": 4},
+             "aae-cluster": {**AAE_FAST, "latent_dim": 5, "info_weight": 1.0}}
+WGAN_FAST = {"arch": "dcgan", "width": 32, "n_critic": 2, "lr": 1e-3, "betas": (0.5, 0.9)}
+WGAN_QUICK = {"wgan": {"arch": "dcgan", "width": 32, "n_critic": 2, "lr": 5e-4}, "wgan-gp": {**WGAN_FAST},
+              "wgan-div": {**WGAN_FAST}, "wgan-lp": {**WGAN_FAST}}
 
 ACGAN = TabSpec(
     key="acgan", title="ACGAN", family="acgan",
@@ -42,6 +75,7 @@ ACGAN = TabSpec(
     datasets=("mnist", "fashion-mnist", "cifar10"),
     steps=1500, batch_size=64,
     explorers=("interpolate", "classes"),
+    quick={"acgan": {"lr": 1e-3, "betas": (0.5, 0.9)}},
 )
 
 AAE = TabSpec(
@@ -52,6 +86,8 @@ AAE = TabSpec(
     datasets=("mnist", "fashion-mnist"),
     steps=1500, batch_size=100,
     explorers=("interpolate", "classes", "latent"),
+    quick=AAE_QUICK,
+    shown_fields=("hidden",),
 )
 
 WGAN_VARIANTS = {"clipping (wgan)": "wgan", "gradient penalty (wgan-gp)": "wgan-gp",
@@ -65,6 +101,8 @@ WGAN = TabSpec(
     explorers=("interpolate",),
     hidden_fields=("toy_width",),
     default="wgan-gp",
+    quick=WGAN_QUICK,
+    shown_fields=("width",),
 )
 
 # Settings that learn a toy set within a minute or two on two CPU cores. The gradient penalty

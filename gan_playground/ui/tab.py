@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 from typing import Any, Callable, Iterator
 
 import gradio as gr
 
 from gan_playground import cost, worker, zerogpu
 from gan_playground.checkpoints import save_checkpoint
+from gan_playground.device import resolve_device
 from gan_playground.engine import TrainingJob
 from gan_playground.environment import env_number
 from gan_playground.errors import UserError
@@ -18,7 +20,7 @@ from gan_playground.metrics import live_evaluator
 from gan_playground.run import Run
 from gan_playground.ui.context import AppContext, Source
 from gan_playground.ui.sessions import Slot, session_of
-from gan_playground.ui.spec import TabSpec
+from gan_playground.ui.spec import PRESETS, TabSpec
 from gan_playground.ui.text import queue_text
 
 
@@ -30,6 +32,17 @@ def autosave_seconds() -> float:
 def training_device() -> str:
     """Where jobs are built: on ZeroGPU the CPU (each training slice borrows the GPU), else the best."""
     return "cpu" if zerogpu.active() else "auto"
+
+
+def default_preset() -> str:
+    """The preset a tab's form starts with: GAN_PLAYGROUND_PRESET (quick or paper) where it is set, else
+    "paper" where runs train on a GPU (ZeroGPU slices among them) and "quick" on a CPU."""
+    chosen = os.environ.get("GAN_PLAYGROUND_PRESET", "").strip()
+    if chosen:
+        if chosen not in PRESETS:
+            raise UserError(f"GAN_PLAYGROUND_PRESET={chosen!r} is not valid: expected one of {', '.join(PRESETS)}.")
+        return chosen
+    return "paper" if zerogpu.active() or resolve_device(training_device()).type != "cpu" else "quick"
 
 
 def slice_options(run: Run) -> dict:
