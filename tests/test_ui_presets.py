@@ -164,6 +164,18 @@ def test_a_start_with_the_form_as_it_opens_trains_the_quick_preset(server):
     client.predict(api_name="/wgan_stop")
 
 
+def test_the_app_loads_the_data_sets_before_the_first_start(server):
+    """Start trains at once: the app began loading MNIST (unpacking it on a first start) when it started."""
+    from gan_playground import data
+
+    warming = server[0].ctx.warming
+    assert warming is not None and warming.name == "gan-playground-warm-up"
+    warming.join(120)
+    start = time.perf_counter()
+    data.load_dataset("mnist")
+    assert time.perf_counter() - start < 0.5  # already in memory
+
+
 def test_every_tab_has_its_preset_radio(server):
     for tab in TABS:
         props = component(server[0], f"{tab.key}-preset")
