@@ -148,6 +148,28 @@ def test_choosing_a_preset_fills_the_form(server, tab, model):
             assert same(shown, value), (preset, name, shown, value)
 
 
+def test_a_link_fills_the_form_with_its_preset_and_then_its_own_values(server):
+    """`?tab=wgan&preset=paper&lambda_gp=5` on a CPU, whose form opens quick: the paper preset's batch and
+    settings, the link's lambda_gp over them, the radio on paper; a variant switch keeps them."""
+    from types import SimpleNamespace
+
+    panel = next(t for t in server[0].model_tabs if t.spec is WGAN).train
+    request = SimpleNamespace(session_hash="link-test", query_params={
+        "tab": "wgan", "variant": "wgan-gp", "preset": "paper", "steps": "300", "lambda_gp": "5"})
+    out = panel.apply_link(request)
+    names = panel.settings.names
+    assert out[1:6] == ["wgan-gp", out[2], 300, WGAN.batch_for("paper"), out[5]]
+    values = dict(zip(names, out[6:6 + len(names)], strict=True))
+    assert values["lambda_gp"]["value"] == "5" and values["n_critic"]["value"] == 5  # the paper's n_critic
+    assert values["arch"]["value"] == "mlp" and out[-2] == "paper"
+    again = dict(zip(names, panel.on_variant("wgan-gp", "paper", request), strict=True))
+    assert again["lambda_gp"]["value"] == "5" and again["n_critic"]["value"] == 5
+    chosen = panel.on_preset("quick", "wgan-gp", request)  # a preset chosen by hand wins over the link
+    quick = dict(zip(names, chosen[1:], strict=True))
+    assert chosen[0] == WGAN.batch_for("quick")
+    assert quick["lambda_gp"]["value"] == "10" and quick["arch"]["value"] == WGAN.quick["wgan-gp"]["arch"]
+
+
 def test_a_start_with_the_form_as_it_opens_trains_the_quick_preset(server):
     """Start with no argument: the page's form as it opens (gradio_client sends the fields' values)."""
     client = Client(server[1], verbose=False)

@@ -85,6 +85,7 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
         demo.unload(on_unload)
     demo.i18n = i18n_for(device=ctx.device_text)  # the page in the browser's language
     demo.ctx = ctx  # for tests and for stopping jobs at shutdown
+    demo.model_tabs = tabs  # for tests: each tab's panels
     return demo
 
 
