@@ -3,10 +3,14 @@
     python bench/time_to_quality.py acgan      # until cond_acc >= 0.95 (the CPU default arch)
     python bench/time_to_quality.py wgan-gp    # until FID <= 5 x the FID floor (defaults, arch=mlp)
     python bench/time_to_quality.py all --recognisable --max-seconds 120   # every model, the app's defaults
+    python bench/time_to_quality.py all --recognisable --preset paper      # the tabs' paper preset instead
 
 `--recognisable`: the playground's promise, samples recognisable by the project's own scores
 (conditional accuracy >= 80% for the conditional models, FID <= 50 for the others), with the
-batch size the app's tab starts with; prints a markdown table of all the models run.
+batch size and settings of the tab's preset (`--preset`: quick, the tab's default on a CPU, or
+paper, its default on a GPU and the CLI's defaults); `--set` goes over them. Prints a markdown table
+of all the models run. `--grid-at S`: save the samples at S seconds from Start (the job's preview
+from its fixed z, 64 images) as bench/grids/<model>-<preset>-seed<seed>-<S>s.png.
 
 The project's defaults, MNIST, batch 64, on whatever this machine is. The evaluator
 (`metrics.live_evaluator("mnist")`: 2,000 samples, fixed latents) is built before Start, so its
@@ -50,25 +54,34 @@ RECOGNISABLE = {name: ("cond_acc >= 0.80", lambda s: s.get("cond_acc", 0.0) >= 0
                              "wgan", "wgan-gp", "wgan-div", "wgan-lp")}
 
 
-def app_batch_size(model: str) -> int:
-    """The batch size the app's tab for `model` starts with."""
+def app_tab(model: str):
+    """The app's tab that trains `model`."""
     from gan_playground.ui.spec import AAE, ACGAN, WGAN
 
-    return next(tab.batch_size for tab in (ACGAN, AAE, WGAN) if model in tab.variants.values())
+    return next(tab for tab in (ACGAN, AAE, WGAN) if model in tab.variants.values())
+
+
+def app_batch_size(model: str, preset: str = "paper") -> int:
+    """The batch size the app's tab for `model` starts with under `preset`."""
+    return app_tab(model).batch_for(preset)
 
 
 def measure(model: str, args, what: str, reached, batch_size: int) -> dict:
+    preset = app_tab(model).preset_settings(args.preset, model) if args.recognisable else {}
+    settings = {**preset, **parse_set_options(args.set)}
     run = prepare_run(RunConfig(model=model, dataset="mnist", batch_size=batch_size, steps=10_000_000, seed=args.seed,
-                                device=args.device), parse_set_options(args.set))
+                                device=args.device), settings)
     evaluate = live_evaluator("mnist")
     job = TrainingJob(run, evaluate=evaluate, eval_every=args.eval_every)
     load_start = [round(x, 2) for x in os.getloadavg()]
     start = time.perf_counter()
     job.start()
-    seen, hit, history = 0, None, []
+    seen, hit, history, grid = 0, None, [], None
     while time.perf_counter() - start < args.max_seconds:
         time.sleep(0.25)
         snap = job.snapshot()
+        if args.grid_at and grid is None and time.perf_counter() - start >= args.grid_at:
+            grid = save_grid(job, model, args)
         for i in range(seen, len(snap.score_steps)):
             scores = {k: v[i] for k, v in snap.scores.items()}
             history.append({"step": snap.score_steps[i], "t": round(time.perf_counter() - start, 1),
@@ -77,17 +90,34 @@ def measure(model: str, args, what: str, reached, batch_size: int) -> dict:
             if hit is None and reached(scores):
                 hit = {**history[-1], "train_seconds": round(snap.elapsed_s, 1)}
         seen = len(snap.score_steps)
-        if hit is not None or job.done:
+        if (hit is not None and (not args.grid_at or grid is not None)) or job.done:
             break
     job.stop()
     job.join(60)
     return {"model": model, "target": what, "reached": hit is not None,
             "seconds": hit["t"] if hit else None, "at": hit, "max_seconds": args.max_seconds,
-            "batch_size": batch_size, "eval_every": args.eval_every, "settings": args.set or "defaults",
+            "batch_size": batch_size, "eval_every": args.eval_every,
+            "preset": args.preset if args.recognisable else None, "set": args.set or [],
+            "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()} or "defaults",
+            "grid": grid,
             "device": describe_device(run.device), "threads": torch.get_num_threads(),
             "load_average_start": load_start, "load_average_end": [round(x, 2) for x in os.getloadavg()],
             "torch": torch.__version__, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "command": " ".join(["python", *sys.argv]), "history": history}
+
+
+def save_grid(job: TrainingJob, model: str, args) -> str | None:
+    """The job's latest preview (its fixed z) as a PNG in bench/grids/; the path, or None before any."""
+    from PIL import Image
+
+    snap = job.snapshot()
+    if snap.preview is None:
+        return None
+    folder = Path(__file__).resolve().parent / "grids"
+    folder.mkdir(exist_ok=True)
+    name = f"{model}-{args.preset if args.recognisable else 'defaults'}-seed{args.seed}-{args.grid_at:g}s.png"
+    Image.fromarray(snap.preview).save(folder / name)
+    return f"bench/grids/{name} (step {snap.step})"
 
 
 def main() -> None:
@@ -98,7 +128,12 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=600.0)
     p.add_argument("--eval-every", type=int, default=100, help="steps between live scores")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting (default: the defaults)")
+    p.add_argument("--preset", choices=("quick", "paper"), default="quick",
+                   help="with --recognisable: the tab's preset whose batch and settings are used (default quick)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model setting (over the preset's)")
+    p.add_argument("--grid-at", type=float, default=0.0, metavar="S",
+                   help="save the samples at S seconds from Start in bench/grids/ (then run on to S at least)")
+    p.add_argument("--batch-size", type=int, help="instead of the preset's (or 64 without --recognisable)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     p.add_argument("--log", default=str(Path(__file__).resolve().parent / "time_to_quality.jsonl"),
                    help="the JSON-lines file that the result is appended to")
@@ -110,7 +145,8 @@ def main() -> None:
     results = []
     for model in models:
         what, reached = targets[model]
-        result = measure(model, args, what, reached, app_batch_size(model) if args.recognisable else 64)
+        batch = args.batch_size or (app_batch_size(model, args.preset) if args.recognisable else 64)
+        result = measure(model, args, what, reached, batch)
         with open(args.log, "a") as fh:
             fh.write(json.dumps(result) + "\n")
         print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)

@@ -146,7 +146,8 @@ def load_dataset(name: str, *, image_size: int | None = None) -> Dataset:
         return _load_toy(name)
     if name not in TORCHVISION_SETS:
         raise DataError(f"Unknown data set {name!r}. Valid data sets: {', '.join(DATASETS)}, or folder:PATH.")
-    ds = _load_torchvision(name, str(data_root()), str(mirror_root() or ""))
+    with _LOADING[name]:  # a second caller (Start during the app's warm-up) waits for the first, not twice the work
+        ds = _load_torchvision(name, str(data_root()), str(mirror_root() or ""))
     if image_size is not None and image_size != ds.train.shape[-1]:
         ds = Dataset(ds.name, _resize(ds.train, image_size), ds.train_labels,
                      _resize(ds.test, image_size), ds.test_labels, ds.classes)
@@ -159,6 +160,9 @@ def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
         x = F.interpolate(chunk.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
         out.append(x.round_().clamp_(0, 255).to(torch.uint8))
     return torch.cat(out)
+
+
+_LOADING = {name: threading.Lock() for name in TORCHVISION_SETS}
 
 
 @functools.lru_cache(maxsize=4)

@@ -152,6 +152,18 @@ def test_clipping_keeps_critic_weights_in_range():
     assert isinstance(model.optimizers["d"], RMSprop)
 
 
+@pytest.mark.parametrize("name", VARIANTS)
+def test_the_critic_has_its_own_rate_where_lr_critic_is_set(name):
+    """A two time-scale update (Heusel et al. 2017): lr_critic for the critic, lr for the generator;
+    0 (the default, every paper's setting) keeps one rate for both, and a resume scales both."""
+    same = create_model(name, MNIST_LIKE, {"lr": "1e-4"})
+    assert [g["lr"] for g in same.optimizers["d"].param_groups] == [1e-4]
+    own = create_model(name, MNIST_LIKE, {"lr": "1e-4", "lr_critic": "4e-4"})
+    assert [g["lr"] for g in own.optimizers["d"].param_groups] == [4e-4]
+    assert [g["lr"] for g in own.optimizers["g"].param_groups] == [1e-4]
+    assert own.scaled_rates(0.5) == {"lr": 5e-5, "lr_critic": 2e-4}
+
+
 def test_generator_average_follows_the_weights_and_draws_the_samples():
     model = create_model("wgan-gp", MNIST_LIKE, {"n_critic": "1", "ema": "0.9"})
     before = [p.clone() for p in model.generator_ema.parameters()]

@@ -111,6 +111,8 @@ class WGANConfig:
     lr: float = param(1e-4, "learning rate of both networks", low=1e-7, high=1.0)
     betas: tuple[float, float] = param((0.0, 0.9), "Adam's beta1, beta2", low=0.0, high=0.9999)
     n_critic: int = param(5, "critic updates per generator update", low=1, high=100)
+    lr_critic: float = param(0.0, "the critic's own learning rate, a two time-scale update (Heusel et al. 2017) "
+                                  "with fewer critic steps (0: lr, as the papers)", low=0.0, high=1.0)
     ema: float = param(0.999, "decay of the moving average of the generator's weights that draws samples "
                               "and scores (0: sample from the generator itself)", low=0.0, high=0.99999,
                        before=0.0)
@@ -155,7 +157,7 @@ class WassersteinGAN(GANModel):
     family = "wgan"
     supports_points = True
     adversaries = ("critic",)
-    rate_settings = ("lr",)
+    rate_settings = ("lr", "lr_critic")
     phases = ("critic", "generator")
     loss_names = ("loss_d", "loss_g", "wasserstein", "penalty")
 
@@ -177,7 +179,7 @@ class WassersteinGAN(GANModel):
             self.critic = nets.conv_critic(data.shape, width=c.width, norm="none")
         # Adam, as Gulrajani et al. (and Wu et al., Petzka et al.) train; the clipped WGAN differs.
         self.optimizers = {"g": torch.optim.Adam(self.generator.parameters(), lr=c.lr, betas=c.betas),
-                           "d": torch.optim.Adam(self.critic.parameters(), lr=c.lr, betas=c.betas)}
+                           "d": torch.optim.Adam(self.critic.parameters(), lr=c.lr_critic or c.lr, betas=c.betas)}
         self.track_average(c.ema)
 
     @property
@@ -259,7 +261,7 @@ class WGAN(WassersteinGAN):
         # Arjovsky et al. use momentum-free RMSprop: with Adam, clipped critics trained unstably.
         # torch's RMSprop, computed in one fused pass (`gan_playground.optim`).
         self.optimizers = {"g": RMSprop(self.generator.parameters(), lr=config.lr),
-                           "d": RMSprop(self.critic.parameters(), lr=config.lr)}
+                           "d": RMSprop(self.critic.parameters(), lr=config.lr_critic or config.lr)}
 
     def critic_update(self, real: torch.Tensor, fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Arjovsky et al. 2017, Algorithm 1, lines 3-7."""

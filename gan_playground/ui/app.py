@@ -18,7 +18,7 @@ from gan_playground.ui.tools import INTERNAL
 
 _COMMON = ("start", "poll", "pause", "resume", "stop", "save", "download", "resume_checkpoint", "explore_info",
            "load_checkpoint", "push_hub", "pull_hub", "init", "checkpoints", "runs", "stop_run", "timelapse",
-           "choose_variant")
+           "choose_variant", "preset")
 API_NAMES: tuple[str, ...] = (
     *(f"{t.key}_{a}" for t in TABS for a in _COMMON),
     *(f"{t}_{a}" for t in ("acgan", "aae", "wgan") for a in ("interpolate", "random_seeds", "sample")),
@@ -75,7 +75,8 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
             train = tab.train
             attached.then(tab.init, None, tab.init_outputs(), api_name=tab.api("init"),
                           api_visibility=INTERNAL, show_progress="hidden").then(
-                train.apply_link, None, [tab_row, *train.start_inputs, train.status], api_visibility="private",
+                train.apply_link, None, [tab_row, *train.start_inputs, train.preset, train.status],
+                api_visibility="private",
                 show_progress="hidden")
 
         def on_unload(request: gr.Request):
@@ -84,6 +85,7 @@ def build_app(ctx: AppContext | None = None, **ctx_kwargs: Any) -> gr.Blocks:
         demo.unload(on_unload)
     demo.i18n = i18n_for(device=ctx.device_text)  # the page in the browser's language
     demo.ctx = ctx  # for tests and for stopping jobs at shutdown
+    demo.model_tabs = tabs  # for tests: each tab's panels
     return demo
 
 

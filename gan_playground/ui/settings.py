@@ -58,32 +58,47 @@ def _display(spec: FieldSpec, value: Any) -> Any:
 
 @dataclass
 class SettingControls:
-    """The union of the settings of a tab's models; each shows only for the models that have it."""
+    """The union of the settings of a tab's models; each shows only for the models that have it.
+    `preset`: the preset the form starts with (spec.PRESETS; the Lab has none and keeps its own)."""
 
     tab: TabSpec
     names: list[str]
     controls: list[gr.components.Component]
+    preset: str = "paper"
 
     @staticmethod
     def specs_of(model: str, tab: TabSpec) -> dict[str, FieldSpec]:
         return {s.name: _limited(s, tab) for s in field_specs(model_class(model).Config)
-                if s.ui and s.name not in tab.hidden_fields}
+                if (s.ui or s.name in tab.shown_fields) and s.name not in tab.hidden_fields}
 
-    def default(self, model: str, name: str) -> Any:
-        return self.tab.presets.get(model, {}).get(name, self.specs_of(model, self.tab)[name].default)
+    def default(self, model: str, name: str, preset: str | None = None) -> Any:
+        """The value a field holds untouched: the preset's (the form's own by default), else the model's default."""
+        chosen = self.tab.preset_settings(preset or self.preset, model)
+        return chosen.get(name, self.specs_of(model, self.tab)[name].default)
 
-    def display_default(self, model: str, name: str) -> Any:
+    def display_default(self, model: str, name: str, preset: str | None = None) -> Any:
         """The default as the form shows it ("0.5, 0.9", "1e-4"): what a field holds untouched."""
-        return _display(self.specs_of(model, self.tab)[name], self.default(model, name))
+        return _display(self.specs_of(model, self.tab)[name], self.default(model, name, preset))
 
     @classmethod
-    def build(cls, tab: TabSpec) -> "SettingControls":
-        union: dict[str, tuple[FieldSpec, str]] = {}  # name -> (its spec, the first model that has it)
+    def union_of(cls, tab: TabSpec) -> dict[str, tuple[FieldSpec, str]]:
+        """name -> (its spec, the first model that has it), in the order of the tab's controls."""
+        union: dict[str, tuple[FieldSpec, str]] = {}
         for model in (tab.default_model, *tab.variants.values()):
             for name, s in cls.specs_of(model, tab).items():
                 union.setdefault(name, (s, model))
+        return union
+
+    @classmethod
+    def names_of(cls, tab: TabSpec) -> list[str]:
+        """The names of the tab's settings, in the order of its controls (and of `<tab>_start`'s arguments)."""
+        return list(cls.union_of(tab))
+
+    @classmethod
+    def build(cls, tab: TabSpec, preset: str = "paper") -> "SettingControls":
+        union = cls.union_of(tab)
         first = cls.specs_of(tab.default_model, tab)
-        self = cls(tab, list(union), [])
+        self = cls(tab, list(union), [], preset)
         for name, (s, owner) in union.items():
             s_now = first.get(name, s)
             label = t(f"setting.{name}") if name in LABELS else name.replace("_", " ").capitalize()
@@ -102,10 +117,11 @@ class SettingControls:
             self.controls.append(comp)
         return self
 
-    def on_model(self, model: str) -> list[Any]:
-        """Updates for every control when the model (variant) changes: show, hide, reset."""
+    def on_model(self, model: str, preset: str | None = None) -> list[Any]:
+        """Updates for every control when the model (variant) or the preset changes: show, hide, reset
+        to the preset's values."""
         specs = self.specs_of(model, self.tab)
-        return [gr.update(visible=True, value=_display(specs[n], self.default(model, n)),
+        return [gr.update(visible=True, value=_display(specs[n], self.default(model, n, preset)),
                           info=help_line(specs[n].help, range_note(specs[n])))
                 if n in specs else gr.update(visible=False) for n in self.names]
 

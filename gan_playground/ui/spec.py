@@ -15,7 +15,12 @@ class TabSpec:
     datasets: tuple[str, ...]
     steps: int = 2000  # default step budget
     batch_size: int = 64
-    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> UI defaults
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> UI defaults (the Lab's own)
+    # model -> the "quick" preset: settings that learn within a minute on two CPU cores (bench/RESULTS.md,
+    # "Learning within a minute"); "paper" is the models' own defaults, the published settings, as the CLI has
+    quick: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quick_batch: int | None = None  # the quick preset's batch size (None: `batch_size`, the paper preset's)
+    shown_fields: tuple[str, ...] = ()  # expert settings (`ui=False`) that this tab shows, as its presets set them
     hidden_fields: tuple[str, ...] = ()  # settings fixed on this tab
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # narrower ranges than the CLI's
     points: bool = False  # the 2-D Lab
@@ -35,6 +40,43 @@ class TabSpec:
     def api(self, action: str) -> str:
         return f"{self.key}_{action}"
 
+    @property
+    def preset_names(self) -> tuple[str, ...]:
+        """The presets the Train panel offers: quick and paper where the tab has a quick one, else none."""
+        return PRESETS if self.quick else ()
+
+    def batch_for(self, preset: str) -> int:
+        """The batch size the form starts with under `preset`."""
+        return (self.quick_batch or self.batch_size) if preset == "quick" and self.quick else self.batch_size
+
+    def preset_settings(self, preset: str, model: str) -> dict[str, Any]:
+        """What `preset` sets for `model` beyond its defaults (paper: nothing, the defaults are the paper's)."""
+        return {**self.presets.get(model, {}), **(self.quick.get(model, {}) if preset == "quick" else {})}
+
+
+# The Train panel's presets: "quick" learns recognisable digits within a minute on two CPU cores
+# (the default on a CPU), "paper" is each model's published settings (the default on a GPU, and the CLI's).
+PRESETS = ("quick", "paper")
+
+
+# The quick presets, found with short single-seed probes on two CPU cores and measured over three seeds
+# (bench/RESULTS.md, "Learning within a minute"). Common to all: higher rates with Adam's beta1 0.5 and
+# beta2 0.9. ACGAN: 5x the paper's rate. AAEs: 3.3x the rates; the supervised and semi-supervised ones
+# with 256 hidden units (2x faster steps; the reconstructing and clustering AAEs, scored by FID, drew
+# worse samples with them); the semi-supervised AAE with the shipped folder's class_to_disc, a 4-D style
+# and 1,000 labels; the clustering AAE with its shipped teachers' info_weight=1 and a 5-D style.
+# WGANs: the small conv net (width 32), one critic step per generator step, and a critic that learns 3x
+# as fast as the generator (two time-scale rates) instead of five critic steps; the clipped WGAN keeps
+# RMSprop and two critic steps.
+AAE_FAST = {"lr_recon": 2e-3, "lr_reg": 2e-3, "betas": (0.5, 0.9)}
+AAE_QUICK = {"aae": {**AAE_FAST, "latent_dim": 8},
+             "aae-supervised": {**AAE_FAST, "hidden": 256},
+             "aae-semisupervised": {**AAE_FAST, "hidden": 256, "lr_sup": 2e-3, "labels": "1000",
+                                    "class_to_disc": True, "latent_dim": 4},
+             "aae-cluster": {**AAE_FAST, "latent_dim": 5, "info_weight": 1.0}}
+WGAN_FAST = {"arch": "dcgan", "width": 32, "n_critic": 1, "lr": 1e-3, "lr_critic": 3e-3, "betas": (0.5, 0.9)}
+WGAN_QUICK = {"wgan": {"arch": "dcgan", "width": 32, "n_critic": 2, "lr": 5e-4}, "wgan-gp": {**WGAN_FAST},
+              "wgan-div": {**WGAN_FAST}, "wgan-lp": {**WGAN_FAST}}
 
 ACGAN = TabSpec(
     key="acgan", title="ACGAN", family="acgan",
@@ -42,6 +84,7 @@ ACGAN = TabSpec(
     datasets=("mnist", "fashion-mnist", "cifar10"),
     steps=1500, batch_size=64,
     explorers=("interpolate", "classes", "samples"),
+    quick={"acgan": {"lr": 1e-3, "betas": (0.5, 0.9)}},
 )
 
 AAE = TabSpec(
@@ -52,6 +95,8 @@ AAE = TabSpec(
     datasets=("mnist", "fashion-mnist"),
     steps=1500, batch_size=100,
     explorers=("interpolate", "classes", "latent", "samples"),
+    quick=AAE_QUICK,
+    shown_fields=("hidden",),
 )
 
 WGAN_VARIANTS = {"clipping (wgan)": "wgan", "gradient penalty (wgan-gp)": "wgan-gp",
@@ -65,6 +110,8 @@ WGAN = TabSpec(
     explorers=("interpolate", "samples"),
     hidden_fields=("toy_width",),
     default="wgan-gp",
+    quick=WGAN_QUICK,
+    shown_fields=("width",),
 )
 
 # Settings that learn a toy set within a minute or two on two CPU cores. The gradient penalty

@@ -11,14 +11,15 @@ import gradio as gr
 
 from gan_playground import cost, worker, zerogpu
 from gan_playground.checkpoints import save_checkpoint
+from gan_playground.device import resolve_device
 from gan_playground.engine import TrainingJob
-from gan_playground.environment import env_number
+from gan_playground.environment import env_choice, env_number
 from gan_playground.errors import UserError
 from gan_playground.metrics import live_evaluator
 from gan_playground.run import Run
 from gan_playground.ui.context import AppContext, Source
 from gan_playground.ui.sessions import Slot, session_of
-from gan_playground.ui.spec import TabSpec
+from gan_playground.ui.spec import PRESETS, TabSpec
 from gan_playground.ui.text import queue_text
 
 
@@ -30,6 +31,15 @@ def autosave_seconds() -> float:
 def training_device() -> str:
     """Where jobs are built: on ZeroGPU the CPU (each training slice borrows the GPU), else the best."""
     return "cpu" if zerogpu.active() else "auto"
+
+
+def default_preset() -> str:
+    """The preset a tab's form starts with: GAN_PLAYGROUND_PRESET (quick or paper) where it is set, else
+    "paper" where runs train on a GPU (ZeroGPU slices among them) and "quick" on a CPU."""
+    chosen = env_choice("GAN_PLAYGROUND_PRESET", {name: () for name in PRESETS}, "")
+    if chosen:
+        return chosen
+    return "paper" if zerogpu.active() or resolve_device(training_device()).type != "cpu" else "quick"
 
 
 def slice_options(run: Run, seconds_per_step: float | None = None) -> dict:

@@ -71,7 +71,8 @@ def start_doc(spec: TabSpec, settings: SettingControls, lab_max_steps: int) -> s
         f"    variant: the model, one of {_variants(spec)} (default '{spec.default_model}').",
         f"    dataset: one of {_datasets(spec)}.",
         f"    steps: the step budget (generator updates), a whole number from {steps} (default {spec.steps}).",
-        f"    batch_size: examples per batch, from {_range(spec, 'batch_size')} (default {spec.batch_size}).",
+        f"    batch_size: examples per batch, from {_range(spec, 'batch_size')} "
+        f"(default {spec.batch_for(settings.preset)}).",
         f"    seed: fixes the weights, batches and noise, from {SEED_RANGE}.",
     ]
     for name in settings.names:

@@ -23,8 +23,8 @@ from gan_playground.ui.settings import (
     run_field,
     validate_start,
 )
-from gan_playground.ui.spec import TABS
-from gan_playground.ui.tab import Tab, named_handler, training_device
+from gan_playground.ui.spec import PRESETS, TABS
+from gan_playground.ui.tab import Tab, default_preset, named_handler, training_device
 from gan_playground.ui.text import STATE_WORDS, status_text
 from gan_playground.ui.tools import INTERNAL, start_doc, stop_doc, tool
 
@@ -41,17 +41,23 @@ class TrainPanel:
                                     visible=len(spec.variants) > 1, elem_id=f"{key}-variant")
         self.dataset = fields.Dropdown(list(spec.datasets), value=spec.datasets[0], label=t("train.dataset"),
                                    elem_id=f"{key}-dataset")
+        # quick (a CPU's default) or paper (a GPU's): it fills the batch and the settings, which stay editable
+        preset = default_preset() if spec.preset_names else "paper"
+        self.preset = fields.Radio([(t(f"preset.{name}"), name) for name in PRESETS], value=preset,
+                                   label=t("train.preset"), info=t("train.preset.info"),
+                                   visible=bool(spec.preset_names), elem_id=f"{key}-preset")
+        batch = spec.batch_for(preset)
         with gr.Row():
             self.steps = fields.Number(value=spec.steps, precision=None, label=t("train.steps"),
                                    info=t("train.steps.info") + range_note(run_field("steps", spec)),
                                    elem_id=f"{key}-steps")
-            self.batch = fields.Number(value=spec.batch_size, precision=None, label=t("train.batch"),
+            self.batch = fields.Number(value=batch, precision=None, label=t("train.batch"),
                                    info=t("train.batch.info") + range_note(run_field("batch_size", spec)),
                                    elem_id=f"{key}-batch")
             self.seed = fields.Number(value=0, precision=None, label=t("train.seed"), info=t("train.seed.info"),
                                   elem_id=f"{key}-seed")
         with gr.Accordion(t("train.settings"), open=False, elem_id=f"{key}-settings"):
-            self.settings = SettingControls.build(spec)
+            self.settings = SettingControls.build(spec, preset)
         gr.Markdown(t("train.device"))  # the device is filled in by i18n.i18n_for
         with gr.Row():
             self.start_btn = gr.Button(t("train.start"), variant="primary", elem_id=f"{key}-start-btn")
@@ -63,14 +69,14 @@ class TrainPanel:
             self.runs = fields.Radio([], label=t("train.runs"), elem_id=f"{key}-runs")
             self.stop_run_btn = gr.Button(t("train.stop_run"), size="sm", elem_id=f"{key}-stop-run-btn")
         with gr.Accordion(t("train.command_box"), open=False, elem_id=f"{key}-command-box"):
-            shell, python = self.command_texts(spec.default_model, spec.datasets[0], spec.steps, spec.batch_size, 0,
+            shell, python = self.command_texts(spec.default_model, spec.datasets[0], spec.steps, batch, 0,
                                                [c.value for c in self.settings.controls])
             self.command = gr.Code(shell, language="shell", interactive=False, show_label=False, wrap_lines=True,
                                    elem_id=f"{key}-command")
             self.notebook = gr.Code(python, language="python", interactive=False, show_label=False, wrap_lines=True,
                                     elem_id=f"{key}-notebook")
-            self.link = gr.Markdown(self.link_text(spec.default_model, spec.datasets[0], spec.steps, spec.batch_size,
-                                                   0, [c.value for c in self.settings.controls]),
+            self.link = gr.Markdown(self.link_text(spec.default_model, spec.datasets[0], spec.steps, batch,
+                                                   0, [c.value for c in self.settings.controls], preset),
                                     elem_id=f"{key}-link")
 
     @property
@@ -103,20 +109,24 @@ class TrainPanel:
         model_cfg = build_config(model_class(model).Config, self.settings.overrides(model, list(values)))
         return (train_command(run_cfg, model_cfg, out=f"runs/{model}-{dataset}"), train_call(run_cfg, model_cfg))
 
-    def link_text(self, model: str, dataset: Any, steps: Any, batch: Any, seed: Any, values: list[Any]) -> str:
-        """A link that opens this tab with this form (the settings that differ from the variant's defaults)."""
+    def link_text(self, model: str, dataset: Any, steps: Any, batch: Any, seed: Any, values: list[Any],
+                  preset: Any = "paper") -> str:
+        """A link that opens this tab with this form: its preset, and the settings that differ from the
+        preset's values for the variant (a short link that means the same on a CPU and on a GPU)."""
         if any(validate_start(self.spec, self.settings, model, dataset, steps, batch, seed, list(values))):
             return ""
+        preset = preset if preset in self.spec.preset_names else None
         settings = self.settings.overrides(model, list(values))
-        defaults = {n: self.settings.display_default(model, n) for n in settings}
+        defaults = {n: self.settings.display_default(model, n, preset or "paper") for n in settings}
         query = link_query(self.spec, model, dataset, {"steps": steps, "batch_size": batch, "seed": seed},
-                           settings, defaults)
+                           settings, defaults, preset=preset)
         return f"[A link to these settings]({query}) (copy it, or open it in a new tab)"
 
     def on_form(self, variant, dataset, steps, batch, seed, *values):
-        model = self.spec.model_of(variant)
+        """The command, the notebook call and the link of the form; `values`: the settings, then the preset."""
+        model, (*values, preset) = self.spec.model_of(variant), values
         return [*self.command_texts(model, dataset, steps, batch, seed, list(values)),
-                self.link_text(model, dataset, steps, batch, seed, list(values))]
+                self.link_text(model, dataset, steps, batch, seed, list(values), preset)]
 
     def apply_link(self, request: gr.Request = None):
         """After the page loads: a link's settings for this tab fill its form (and open the tab); a
@@ -124,21 +134,34 @@ class TrainPanel:
         params = dict(getattr(request, "query_params", None) or {})
         form, notes = read_link(self.spec, params, self.settings.names)
         if not form and not notes:
-            return [gr.skip()] * (len(self.start_inputs) + 2)
+            return [gr.skip()] * (len(self.start_inputs) + 3)
         model = form.get("variant", self.spec.default_model)
         slot = self.tab.slot(request)
+        # a link without a preset keeps the form's; its settings go over the preset's values
+        preset = form.get("preset", self.settings.preset)
         slot.link_settings = (model, {k: v for k, v in form.items() if k in self.settings.names})
-        run = [form.get(k, gr.skip()) for k in ("variant", "dataset", "steps", "batch_size", "seed")]
+        run = [form.get(k, gr.skip()) for k in ("variant", "dataset", "steps")]
+        run += [form.get("batch_size", self.spec.batch_for(preset) if "preset" in form else gr.skip()),
+                form.get("seed", gr.skip())]
         note = ("Settings from the link." + (f" Left out: {'; '.join(notes)}." if notes else "")
                 if form else f"Nothing taken from the link: {'; '.join(notes)}.")
-        return [gr.Tabs(selected=self.spec.key), *run, *self.settings_for(model, slot), note]
+        return [gr.Tabs(selected=self.spec.key), *run, *self.settings_for(model, slot, preset),
+                form.get("preset", gr.skip()), note]
 
-    def on_variant(self, variant, request: gr.Request = None):
-        """The settings of the chosen variant: its defaults, or what a link asked for."""
-        return self.settings_for(self.spec.model_of(variant), self.tab.slot(request))
+    def on_variant(self, variant, preset, request: gr.Request = None):
+        """The settings of the chosen variant under the form's preset, or what a link asked for."""
+        return self.settings_for(self.spec.model_of(variant), self.tab.slot(request), preset)
 
-    def settings_for(self, model: str, slot) -> list[Any]:
-        updates = self.settings.on_model(model)
+    def on_preset(self, preset, variant, request: gr.Request = None):
+        """A preset chosen by hand fills the form: the batch size and the variant's settings (a link's
+        values give way to it)."""
+        slot = self.tab.slot(request)
+        slot.link_settings = None
+        preset = preset if preset in PRESETS else self.settings.preset
+        return [self.spec.batch_for(preset), *self.settings_for(self.spec.model_of(variant), slot, preset)]
+
+    def settings_for(self, model: str, slot, preset: Any = None) -> list[Any]:
+        updates = self.settings.on_model(model, preset if preset in PRESETS else None)
         linked_model, linked = getattr(slot, "link_settings", None) or ("", {})
         if linked_model == model:
             for i, name in enumerate(self.settings.names):
@@ -252,11 +275,15 @@ class TrainPanel:
             btn.click(fn, None, outs, api_name=self.tab.api(name), api_visibility=seen, concurrency_limit=None,
                       show_progress="hidden").then(self.runs_update, None, self.runs, api_visibility="private",
                                                    show_progress="hidden")
-        self.variant.change(self.on_variant, self.variant, self.settings.controls, api_visibility="private",
-                            show_progress="hidden")
-        gr.on([c.change for c in self.start_inputs], named_handler(self.on_form, self.start_names, with_request=False),
-              self.start_inputs, [self.command, self.notebook, self.link], api_visibility="private", queue=False,
-              show_progress="hidden", trigger_mode="always_last")
+        self.variant.change(self.on_variant, [self.variant, self.preset], self.settings.controls,
+                            api_visibility="private", show_progress="hidden")
+        # `input`, not `change`: only a visitor's choice fills the form, not a link's or a page load's value
+        self.preset.input(self.on_preset, [self.preset, self.variant], [self.batch, *self.settings.controls],
+                          api_name=self.tab.api("preset"), api_visibility=INTERNAL, show_progress="hidden")
+        gr.on([c.change for c in (*self.start_inputs, self.preset)],
+              named_handler(self.on_form, [*self.start_names, "preset"], with_request=False),
+              [*self.start_inputs, self.preset], [self.command, self.notebook, self.link], api_visibility="private",
+              queue=False, show_progress="hidden", trigger_mode="always_last")
         # Gradio clears a field's message when an event with the field as its input starts: leaving a
         # field (its fix) does that; Start checks it again.
         for field in self.start_inputs:

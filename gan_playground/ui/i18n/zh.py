@@ -104,6 +104,10 @@ TEXT: dict[str, str] = {
     "train.heading": "### 1 · 训练",
     "train.variant": "变体",
     "train.dataset": "数据集",
+    "train.preset": "预设",
+    "train.preset.info": "填入批大小和模型设置；之后可任意修改",
+    "preset.quick": "快速（在 CPU 上一分钟内可辨认）",
+    "preset.paper": "论文（已发表的设置）",
     "train.steps": "训练步数",
     "train.steps.info": "生成器更新次数",
     "train.batch": "批大小",
@@ -142,6 +146,9 @@ TEXT: dict[str, str] = {
     "setting.toy_width": "隐藏单元数",
     "setting.labels": "有标签样本数",
     "setting.clusters": "簇数 K",
+    "setting.lr_critic": "学习率：评论家",
+    "setting.width": "宽度（通道数）",
+    "setting.hidden": "隐藏单元数",
     # -- 2 · Live ----------------------------------------------------------------------------------
     "live.heading": "### 2 · 实时",
     "live.points_title": "真实点与生成点",
@@ -349,6 +356,9 @@ HELP = {
     "mlp: PyTorch-GAN's MLP (a 3x512 ReLU MLP on 2-D data); dcgan: a small conv net (images only)":
         "mlp：PyTorch-GAN 的 MLP（二维数据上为 3x512 的 ReLU MLP）；dcgan：小型卷积网络（仅图像）",
     "learning rate of both networks (RMSprop)": "两个网络的学习率（RMSprop）",
+    "the critic's own learning rate, a two time-scale update (Heusel et al. 2017) with fewer critic steps (0: "
+    "lr, as the papers)":
+        "评论家自己的学习率：双时间尺度更新（Heusel 等，2017），配合更少的评论家步数（0：与 lr 相同，如论文）",
     "critic updates per generator update": "每次生成器更新对应的评论家更新次数",
     "hidden units of the 2-D toy MLP (512 in gan_toy.py; 128 learns faster on a CPU)":
         "二维玩具 MLP 的隐藏单元数（gan_toy.py 中为 512；128 在 CPU 上学得更快）",
