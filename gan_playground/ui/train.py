@@ -40,7 +40,7 @@ class TrainPanel:
                                     value=spec.default_model, label=t("train.variant"),
                                     visible=len(spec.variants) > 1, elem_id=f"{key}-variant")
         self.dataset = fields.Dropdown(list(spec.datasets), value=spec.datasets[0], label=t("train.dataset"),
-                                   elem_id=f"{key}-dataset")
+                                       elem_id=f"{key}-dataset")
         # quick (a CPU's default) or paper (a GPU's): it fills the batch and the settings, which stay editable
         preset = default_preset() if spec.preset_names else "paper"
         self.preset = fields.Radio([(t(f"preset.{name}"), name) for name in PRESETS], value=preset,
@@ -58,13 +58,14 @@ class TrainPanel:
                                   elem_id=f"{key}-seed")
         with gr.Accordion(t("train.settings"), open=False, elem_id=f"{key}-settings"):
             self.settings = SettingControls.build(spec, preset)
-        gr.Markdown(t("train.device"))  # the device is filled in by i18n.i18n_for
         with gr.Row():
             self.start_btn = gr.Button(t("train.start"), variant="primary", elem_id=f"{key}-start-btn")
             self.pause_btn = gr.Button(t("train.pause"), interactive=False, elem_id=f"{key}-pause-btn")
             self.resume_btn = gr.Button(t("train.resume"), interactive=False, elem_id=f"{key}-resume-btn")
             self.stop_btn = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id=f"{key}-stop-btn")
         self.status = gr.Markdown(t("status.idle"), elem_id=f"{key}-status")
+        # below the buttons, so that Start stays in a laptop's first screen; filled in by i18n.i18n_for
+        gr.Markdown(t("train.device"))
         with gr.Accordion(t("train.runs_box"), open=False, elem_id=f"{key}-runs-box") as self.runs_box:
             self.runs = fields.Radio([], label=t("train.runs"), elem_id=f"{key}-runs")
             self.stop_run_btn = gr.Button(t("train.stop_run"), size="sm", elem_id=f"{key}-stop-run-btn")
