@@ -47,6 +47,11 @@ def main() -> int:
     ap.add_argument("--hz", type=float, default=2.0)
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--in-turn", type=int, default=3, help="sessions that each train the largest Lab model in turn")
+    ap.add_argument("--transport", choices=["page", "client"], default="page",
+                    help="page: POST /gradio_api/run/predict as the page's timer does; client: gradio_client's "
+                         "predict (the queue protocol scripts and MCP tools use)")
+    ap.add_argument("--endpoint", default="wgan_poll", help="what the pollers call (client transport): wgan_poll "
+                    "or wgan_status")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if not (1 <= args.sessions <= 64 and 0 < args.hz <= 10 and 0 < args.minutes <= 30):
@@ -105,9 +110,12 @@ def main() -> int:
                         return
                     t = time.perf_counter()
                     try:
-                        r = http.post(url + "gradio_api/run/predict",
-                                      json={"fn_index": poll_fn, "data": [], "session_hash": client.session_hash})
-                        r.raise_for_status()
+                        if args.transport == "client":
+                            client.predict(api_name="/" + args.endpoint)
+                        else:
+                            r = http.post(url + "gradio_api/run/predict",
+                                          json={"fn_index": poll_fn, "data": [], "session_hash": client.session_hash})
+                            r.raise_for_status()
                         with lock:
                             latencies.append(time.perf_counter() - t)
                     except Exception as err:  # counted and reported, never hidden
@@ -136,7 +144,8 @@ def main() -> int:
             "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
             "rss_growth_mb": round(rss_end - rss_start, 1), "gradio_temp_mb": round(folder_mb(temp_dir), 2),
             "isolation_ok": isolation_ok, "job_status_at_end": str(final)[:200],
-            "transport": "POST /gradio_api/run/predict, as the page's timer (queue=False)",
+            "transport": ("POST /gradio_api/run/predict, as the page's timer (queue=False)" if args.transport == "page"
+                          else f"gradio_client predict /{args.endpoint} (join the queue, read the answer's stream)"),
             "cpu": f"{cpu_model()} x{os.cpu_count()}", "date": time.strftime("%Y-%m-%d %H:%M"),
         }
     finally:

@@ -22,12 +22,12 @@ nothing here touches CUDA.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Callable
 
 import torch
 import torch.distributed as dist
 
+from gan_playground.environment import ON_OFF, env_choice
 from gan_playground.optim import RMSprop
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def cuda_graphs_wanted(run: "Run") -> bool:
     or unable to hold what the run changes between steps (decaying rates, a data-parallel step)."""
     if run.device.type != "cuda":
         return False
-    if os.environ.get("GAN_PLAYGROUND_CUDA_GRAPHS", "1").strip() in ("0", "false", "no", "off"):
+    if env_choice("GAN_PLAYGROUND_CUDA_GRAPHS", ON_OFF, "1") == "0":
         return False
     return run.config.lr_decay == "none" and not (dist.is_available() and dist.is_initialized())
 

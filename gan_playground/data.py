@@ -33,6 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gan_playground.environment import env_path
 from gan_playground.errors import DataError
 
 if TYPE_CHECKING:
@@ -129,12 +130,11 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 # Loading
 
 def data_root() -> Path:
-    return Path(os.environ.get("GAN_PLAYGROUND_DATA") or Path.home() / ".cache" / "gan_playground" / "data")
+    return env_path("GAN_PLAYGROUND_DATA", Path.home() / ".cache" / "gan_playground" / "data")
 
 
 def mirror_root() -> Path | None:
-    value = os.environ.get("GAN_PLAYGROUND_DATA_MIRROR")
-    return Path(value) if value else None
+    return env_path("GAN_PLAYGROUND_DATA_MIRROR")
 
 
 def load_dataset(name: str, *, image_size: int | None = None) -> Dataset:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from gan_playground import capture
+from gan_playground.environment import env_number
 from gan_playground.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -42,11 +43,9 @@ def describe_device(device: torch.device) -> str:
 
 def cpu_threads() -> int | None:
     """Intra-op threads for CPU training: GAN_PLAYGROUND_THREADS, else 1 on <= 2 cores, else torch's choice."""
-    env = os.environ.get("GAN_PLAYGROUND_THREADS", "").strip()
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise ConfigError(f"GAN_PLAYGROUND_THREADS={env!r} is not valid: expected a positive integer.")
-        return int(env)
+    chosen = env_number("GAN_PLAYGROUND_THREADS", 0, low=1, whole=True)  # 0: unset
+    if chosen:
+        return int(chosen)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return 1 if cores <= 2 else None
 

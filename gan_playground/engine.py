@@ -187,6 +187,13 @@ class TrainingJob:
         self.schedule_rates()
 
     # -- control --------------------------------------------------------------------------------
+    def train_in_slices(self, slice_runner: Callable[..., None] | None = None, slice_seconds: float = 60.0) -> None:
+        """Before `start`: train in slices by `slice_runner` (see __init__); without one, nothing changes."""
+        if self._thread is not None:
+            raise RuntimeError("a job's slices are chosen before it starts")
+        if slice_runner is not None:
+            self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
+
     def start(self, *, paused: bool = False) -> "TrainingJob":
         """Train in a background thread; `paused`: wait for `resume` first (`single_step` meanwhile)."""
         if self._thread is not None:

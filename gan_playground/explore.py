@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -163,6 +164,19 @@ def class_grid(model: GANModel, cls: int, *, n: int = 64, nrow: int = 8, seed: i
     gen = torch.Generator(device=model.device).manual_seed(int(seed))
     z = model.random_latents(n, gen)  # (n, latent)
     y = torch.full((n,), cls, dtype=torch.long, device=model.device)
+    return image_grid(model.sample(z, y), nrow)
+
+
+@torch.no_grad()
+def samples_grid(model: GANModel, n: int, *, seed: int = 0) -> np.ndarray:
+    """`n` samples, each from its own z drawn with `seed`, in a square-ish grid, uint8 (H, W, 3). A
+    class-conditioned model draws the classes in turn (0, 1, ..., k-1, 0, ...), so a row of k reads
+    as one of each."""
+    gen = torch.Generator(device=model.device).manual_seed(int(seed))
+    z = model.random_latents(n, gen)  # (n, latent)
+    k = model.num_conditions
+    y = torch.arange(n, device=model.device) % k if k else None
+    nrow = k if k and n >= k else max(1, math.ceil(math.sqrt(n)))
     return image_grid(model.sample(z, y), nrow)
 
 

@@ -10,6 +10,8 @@ small CNN trained on the data set itself, as is common practice for these sets:
 |                | 128-d penultimate features ("classifier FID")                      |        |
 | fid_floor      | the same for real training images: the best a model can hope for   |        |
 | cond_acc       | the classifier's accuracy on G(z, y) against y (class-conditional) | higher |
+| confident      | eval: the share of samples the classifier names with >= 0.9        | higher |
+|                | probability, beside `confident_real`, the same for test images     |        |
 | recon_mse      | autoencoders: test reconstruction error, MSE in [0, 1] pixels      | lower  |
 | test_error     | semi-supervised autoencoders: error of `model.classify` on test    | lower  |
 | cluster_acc    | clustering autoencoders: each cluster takes its majority label     | higher |
@@ -129,15 +131,18 @@ def _load_classifier(folder: str, device: str) -> Classifier:
 
 @torch.no_grad()
 def classifier_outputs(classifier: Classifier, images: torch.Tensor, batch_size: int = 2500
-                       ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Penultimate features (N, 128) as float64 on the CPU, and predicted classes (N,)."""
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Penultimate features (N, 128) as float64 on the CPU, predicted classes (N,), and the
+    classifier's confidence in each, its largest softmax probability (N,)."""
     device = next(classifier.parameters()).device
-    feats, preds = [], []
+    feats, preds, confidence = [], [], []
     for x in images.split(batch_size):
         f = classifier.features(as_input(x.to(device)))
         feats.append(f.double().cpu())
-        preds.append(classifier.head(f).argmax(1).cpu())
-    return torch.cat(feats), torch.cat(preds)
+        top = classifier.head(f).float().softmax(1).max(1)
+        preds.append(top.indices.cpu())
+        confidence.append(top.values.cpu())
+    return torch.cat(feats), torch.cat(preds), torch.cat(confidence)
 
 
 def feature_statistics(features: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,8 +268,20 @@ def toy_scores(points: torch.Tensor, modes: torch.Tensor, std: float, *,
 def reference_statistics(dataset_name: str, root: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of the test split's classifier features."""
     ds = load_dataset(dataset_name)
-    feats, _ = classifier_outputs(load_classifier(dataset_name, root=root), ds.test)
+    feats, _, _ = classifier_outputs(load_classifier(dataset_name, root=root), ds.test)
     return feature_statistics(feats)
+
+
+CONFIDENT = 0.9  # a sample the classifier names with at least this probability is "confidently named"
+
+
+@functools.lru_cache(maxsize=16)
+def confident_reference(dataset_name: str, root: str | None = None) -> float:
+    """The share of the real test images the classifier names with >= CONFIDENT: what `confident`
+    compares with, as the FID has its floor."""
+    ds = load_dataset(dataset_name)
+    _, _, confidence = classifier_outputs(load_classifier(dataset_name, root=root), ds.test)
+    return float((confidence >= CONFIDENT).float().mean())
 
 
 @functools.lru_cache(maxsize=16)
@@ -272,7 +289,7 @@ def fid_floor(dataset_name: str, n: int = 10_000, root: str | None = None, seed:
     """The FID of `n` real training images (a seeded draw) against the test split."""
     ds = load_dataset(dataset_name)
     idx = torch.randperm(ds.train.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
-    feats, _ = classifier_outputs(load_classifier(dataset_name, root=root), ds.train[idx])
+    feats, _, _ = classifier_outputs(load_classifier(dataset_name, root=root), ds.train[idx])
     return frechet_distance(*feature_statistics(feats), *reference_statistics(dataset_name, root))
 
 
@@ -371,9 +388,12 @@ class _Scorer:
             return out
         if "fid" in names:
             images, y = generate_samples(model, n, seed=seed)
-            feats, preds = classifier_outputs(self.classifier(model.device), images)
+            feats, preds, confidence = classifier_outputs(self.classifier(model.device), images)
             out["fid"] = frechet_distance(*feature_statistics(feats), *reference_statistics(self.name, self.root))
             out["fid_floor"] = fid_floor(self.name, min(n, 60_000), self.root)
+            if "confident" in names:  # how many samples read as some class beyond doubt, beside real images
+                out["confident"] = float((confidence >= CONFIDENT).float().mean())
+                out["confident_real"] = confident_reference(self.name, self.root)
             if "class_shares" in names:  # mode collapse shows as a class the samples leave out
                 counts = torch.bincount(preds.cpu(), minlength=len(self.data(None).classes))
                 out.update({f"share_{c}": float(v) for c, v in enumerate((counts / counts.sum()).tolist())})
@@ -415,13 +435,17 @@ def _scorer(dataset_name: str, root: str | None = None) -> _Scorer:
 def evaluate(model: GANModel, dataset_name: str, *, n_samples: int = 10_000, seed: int = 0) -> dict[str, float]:
     """Every score that applies to `model` on `dataset_name` (see the table at the top).
 
-    FID comes with `fid_floor` (as many real training images, against the test split);
-    class-conditional models also get `cond_acc_<class index>`. Autoencoder scores use the whole
+    FID comes with `fid_floor` (as many real training images, against the test split) and
+    `confident` (the share of samples the classifier names with >= 0.9 probability) with
+    `confident_real` (the same for the test images); class-conditional models also get
+    `cond_acc_<class index>`. Autoencoder scores use the whole
     test split (the MMD 2,000 codes of it). Raises UserError when none applies.
     """
     names = applicable_scores(model, dataset_name)
     if not names:
         raise _nothing_applies(model, dataset_name)
+    if "fid" in names:
+        names += ("confident", "confident_real")
     return _scorer(dataset_name).scores(model, names, n=n_samples, seed=seed, per_class=True,
                                          test_images=None, mmd_points=2000)
 

@@ -1,16 +1,19 @@
 """Training in a worker process, so that a run cannot hold the server: Stop ends it at once, and
 the memory its steps need goes back to the system.
 
-With `GAN_PLAYGROUND_WORKERS=1`, an image run on a CPU trains in slices of
+An image run on a CPU whose steps are slow (`SLOW_STEP_S`, as `cost.estimate` finds before it starts;
+`GAN_PLAYGROUND_WORKERS=auto`, the default), or every image run on a CPU (`=1`), trains in slices of
 `GAN_PLAYGROUND_WORKER_SLICE_S` seconds (default 2), each in a forked worker process that gets the
 run's state by value and sends back the new one (slices.py: the protocol of the ZeroGPU calls). Stop
 kills the worker: the run ends within a moment at the last slice's step, however long one of its
 steps takes, and the worker's memory (activations, batches) is freed with it. The page's job keeps
 the model between slices, so Explore, saves and previews read it as before.
 
-Off by default: each slice forks and rebuilds the run, which cost 14% of the steps of an ACGAN at
-batch 64 on two cores (2 s slices), and the page sees the run advance once a slice. Without it, the
-cost cap (cost.py) keeps a step to a few seconds, and Stop waits for the step in flight.
+Only for slow steps by default: each slice forks and rebuilds the run, which cost 14% of the steps of
+an ACGAN at batch 64 on two cores (2 s slices), and the page sees the run advance once a slice. A run
+of quick steps stays in its thread, where Stop waits for the step in flight: under SLOW_STEP_S as
+estimated, well within 2 s even where the estimate is a few times off. `=0`: threads always (Stop
+then waits for a step, which the cost cap (cost.py) keeps to a few seconds).
 
 Only on a CPU: a process that has used CUDA cannot fork a child that uses it (ZeroGPU has its own
 workers), and the 2-D Lab's tiny runs stay in their thread (slow motion draws every step).
@@ -19,14 +22,13 @@ workers), and the 2-D Lab's tiny runs stay in their thread (slow motion draws ev
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 import time
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from gan_playground.environment import env_number
+from gan_playground.environment import ON_OFF, env_choice, env_number
 from gan_playground.errors import UserError
 from gan_playground.slices import absorb_slice, pack_job, train_slice
 
@@ -38,9 +40,14 @@ if TYPE_CHECKING:
 ANSWER_S = 120.0
 
 
-def enabled() -> bool:
-    """`GAN_PLAYGROUND_WORKERS` (default 0): 1 trains image runs on a CPU in worker processes."""
-    return os.environ.get("GAN_PLAYGROUND_WORKERS", "0").strip().lower() in ("1", "true", "yes", "on")
+# A step estimated this slow or slower trains in a worker (mode "auto"): a thread's Stop would wait for it.
+SLOW_STEP_S = 0.3
+
+
+def mode() -> str:
+    """`GAN_PLAYGROUND_WORKERS`: "auto" (default: runs of slow steps), "1" (every image run on a CPU)
+    or "0" (none)."""
+    return env_choice("GAN_PLAYGROUND_WORKERS", {"auto": (), **ON_OFF}, "auto")
 
 
 def slice_seconds() -> float:
@@ -49,9 +56,12 @@ def slice_seconds() -> float:
     return env_number("GAN_PLAYGROUND_WORKER_SLICE_S", 2.0, low=0.5, raise_to_low=True, unit=" of seconds")
 
 
-def job_options(device: torch.device) -> dict[str, Any]:
-    """Extra `TrainingJob` arguments: slices in worker processes on a CPU, nothing elsewhere."""
-    if not enabled() or device.type != "cpu":
+def job_options(device: torch.device, seconds_per_step: float | None = None) -> dict[str, Any]:
+    """Extra `TrainingJob` arguments: slices in worker processes for a run on a CPU that the mode
+    (`mode`) sends there, given its estimated `seconds_per_step` (None: not estimated); nothing else."""
+    chosen = mode()
+    slow = seconds_per_step is not None and seconds_per_step >= SLOW_STEP_S
+    if device.type != "cpu" or chosen == "0" or (chosen == "auto" and not slow):
         return {}
     return {"slice_runner": run_slice, "slice_seconds": slice_seconds()}
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from gan_playground.data import generator_on
-from gan_playground.environment import env_number
+from gan_playground.environment import env_number, env_text
 from gan_playground.errors import UserError
 from gan_playground.slices import absorb_slice, pack_job, train_slice
 
@@ -45,7 +45,7 @@ def active() -> bool:
 
 def slice_device() -> torch.device:
     """`GAN_PLAYGROUND_ZEROGPU_DEVICE`: where a slice trains (default cuda; the tests say cpu)."""
-    return torch.device(os.environ.get("GAN_PLAYGROUND_ZEROGPU_DEVICE", "").strip() or "cuda")
+    return torch.device(env_text("GAN_PLAYGROUND_ZEROGPU_DEVICE", "cuda"))
 
 
 def slice_seconds() -> float:

@@ -77,6 +77,27 @@ def test_losses_are_on_logits():
     assert source_loss(torch.tensor([30.0]), False).item() > 20
 
 
+@pytest.mark.parametrize("paper", [False, True])
+def test_d_names_the_class_of_real_images_only_unless_the_paper_is_asked_for(monkeypatch, paper):
+    """By default D's class head learns from real images alone (models/acgan.py says why); with
+    `fake_class_loss=True`, the paper's D also names the class of fakes. G's class loss is there in both."""
+    from gan_playground.models import acgan
+
+    targets = []
+    real_class_loss = acgan.class_loss
+
+    def spy(logits, target):
+        targets.append(target)
+        return real_class_loss(logits, target)
+
+    monkeypatch.setattr(acgan, "class_loss", spy)
+    model = make(DataSpec((1, 28, 28), 10, "image"), **({"fake_class_loss": True} if paper else {}))
+    y = torch.arange(8) % 10
+    model.train_step(torch.rand(8, 1, 28, 28) * 2 - 1, y)
+    assert torch.equal(targets[0], y)  # D: the real images' labels
+    assert len(targets) == (3 if paper else 2)  # (+ the fakes' classes in D) + G's classes
+
+
 def mnist_pair(n_train: int, n_test: int) -> Dataset:
     """The digits 0 and 1 of MNIST, relabelled 0 and 1, as a two-class data set."""
     mnist = load_dataset("mnist")

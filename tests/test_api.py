@@ -40,7 +40,7 @@ def test_classes_choose_the_digit(tmp_path):
     import torch
 
     x = torch.as_tensor(sevens).unsqueeze(1).float().div(127.5).sub(1)
-    _, predicted = classifier_outputs(load_classifier("mnist"), x)
+    _, predicted, _ = classifier_outputs(load_classifier("mnist"), x)
     assert (predicted == 7).float().mean() > 0.9
 
 

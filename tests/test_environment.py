@@ -55,3 +55,23 @@ def test_the_readme_table_names_every_setting_the_package_reads():
     documented = {m for line in rows for m in name.findall(line.split("|")[1])}
     assert read - documented == set(), "settings without a README row"
     assert documented - read == set(), "README rows for settings the package no longer reads"
+
+
+@pytest.mark.parametrize("name, bad, reader", [
+    ("GAN_PLAYGROUND_WORKERS", "sometimes", "gan_playground.worker:mode"),
+    ("GAN_PLAYGROUND_CUDA_GRAPHS", "maybe", "gan_playground.environment:_cuda_graphs_setting"),
+    ("GAN_PLAYGROUND_THREADS", "two", "gan_playground.device:cpu_threads"),
+    ("GAN_PLAYGROUND_THREADS", "0", "gan_playground.device:cpu_threads"),
+    ("GAN_PLAYGROUND_AUTOSAVE_S", "soon", "gan_playground.ui.tab:autosave_seconds"),
+])
+def test_every_kind_of_setting_refuses_a_bad_value_by_its_name(monkeypatch, name, bad, reader):
+    import importlib
+
+    from gan_playground.environment import ON_OFF, env_choice
+
+    module, attr = reader.split(":")
+    read = (lambda: env_choice(name, ON_OFF, "1")) if attr == "_cuda_graphs_setting" else getattr(
+        importlib.import_module(module), attr)
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(UserError, match=name):
+        read()

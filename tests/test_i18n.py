@@ -58,6 +58,19 @@ def test_a_translation_fills_in_the_same_values(lang):
             assert fields_of(i18n.LANGUAGES[lang][key]) == fields_of(english), key
 
 
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_every_model_settings_help_has_a_translation(lang):
+    """The Train panel's info line of each model setting is its Config's help: each language's HELP
+    table has words for every one (a new setting without them fails here)."""
+    from gan_playground.config import field_specs
+    from gan_playground.models import MODELS
+
+    helps = {s.help for cls in MODELS.values() for s in field_specs(cls.Config)}
+    table = getattr(i18n.MODULES[lang], "HELP", {})
+    assert sorted(helps - set(table)) == [], f"{lang}.HELP lacks these settings' help"
+    assert sorted(set(table) - helps) == [], f"{lang}.HELP has help no setting has (changed?)"
+
+
 def test_a_removed_key_is_caught():
     chinese = dict(i18n.LANGUAGES["zh"])
     del chinese["train.start"]
@@ -198,6 +211,13 @@ def test_a_chinese_browser_gets_the_page_in_chinese(browser, server):
         page.get_by_text("设备：").first.wait_for()
         page.get_by_text("训练步数").first.wait_for()
         page.get_by_text("生成器更新次数").first.wait_for()  # a field's help (info)
+        page.locator("#acgan-settings").click()  # the model settings: each one's help, from its Config
+        page.locator("#acgan-settings").get_by_text("噪声向量 z 的维度").wait_for()
+        page.get_by_role("tab", name="WGAN", exact=True).click()
+        page.locator("#wgan-settings").click()
+        page.locator("#wgan-variant").get_by_text("权重裁剪（wgan）").click()  # its own help follows
+        page.locator("#wgan-settings").get_by_text("评论家的权重被裁剪到 [-clip, clip]").wait_for()
+        page.get_by_role("tab", name="ACGAN", exact=True).click()
         body = page.inner_text("body")
         shown_keys = sorted(key for key in en.TEXT if re.search(rf"(?<![\w.]){re.escape(key)}(?![\w.])", body))
         assert shown_keys == [], f"untranslated keys on the page: {shown_keys}"

@@ -106,11 +106,11 @@ def test_fid_of_a_set_with_itself_is_zero_and_grows_with_a_shift():
     ds = load_dataset("mnist")
     net = metrics.load_classifier("mnist")
     x = ds.test[:3000]
-    base, _ = metrics.classifier_outputs(net, x)
+    base, _, _ = metrics.classifier_outputs(net, x)
     assert metrics.fid_from_features(base, base) == pytest.approx(0.0, abs=1e-6)
     fids = []
     for shift in (1, 2, 4):
-        shifted, _ = metrics.classifier_outputs(net, torch.roll(x, shifts=shift, dims=-1))
+        shifted, _, _ = metrics.classifier_outputs(net, torch.roll(x, shifts=shift, dims=-1))
         fids.append(metrics.fid_from_features(base, shifted))
     assert 0 < fids[0] < fids[1] < fids[2]
 
@@ -164,7 +164,7 @@ def test_conditional_accuracy_of_real_images_is_the_classifiers_test_accuracy():
     model = RealImagesOfClass(ds.test, ds.test_labels, ds.spec)
     assert metrics.conditions_are_classes(model)
     images, y = metrics.generate_samples(model, 0, labels=ds.test_labels)
-    _, preds = metrics.classifier_outputs(net, images)
+    _, preds, _ = metrics.classifier_outputs(net, images)
     overall, per_class = metrics.conditional_accuracy(preds, y, 10)
     assert overall == pytest.approx(metrics.accuracy(net, ds.test, ds.test_labels), abs=1e-12)
     assert overall == pytest.approx(net.config["test_accuracy"], abs=1e-4)
@@ -179,6 +179,9 @@ def test_evaluate_reports_conditional_accuracy_per_class():
     assert scores["cond_acc"] > 0.98
     assert [f"cond_acc_{c}" in scores for c in range(10)] == [True] * 10
     assert scores["fid"] < 5  # real test images against the test split
+    # real digits are named with confidence, about as often as the whole test set's
+    assert 0.9 < scores["confident_real"] < 1 and scores["confident"] == pytest.approx(scores["confident_real"],
+                                                                                        abs=0.03)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -264,8 +267,11 @@ def test_evaluate_a_fresh_wgan_scores_worse_than_the_floor():
     torch.manual_seed(0)
     model = create_model("wgan-gp", load_dataset("mnist").spec)
     scores = metrics.evaluate(model, "mnist", n_samples=2000)
-    assert set(scores) == {"fid", "fid_floor"}
+    assert set(scores) == {"fid", "fid_floor", "confident", "confident_real"}
     assert scores["fid"] > 10 * scores["fid_floor"] > 0
+    # The CNN names even an untrained generator's blobs with confidence (all of them, here): it never
+    # saw anything but digits. `confident` tells sharp from smeared digits, not digits from noise.
+    assert 0 <= scores["confident"] <= 1
     with pytest.raises(UserError, match="classifier scores .* exist for mnist, fashion-mnist only"):
         metrics.evaluate(model, "cifar10")
 

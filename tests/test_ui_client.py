@@ -408,3 +408,48 @@ def test_a_resume_keeps_the_step_cap_and_classes_are_read_strictly(server):
     assert not server[0].ctx.sessions.active_jobs()
     with pytest.raises(Exception, match="-3 is not in the list of choices"):  # never read as class 3
         client.predict(cls="-3", seed=0, api_name="/acgan_class_grid")
+
+
+def test_a_script_polls_as_the_page_does_with_one_post(server):
+    """The README's fast poll: one POST to /gradio_api/run/predict with the client's session, answered
+    in its response, sees the run that client started."""
+    import httpx
+
+    url = server[1]
+    mine = Client(url, verbose=False)
+    mine.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=300, batch_size=64, api_name="/lab_start")
+    fn = next(d["id"] for d in httpx.get(url + "config").json()["dependencies"] if d.get("api_name") == "lab_poll")
+    try:
+        for _ in range(50):
+            status, *_ = httpx.post(url + "gradio_api/run/predict",
+                                    json={"fn_index": fn, "data": [], "session_hash": mine.session_hash}).json()["data"]
+            if isinstance(status, str):
+                break
+            time.sleep(0.2)  # nothing new since the last poll: every output is an unchanged update
+        assert isinstance(status, str) and "wgan-gp on toy-8gaussians" in status, status
+    finally:
+        mine.predict(api_name="/lab_stop")
+
+
+def test_samples_from_the_explored_model_in_a_grid_fixed_by_the_seed(server):
+    """`/<tab>_sample`: n images from the model Explore looks at (the page's run here), each from its
+    own code; the seed fixes them; a class-conditioned model draws the classes in turn, a row each."""
+    import numpy as np
+    from PIL import Image
+
+    mine = Client(server[1], verbose=False)
+
+    def drawn(tab: str, n: int, seed: int) -> np.ndarray:
+        return np.asarray(Image.open(mine.predict(n=n, seed=seed, api_name=f"/{tab}_sample")))
+
+    for tab, variant in (("wgan", "wgan-gp"), ("acgan", "acgan")):
+        mine.predict(variant=variant, dataset="mnist", steps=2, batch_size=16, seed=0, api_name=f"/{tab}_start")
+        poll_until(mine, tab, is_final, timeout=120)
+    wgan = drawn("wgan", 9, 3)
+    assert wgan.shape[:2] == (3 * 30 + 2, 3 * 30 + 2)  # 3 x 3 digits of 28 pixels, 2 between and around
+    assert np.array_equal(wgan, drawn("wgan", 9, 3)) and not np.array_equal(wgan, drawn("wgan", 9, 4))
+    acgan = drawn("acgan", 20, 0)
+    assert acgan.shape[:2] == (2 * 30 + 2, 10 * 30 + 2)  # two rows of the ten classes
+    for bad in (0, 101, 2.5):
+        with pytest.raises(Exception, match="number of images"):
+            mine.predict(n=bad, seed=0, api_name="/wgan_sample")

@@ -25,6 +25,7 @@ TOOLS = {
     *(f"{t.key}_{a}" for t in TABS for a in PER_TAB),
     "acgan_interpolate", "aae_interpolate", "wgan_interpolate", "acgan_class_grid", "aae_class_grid",
     "acgan_class_by_z", "aae_class_by_z", "aae_decode_point", "aae_latent_plane", "lab_heatmap", "lab_step",
+    "acgan_sample", "aae_sample", "wgan_sample",
 }
 TINY = {"variant": "wgan-gp", "dataset": "toy-8gaussians", "steps": 20_000, "batch_size": 64, "seed": 0}
 

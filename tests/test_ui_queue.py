@@ -142,3 +142,31 @@ def test_with_workers_an_image_run_trains_in_a_process_and_stops_at_once(server,
     assert "Stopped" in client.predict(api_name="/acgan_stop")[0]
     assert time.monotonic() - t0 < 5 and job.state == "stopped"
     assert not multiprocessing.active_children()
+
+
+def test_by_default_a_run_of_slow_steps_trains_in_a_worker_and_one_of_quick_steps_in_a_thread(server, monkeypatch):
+    """GAN_PLAYGROUND_WORKERS=auto (the default): the run's estimated step decides. Here every step counts
+    as slow (SLOW_STEP_S = 0), so the ACGAN run goes to a worker and Stop ends it within 2 s; with the
+    real threshold the same quick run stays in its thread."""
+    import multiprocessing
+
+    from gan_playground import worker
+
+    demo, url = server
+    monkeypatch.delenv("GAN_PLAYGROUND_WORKERS", raising=False)
+    monkeypatch.setenv("GAN_PLAYGROUND_WORKER_SLICE_S", "1")
+    client = Client(url, verbose=False)
+    sessions = demo.ctx.sessions
+    client.predict(**ACGAN, api_name="/acgan_start")
+    job = sessions.slot(sessions.page_of(client.session_hash), "acgan").job
+    assert job.slice_runner is None  # quick steps: a thread
+    client.predict(api_name="/acgan_stop")
+    monkeypatch.setattr(worker, "SLOW_STEP_S", 0.0)
+    client.predict(**ACGAN, api_name="/acgan_start")
+    job = sessions.slot(sessions.page_of(client.session_hash), "acgan").job
+    assert job.slice_runner is worker.run_slice
+    poll_until(client, "acgan", lambda o: "Training" in o[0] and "images/s" in o[0], timeout=120)
+    t0 = time.monotonic()
+    assert "Stopped" in client.predict(api_name="/acgan_stop")[0]
+    assert time.monotonic() - t0 < 2 and job.state == "stopped"
+    assert not multiprocessing.active_children()

@@ -11,6 +11,7 @@ import torch
 from gan_playground import worker
 from gan_playground.config import RunConfig
 from gan_playground.engine import TrainingJob
+from gan_playground.errors import UserError
 from gan_playground.run import prepare_run
 
 
@@ -69,12 +70,19 @@ def test_a_worker_that_dies_is_a_message_not_a_hang(monkeypatch):
     monkeypatch.undo()
 
 
-def test_workers_are_chosen_by_the_environment_and_only_on_a_cpu(monkeypatch):
-    monkeypatch.delenv("GAN_PLAYGROUND_WORKERS", raising=False)
-    assert worker.job_options(torch.device("cpu")) == {}  # off by default: threads
+def test_workers_are_chosen_by_the_steps_cost_and_the_environment_and_only_on_a_cpu(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.delenv("GAN_PLAYGROUND_WORKERS", raising=False)  # auto: slow steps only
+    assert worker.job_options(cpu) == {} and worker.job_options(cpu, seconds_per_step=0.01) == {}
+    assert worker.job_options(cpu, seconds_per_step=worker.SLOW_STEP_S)["slice_runner"] is worker.run_slice
     monkeypatch.setenv("GAN_PLAYGROUND_WORKERS", "1")
-    assert worker.job_options(torch.device("cpu"))["slice_runner"] is worker.run_slice
-    assert worker.job_options(torch.device("meta")) == {}
+    assert worker.job_options(cpu)["slice_runner"] is worker.run_slice
+    assert worker.job_options(torch.device("meta"), seconds_per_step=60) == {}
+    monkeypatch.setenv("GAN_PLAYGROUND_WORKERS", "0")
+    assert worker.job_options(cpu, seconds_per_step=60) == {}
+    monkeypatch.setenv("GAN_PLAYGROUND_WORKERS", "sometimes")
+    with pytest.raises(UserError, match="GAN_PLAYGROUND_WORKERS='sometimes' is not one of auto, 1, 0"):
+        worker.job_options(cpu)
 
 
 def test_a_lock_held_by_another_thread_at_the_fork_does_not_hang_the_worker(monkeypatch):

@@ -21,7 +21,7 @@ _COMMON = ("start", "poll", "pause", "resume", "stop", "save", "download", "resu
            "choose_variant", "preset")
 API_NAMES: tuple[str, ...] = (
     *(f"{t.key}_{a}" for t in TABS for a in _COMMON),
-    *(f"{t}_{a}" for t in ("acgan", "aae", "wgan") for a in ("interpolate", "random_seeds")),
+    *(f"{t}_{a}" for t in ("acgan", "aae", "wgan") for a in ("interpolate", "random_seeds", "sample")),
     *(f"{t}_{a}" for t in ("acgan", "aae") for a in ("class_grid", "class_by_z")),
     "aae_latent_scatter", "aae_decode_point", "aae_select_point", "aae_latent_plane", "lab_heatmap",
     "lab_step", "lab_speed", "lab_layers", "lab_compare_start", "lab_compare_poll", "lab_compare_stop",

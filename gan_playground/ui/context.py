@@ -27,6 +27,7 @@ from gan_playground.checkpoints import (
 from gan_playground.data import DATASETS, NATIVE_SHAPES, Dataset, load_dataset
 from gan_playground.device import describe_device, resolve_device
 from gan_playground.engine import TrainingJob
+from gan_playground.environment import ON_OFF, env_choice, env_path
 from gan_playground.errors import CheckpointError, UserError
 from gan_playground.models import MODELS
 from gan_playground.ui.sessions import PAGE_ID, Sessions, Slot
@@ -39,15 +40,15 @@ TMP_PREFIX = "gan_playground_ui_"  # the app's temp folder: gan_playground_ui_PI
 def default_checkpoints_dir() -> Path | None:
     """Where the shipped checkpoints are: `GAN_PLAYGROUND_CHECKPOINTS`, else checkpoints/ of a source
     checkout (beside app.py), else none (an installed package ships no models; app.py passes its own)."""
-    env = os.environ.get("GAN_PLAYGROUND_CHECKPOINTS")
-    if env:
-        return Path(env)
+    chosen = env_path("GAN_PLAYGROUND_CHECKPOINTS")
+    if chosen is not None:
+        return chosen
     beside = REPO_ROOT / "checkpoints"
     return beside if (REPO_ROOT / "app.py").is_file() and beside.is_dir() else None
 
 
 def saves_dir() -> Path:
-    return Path(os.environ.get("GAN_PLAYGROUND_UI_SAVES") or Path.cwd() / "runs" / "ui")
+    return env_path("GAN_PLAYGROUND_UI_SAVES", Path.cwd() / "runs" / "ui")
 
 
 def browser_secret() -> str:
@@ -155,7 +156,7 @@ class AppContext:
         root = Path(checkpoints) if checkpoints is not None else default_checkpoints_dir()
         ctx = cls(Sessions(max_jobs=max_jobs, grace_s=grace_s), checkpoints_root=root,
                   device_text=describe_device(resolve_device("auto")))
-        if warm if warm is not None else os.environ.get("GAN_PLAYGROUND_WARM", "1").strip() != "0":
+        if warm if warm is not None else env_choice("GAN_PLAYGROUND_WARM", ON_OFF, "1") == "1":
             ctx.warming = warm_up()
         if load_shipped:
             ctx.load_shipped()

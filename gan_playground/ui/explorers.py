@@ -33,6 +33,7 @@ from gan_playground.ui.tools import (
     class_by_z_doc,
     class_grid_doc,
     interpolate_doc,
+    samples_doc,
     tool,
 )
 
@@ -406,7 +407,41 @@ class Landscape:
                             api_name=self.tab.api("heatmap"), **EX)
 
 
+class Samples:
+    """Fresh samples from random codes: what the model draws, one seed at a time."""
+
+    def __init__(self, tab: Tab):
+        self.tab = tab
+
+    def build(self) -> None:
+        key = self.tab.spec.key
+        with gr.Tab(t("samples.tab")):
+            with gr.Row():
+                self.n = fields.Slider(1, 100, value=20, step=1, label=t("samples.n"), elem_id=f"{key}-samples-n")
+                self.seed = fields.Number(value=0, precision=None, label=t("samples.seed"),
+                                          elem_id=f"{key}-samples-seed")
+            self.button = gr.Button(t("samples.button"), variant="primary", elem_id=f"{key}-samples-btn")
+            self.picture = gr.Image(label=t("samples.picture"), show_label=False, type="numpy", height=360,
+                                    interactive=False, elem_id=f"{key}-samples")
+
+    @property
+    def class_controls(self) -> list[Any]:
+        return []
+
+    @explorer
+    def sample(self, src, n, seed):
+        need_images(src)
+        count = read_number(n, "The number of images", low=1, high=100)
+        return explore.samples_grid(src.model, count, seed=read_number(seed, "The seed", low=0, high=2**63 - 1))
+
+    def wire(self) -> None:
+        api = self.tab.api("sample")
+        self.button.click(tool(self.sample, api, samples_doc(self.tab.spec)), [self.n, self.seed], self.picture,
+                          api_name=api, **EX)
+
+
 EXPLORERS: dict[str, Callable[[Tab], Any]] = {
+    "samples": Samples,
     "interpolate": lambda tab: Interpolation(tab, with_classes="classes" in tab.spec.explorers),
     "classes": ClassConditioning,
     "latent": LatentSpace,

@@ -316,7 +316,8 @@ class Sessions:
         ended: list[Entry] = []
         turned: list[Entry] = []
         with self._lock:
-            for job in [job for job in self._entries if job.done]:
+            finished = [job for job in self._entries if job.done]
+            for job in finished:
                 del self._entries[job]
             for pool in ("image", "lab"):
                 queue = self._queue(pool)
@@ -346,6 +347,8 @@ class Sessions:
             threading.Thread(target=_save, args=(e.job,), name="turn-autosave", daemon=True).start()
         if ended:
             self._end(ended)
+        if finished:  # their steps' batches and activations are freed: hand the pages back
+            give_back_memory()
 
     def _abandoned(self, page_id: str, now: float) -> bool:
         page = self._pages.get(page_id)

@@ -18,7 +18,7 @@ from gan_playground.config import (
 from gan_playground.errors import UserError
 from gan_playground.models import model_class
 from gan_playground.ui import fields
-from gan_playground.ui.i18n import en, t
+from gan_playground.ui.i18n import en, help_line, t
 from gan_playground.ui.spec import TabSpec
 from gan_playground.ui.text import fmt_number, read_number
 
@@ -103,7 +103,7 @@ class SettingControls:
             s_now = first.get(name, s)
             label = t(f"setting.{name}") if name in LABELS else name.replace("_", " ").capitalize()
             common = dict(label=label + f" ({name})",
-                          info=s_now.help + range_note(s_now), visible=name in first,
+                          info=help_line(s_now.help, range_note(s_now)), visible=name in first,
                           elem_id=f"{tab.key}-set-{name.replace('_', '-')}")
             value = _display(s_now, self.default(owner, name))
             if s.kind == "choice":
@@ -122,7 +122,7 @@ class SettingControls:
         to the preset's values."""
         specs = self.specs_of(model, self.tab)
         return [gr.update(visible=True, value=_display(specs[n], self.default(model, n, preset)),
-                          info=specs[n].help + range_note(specs[n]))
+                          info=help_line(specs[n].help, range_note(specs[n])))
                 if n in specs else gr.update(visible=False) for n in self.names]
 
     def overrides(self, model: str, values: list[Any]) -> dict[str, Any]:

@@ -86,7 +86,7 @@ ACGAN = TabSpec(
     variants={"ACGAN": "acgan"},
     datasets=("mnist", "fashion-mnist", "cifar10"),
     steps=1500, batch_size=64,
-    explorers=("interpolate", "classes"),
+    explorers=("interpolate", "classes", "samples"),
     quick={"acgan": {"lr": 1e-3, "betas": (0.5, 0.9)}},
 )
 
@@ -97,7 +97,7 @@ AAE = TabSpec(
               "clustering (aae-cluster)": "aae-cluster"},
     datasets=("mnist", "fashion-mnist"),
     steps=1500, batch_size=100,
-    explorers=("interpolate", "classes", "latent"),
+    explorers=("interpolate", "classes", "latent", "samples"),
     quick=AAE_QUICK,
     shown_fields=("hidden",),
 )
@@ -110,7 +110,7 @@ WGAN = TabSpec(
     variants=WGAN_VARIANTS,
     datasets=("mnist", "fashion-mnist", "cifar10"),
     steps=1000, batch_size=64,
-    explorers=("interpolate",),
+    explorers=("interpolate", "samples"),
     hidden_fields=("toy_width",),
     default="wgan-gp",
     quick=WGAN_QUICK,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import os
 from typing import Any, Callable, Iterator
 
 import gradio as gr
@@ -14,7 +13,7 @@ from gan_playground import cost, worker, zerogpu
 from gan_playground.checkpoints import save_checkpoint
 from gan_playground.device import resolve_device
 from gan_playground.engine import TrainingJob
-from gan_playground.environment import env_number
+from gan_playground.environment import env_choice, env_number
 from gan_playground.errors import UserError
 from gan_playground.metrics import live_evaluator
 from gan_playground.run import Run
@@ -37,29 +36,31 @@ def training_device() -> str:
 def default_preset() -> str:
     """The preset a tab's form starts with: GAN_PLAYGROUND_PRESET (quick or paper) where it is set, else
     "paper" where runs train on a GPU (ZeroGPU slices among them) and "quick" on a CPU."""
-    chosen = os.environ.get("GAN_PLAYGROUND_PRESET", "").strip()
+    chosen = env_choice("GAN_PLAYGROUND_PRESET", {name: () for name in PRESETS}, "")
     if chosen:
-        if chosen not in PRESETS:
-            raise UserError(f"GAN_PLAYGROUND_PRESET={chosen!r} is not valid: expected one of {', '.join(PRESETS)}.")
         return chosen
     return "paper" if zerogpu.active() or resolve_device(training_device()).type != "cpu" else "quick"
 
 
-def slice_options(run: Run) -> dict:
-    """Where a run's steps happen: ZeroGPU calls on a ZeroGPU Space; worker processes for image runs on a
-    CPU where GAN_PLAYGROUND_WORKERS=1 (worker.py: Stop is immediate); else the job's own thread."""
+def slice_options(run: Run, seconds_per_step: float | None = None) -> dict:
+    """Where a run's steps happen: ZeroGPU calls on a ZeroGPU Space; worker processes for image runs on
+    a CPU whose steps are slow (`seconds_per_step`, estimated) or with GAN_PLAYGROUND_WORKERS=1
+    (worker.py: Stop is immediate); else the job's own thread."""
     if zerogpu.active():
         return zerogpu.job_options()
-    return {} if run.dataset.kind == "points" else worker.job_options(run.device)
+    return {} if run.dataset.kind == "points" else worker.job_options(run.device, seconds_per_step)
 
 
-def check_cost(runs: list[Run]) -> None:
+def check_cost(runs: list[Run]) -> list[cost.Cost]:
     """Refuse, before it starts, a run that would hold the server (cost.py): its memory and seconds a
-    step, estimated where it trains; on ZeroGPU the slice's GPU, so only the memory is checked here."""
+    step, estimated where it trains; on ZeroGPU the slice's GPU, so only the memory is checked here.
+    Returns the estimates."""
     on_zerogpu = zerogpu.active()
+    estimates = []
     for run in runs:
         device = zerogpu.slice_device() if on_zerogpu else run.device
-        cost.check(run, cost.Limits.from_env(device, timed=not on_zerogpu))
+        estimates.append(cost.check(run, cost.Limits.from_env(device, timed=not on_zerogpu)))
+    return estimates
 def refusal(message: Any) -> gr.Error:
     """The error toast for an expected refusal (bad input, nothing to show yet): the visitor reads
     it; the server log stays clean, since nothing went wrong there. Real failures still log."""
@@ -123,7 +124,9 @@ class Tab:
         self.ctx.sessions.reserve(page, self.spec.key)
         try:
             job = build()
-            check_cost([job.run])
+            (estimate,) = check_cost([job.run])
+            if job.slice_runner is None:  # a run of slow steps trains in a worker: Stop ends it at once
+                job.train_in_slices(**slice_options(job.run, estimate.seconds_per_step))
             self.ctx.sessions.start_in(page, self.spec.key, job)
         except BaseException:
             self.ctx.sessions.release(page, self.spec.key)

@@ -189,6 +189,21 @@ def interpolate_doc(spec: TabSpec, with_classes: bool) -> str:
     return "\n".join(lines)
 
 
+def samples_doc(spec: TabSpec) -> str:
+    return "\n".join([
+        f"Draw images from the {spec.title} model Explore looks at (this page's run, else a loaded checkpoint, "
+        f"else the shipped one), each from its own random latent code; a class-conditioned model draws the "
+        f"classes in turn, 0 to 9 along each row.",
+        "",
+        "Args:",
+        "    n: how many images, from 1 to 100 (default 20).",
+        f"    seed: the seed of the latent codes, from {SEED_RANGE}; the same seed draws the same images.",
+        "",
+        "Returns:",
+        "    one picture: the images in a grid.",
+    ])
+
+
 def class_grid_doc(spec: TabSpec) -> str:
     return "\n".join([
         f"Sample 64 images of one class from the {spec.title} model Explore looks at (a class-conditioned "

@@ -15,6 +15,7 @@ English (tests/test_i18n.py fails on it). To add one, see README.md, "Languages"
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from gan_playground.ui.i18n import en, zh
@@ -22,7 +23,8 @@ from gan_playground.ui.i18n import en, zh
 if TYPE_CHECKING:  # Gradio is imported where the page is built: text.py's helpers stay free of it
     import gradio as gr
 
-LANGUAGES: dict[str, dict[str, str]] = {"en": en.TEXT, "zh": zh.TEXT}
+MODULES = {"en": en, "zh": zh}
+LANGUAGES: dict[str, dict[str, str]] = {lang: module.TEXT for lang, module in MODULES.items()}
 
 # The locales of Gradio 6.31's own frontend (its templates' lang/*.json). The page takes the browser's
 # first language if Gradio has it, else its primary subtag if Gradio has that, else English; our texts
@@ -41,6 +43,19 @@ def t(key: str) -> "gr.i18n.I18nData":
 
     if key not in en.TEXT:
         raise KeyError(f"no English text for {key!r} in gan_playground/ui/i18n/en.py")
+    return I18nData(key)
+
+
+def help_line(text: str, note: str = "") -> "gr.i18n.I18nData":
+    """A model setting's help (its Config's English `text`) and range `note`, translated in the browser:
+    each language gives its words for `text` in its `HELP` table (zh.HELP). The key is made from the
+    text, so the same help shares one key wherever it shows."""
+    from gradio.i18n import I18nData
+
+    key = "help." + hashlib.sha1(f"{text}{note}".encode()).hexdigest()[:12]
+    for lang, module in MODULES.items():
+        words = text if module is en else getattr(module, "HELP", {}).get(text, text)
+        LANGUAGES[lang].setdefault(key, words + note)
     return I18nData(key)
 
 

@@ -193,6 +193,11 @@ TEXT: dict[str, str] = {
     "live.timelapse_file": "Timelapse (GIF)",
     # -- 3 · Explore -------------------------------------------------------------------------------
     "explore.heading": "### 3 · Explore",
+    "samples.tab": "Samples",
+    "samples.n": "Images",
+    "samples.seed": "Seed of the codes",
+    "samples.button": "Draw samples",
+    "samples.picture": "Samples, each from its own code",
     "interp.tab": "Latent interpolation",
     "interp.seed0": "Seed of the first end",
     "interp.seed1": "Seed of the second end",

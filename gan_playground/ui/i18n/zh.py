@@ -176,6 +176,11 @@ TEXT: dict[str, str] = {
     "live.timelapse_file": "延时动画（GIF）",
     # -- 3 · Explore -------------------------------------------------------------------------------
     "explore.heading": "### 3 · 探索",
+    "samples.tab": "样本",
+    "samples.n": "图像数量",
+    "samples.seed": "潜在编码的种子",
+    "samples.button": "生成样本",
+    "samples.picture": "样本（每张来自各自的潜在编码）",
     "interp.tab": "潜在空间插值",
     "interp.seed0": "起点的种子",
     "interp.seed1": "终点的种子",
@@ -289,4 +294,78 @@ TEXT: dict[str, str] = {
     "queue.starts_in": "约 **{wait}** 后开始",
     "queue.when_free": "有空位时开始",
     "queue.place": "{head}在队列中排第 **{position}** 位（共 {waiting} 个），{when}。它会自动开始，请保持此页面打开。",
+}
+
+# The model settings' help (each Config's `param(..., help)`), by its English text: a setting's info
+# line in the Train panel. tests/test_i18n.py fails on a help text without its translation here.
+HELP = {
+    "dcgan: a light DCGAN-style net at the data's own size (28 or 32), fast on a CPU; reference: PyTorch-GAN's "
+    "acgan.py conv net at 32x32 (about 4x slower)":
+        "dcgan：数据原尺寸（28 或 32）上的轻量 DCGAN 式网络，在 CPU 上很快；reference：PyTorch-GAN 的 acgan.py "
+        "卷积网络，32x32（约慢 4 倍）",
+    "size of the noise vector z": "噪声向量 z 的维度",
+    "learning rate of both networks (Adam)": "两个网络的学习率（Adam）",
+    "Adam's beta1, beta2 (Radford et al. 2015)": "Adam 的 beta1、beta2（Radford 等，2015）",
+    "weight of the class terms L_C against the source terms L_S": "类别项 L_C 相对于真假项 L_S 的权重",
+    "D also learns to name the class of fakes, -log P(c | G(z, c)), as in the paper's L_C (on); off: D's class "
+    "head learns from real images only":
+        "开启：判别器也学习说出生成图像的类别，-log P(c | G(z, c))，即论文中的 L_C；关闭：判别器的类别头只从真实图像学习",
+    "decay of the moving average of the generator's weights that draws samples and scores (0: sample from the "
+    "generator itself)":
+        "生成器权重滑动平均的衰减率，用它生成样本和计算分数（0：直接用生成器本身采样）",
+    "channels of the dcgan arch's first layer": "dcgan 结构第一层的通道数",
+    "size of the dcgan arch's label embedding, concatenated to z": "dcgan 结构中标签嵌入的维度，与 z 拼接",
+    "size of the code z (2 lets the explorer draw it)": "编码 z 的维度（为 2 时可在探索中画出）",
+    "the prior p(z) the code is held to (the paper's figures 2 and 4)": "约束编码的先验 p(z)（论文图 2 和图 4）",
+    "units of each of the two hidden layers of every net (paper: 1000)": "每个网络两个隐藏层各自的单元数（论文：1000）",
+    "learning rate of the reconstruction phase (Adam)": "重建阶段的学习率（Adam）",
+    "learning rate of the regularization phase, D and encoder (Adam)": "正则化阶段（判别器和编码器）的学习率（Adam）",
+    "Adam's beta1, beta2": "Adam 的 beta1、beta2",
+    "weight of the reconstruction loss": "重建损失的权重",
+    "weight of the encoder's adversarial loss": "编码器对抗损失的权重",
+    "size of the style code z": "风格编码 z 的维度",
+    "D_z also sees the one-hot label, D(z, y): the code of every class must match the prior, so z keeps the "
+    "style and the label chooses the digit (off: the paper's D(z), Figure 6)":
+        "D_z 同时看到 one-hot 标签，D(z, y)：每个类别的编码都须符合先验，于是 z 只保留风格，由标签决定数字"
+        "（关闭：论文的 D(z)，图 6）",
+    "size of the style code z (the class y is apart)": "风格编码 z 的维度（类别 y 另外表示）",
+    "labelled training examples, balanced over the classes and fixed by the seed": "带标签的训练样本数，各类别均衡，由种子固定",
+    "learning rate of the regularization phase, Ds and encoder (Adam)": "正则化阶段（各判别器和编码器）的学习率（Adam）",
+    "learning rate of the supervised phase (Adam)": "监督阶段的学习率（Adam）",
+    "weight of the encoder's adversarial losses": "编码器各对抗损失的权重",
+    "weight of the supervised cross entropy": "监督交叉熵的权重",
+    "augmentation: training images move by up to this many pixels, each its own random way (0: off)":
+        "数据增强：每张训练图像随机平移至多这么多像素（0：关闭）",
+    "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization loss: confident, balanced q(y|x) (0: "
+    "the paper's AAE)":
+        "编码器正则化损失中 -I(x; y) = H(y|x) - H(y) 的权重：让 q(y|x) 既确定又均衡（0：论文的 AAE）",
+    "decay of the moving average of the encoder's weights that classifies and encodes outside training (0: "
+    "the encoder itself)":
+        "编码器权重滑动平均的衰减率，训练之外用它分类和编码（0：编码器本身）",
+    "D_z also sees the encoder's class belief y (detached), D(z, y): the style of each class must match the "
+    "prior, so z cannot carry the class and the chosen class draws its digit (off: the paper's D(z))":
+        "D_z 同时看到编码器对类别的判断 y（不回传梯度），D(z, y)：每个类别的风格都须符合先验，于是 z 无法携带类别，"
+        "由所选类别画出对应数字（关闭：论文的 D(z)）",
+    "number of clusters K (the categorical prior's size)": "聚类数 K（类别先验的大小）",
+    "size of the style code z (the cluster y is apart)": "风格编码 z 的维度（簇 y 另外表示）",
+    "learning rate of the phase that teaches the teachers' consensus (Adam)": "学习教师共识的阶段的学习率（Adam）",
+    "weight of the cross entropy to the teachers' consensus": "对教师共识的交叉熵的权重",
+    "comma-separated folders of finished aae-cluster runs on the same data: q(y|x) also learns their consensus "
+    "clustering of the training set (empty: off)":
+        "逗号分隔的文件夹，为同一数据上已完成的 aae-cluster 训练：q(y|x) 也学习它们对训练集的共识聚类（留空：关闭）",
+    "mlp: PyTorch-GAN's MLP (a 3x512 ReLU MLP on 2-D data); dcgan: a small conv net (images only)":
+        "mlp：PyTorch-GAN 的 MLP（二维数据上为 3x512 的 ReLU MLP）；dcgan：小型卷积网络（仅图像）",
+    "learning rate of both networks (RMSprop)": "两个网络的学习率（RMSprop）",
+    "the critic's own learning rate, a two time-scale update (Heusel et al. 2017) with fewer critic steps (0: "
+    "lr, as the papers)":
+        "评论家自己的学习率：双时间尺度更新（Heusel 等，2017），配合更少的评论家步数（0：与 lr 相同，如论文）",
+    "critic updates per generator update": "每次生成器更新对应的评论家更新次数",
+    "hidden units of the 2-D toy MLP (512 in gan_toy.py; 128 learns faster on a CPU)":
+        "二维玩具 MLP 的隐藏单元数（gan_toy.py 中为 512；128 在 CPU 上学得更快）",
+    "weights of the critic are clipped to [-clip, clip]": "评论家的权重被裁剪到 [-clip, clip]",
+    "learning rate of both networks": "两个网络的学习率",
+    "weight of the gradient penalty": "梯度惩罚的权重",
+    "weight of the divergence penalty": "散度惩罚的权重",
+    "power of the gradient norm in the penalty": "惩罚中梯度范数的幂次",
+    "weight of the one-sided Lipschitz penalty": "单侧 Lipschitz 惩罚的权重",
 }
