@@ -9,8 +9,8 @@
 (conditional accuracy >= 80% for the conditional models, FID <= 50 for the others), with the
 batch size and settings of the tab's preset (`--preset`: quick, the tab's default on a CPU, or
 paper, its default on a GPU and the CLI's defaults); `--set` goes over them. Prints a markdown table
-of all the models run. `--grid-at S`: save the samples at S seconds from Start (the job's preview
-from its fixed z, 64 images) as bench/grids/<model>-<preset>-seed<seed>-<S>s.png.
+of all the models run. `--grid-at S`: save the model's samples at S seconds from Start (fixed latents;
+a row per class where the model takes one) as bench/grids/<model>-<preset>-seed<seed>-<S>s.png.
 
 The project's defaults, MNIST, batch 64, on whatever this machine is. The evaluator
 (`metrics.live_evaluator("mnist")`: 2,000 samples, fixed latents) is built before Start, so its
@@ -94,7 +94,7 @@ def measure(model: str, args, what: str, reached, batch_size: int) -> dict:
             break
     job.stop()
     job.join(60)
-    return {"model": model, "target": what, "reached": hit is not None,
+    return {"model": model, "seed": args.seed, "target": what, "reached": hit is not None,
             "seconds": hit["t"] if hit else None, "at": hit, "max_seconds": args.max_seconds,
             "batch_size": batch_size, "eval_every": args.eval_every,
             "preset": args.preset if args.recognisable else None, "set": args.set or [],
@@ -106,18 +106,29 @@ def measure(model: str, args, what: str, reached, batch_size: int) -> dict:
             "command": " ".join(["python", *sys.argv]), "history": history}
 
 
-def save_grid(job: TrainingJob, model: str, args) -> str | None:
-    """The job's latest preview (its fixed z) as a PNG in bench/grids/; the path, or None before any."""
+def save_grid(job: TrainingJob, model: str, args) -> str:
+    """The model's samples now as a PNG in bench/grids/ (the moving average where the model keeps one):
+    for the class-conditional models a row per class (10 z each), else 100 samples from the prior (a
+    random cluster each for the clustering AAE); the path and step."""
     from PIL import Image
 
-    snap = job.snapshot()
-    if snap.preview is None:
-        return None
+    from gan_playground.explore import class_by_z_grid, image_grid
+
+    with job.exclusive() as net:
+        step = job.step
+        if model in CONDITIONAL:
+            picture = class_by_z_grid(net, n_z=10, seed=0)
+        else:
+            gen = torch.Generator(device=net.device).manual_seed(0)
+            z = net.random_latents(100, gen)
+            y = (torch.randint(net.num_conditions, (100,), generator=gen, device=net.device)
+                 if net.num_conditions else None)
+            picture = image_grid(net.sample(z, y), 10)
     folder = Path(__file__).resolve().parent / "grids"
     folder.mkdir(exist_ok=True)
     name = f"{model}-{args.preset if args.recognisable else 'defaults'}-seed{args.seed}-{args.grid_at:g}s.png"
-    Image.fromarray(snap.preview).save(folder / name)
-    return f"bench/grids/{name} (step {snap.step})"
+    Image.fromarray(picture).save(folder / name)
+    return f"bench/grids/{name} (step {step})"
 
 
 def main() -> None:

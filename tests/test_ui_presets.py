@@ -167,7 +167,7 @@ def test_a_link_fills_the_form_with_its_preset_and_then_its_own_values(server):
     chosen = panel.on_preset("quick", "wgan-gp", request)  # a preset chosen by hand wins over the link
     quick = dict(zip(names, chosen[1:], strict=True))
     assert chosen[0] == WGAN.batch_for("quick")
-    assert quick["lambda_gp"]["value"] == "10" and quick["arch"]["value"] == WGAN.quick["wgan-gp"]["arch"]
+    assert quick["lambda_gp"]["value"] == "10" and quick["n_critic"]["value"] == WGAN.quick["wgan-gp"]["n_critic"]
 
 
 def test_a_start_with_the_form_as_it_opens_trains_the_quick_preset(server):
