@@ -170,3 +170,19 @@ def test_by_default_a_run_of_slow_steps_trains_in_a_worker_and_one_of_quick_step
     assert "Stopped" in client.predict(api_name="/acgan_stop")[0]
     assert time.monotonic() - t0 < 2 and job.state == "stopped"
     assert not multiprocessing.active_children()
+
+
+def test_a_wait_is_estimated_from_the_step_cost_before_the_speed_is_measured():
+    """Before a run's speed is measured, the queue counts its remaining steps at the seconds a step the
+    cost check estimated, not one whole turn per run ahead (six visitors were told 2-10 minutes for
+    waits of 18-84 s)."""
+    from types import SimpleNamespace
+
+    from gan_playground.ui.queue import Entry
+    from gan_playground.ui.sessions import _seconds_left
+
+    job = SimpleNamespace(eta_s=None, steps=300, step=100, done=False)
+    assert _seconds_left(Entry("p", "acgan", job, "image", 1, 0.0, step_s=0.05)) == pytest.approx(10.0)
+    assert _seconds_left(Entry("p", "acgan", job, "image", 1, 0.0)) is None  # no estimate: one turn
+    job.eta_s = 42.0
+    assert _seconds_left(Entry("p", "acgan", job, "image", 1, 0.0, step_s=0.05)) == 42.0  # measured wins

@@ -22,6 +22,8 @@ class Entry:
     order: int  # first come, first served: the smallest waiting order is admitted first
     since: float  # when it got its place, or joined the queue (monotonic)
     turn_ended: int | None = None  # the step its last turn ended at, while it waits for the next
+    step_s: float | None = None  # seconds a step, as estimated before it started (cost.py): its wait's guide
+                                 # until its speed is measured
 
 
 @dataclass

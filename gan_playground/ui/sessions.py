@@ -256,7 +256,7 @@ class Sessions:
         with self._lock:
             self._reserved.discard((page_id, tab))
 
-    def start_in(self, page_id: str, tab: str, job: Job) -> Slot:
+    def start_in(self, page_id: str, tab: str, job: Job, *, step_s: float | None = None) -> Slot:
         """Put a built, not yet started job into the slot `reserve` marked: it gets a free place, or
         waits at the back of its pool's queue (`job.hold()`); the job it replaces, and its model, are
         let go. Raises UserError (the reservation given back) when a Lab run asks for too many steps."""
@@ -274,7 +274,7 @@ class Sessions:
             slot.drawn = slot.drawn_picture = slot.status_shown = None
             if job.variant is not None:  # (a side-by-side run of the Lab holds several)
                 slot.variant = job.variant
-            entry = Entry(page_id, tab, job, pool, next(self._order), time.monotonic())
+            entry = Entry(page_id, tab, job, pool, next(self._order), time.monotonic(), step_s=step_s)
             if old is not None:
                 self._entries.pop(old, None)
             if self._queue(pool) or self._free(pool) <= 0:
@@ -399,12 +399,12 @@ class Sessions:
         of its turn (others wait), whichever comes first (inf: not known)."""
         turn = self.turn_s - (now - max(entry.since, waiting_since)) if self.turn_s > 0 else math.inf
         paused = getattr(entry.job, "state", "") == "paused"  # a paused run keeps its place for its turn
-        eta = None if paused else entry.job.eta_s
+        eta = None if paused else _seconds_left(entry)
         return max(0.0, min(turn, math.inf if eta is None else eta))
 
     def _needs(self, entry: Entry) -> float:
         """Seconds a waiting job will hold a place once admitted: its remaining steps, or one turn."""
-        eta = entry.job.eta_s
+        eta = _seconds_left(entry)
         return min(self.turn_s if self.turn_s > 0 else math.inf, math.inf if eta is None else eta)
 
     def _let_go(self, jobs: list[Job]) -> None:
@@ -507,6 +507,16 @@ def _tick(ref: "weakref.ref[Sessions]", wake: threading.Event) -> None:
         del sessions
         wake.wait(TICK_S)
         wake.clear()
+
+
+def _seconds_left(entry: Entry) -> float | None:
+    """A job's remaining steps at its measured speed, or, before that is measured, at the speed
+    estimated before it started (a guide: six visitors queued together were told waits of 2 to 10
+    minutes where 18 to 84 s came, by one turn per run ahead)."""
+    eta = entry.job.eta_s
+    if eta is None and entry.step_s is not None and not entry.job.done:
+        eta = (entry.job.steps - entry.job.step) * entry.step_s
+    return eta
 
 
 def _save(job: Job) -> None:

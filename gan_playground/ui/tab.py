@@ -127,7 +127,7 @@ class Tab:
             (estimate,) = check_cost([job.run])
             if job.slice_runner is None:  # a run of slow steps trains in a worker: Stop ends it at once
                 job.train_in_slices(**slice_options(job.run, estimate.seconds_per_step))
-            self.ctx.sessions.start_in(page, self.spec.key, job)
+            self.ctx.sessions.start_in(page, self.spec.key, job, step_s=estimate.seconds_per_step)
         except BaseException:
             self.ctx.sessions.release(page, self.spec.key)
             raise
