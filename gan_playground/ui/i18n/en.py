@@ -1,6 +1,21 @@
 """English: the source of every key. A key names where its text shows (`<panel>.<what>`); the other
 languages translate these texts. Texts with `{name}` fields are filled on the server (`tr`)."""
 
+REFERENCES = r"""
+- Augustus Odena, Christopher Olah, Jonathon Shlens. *Conditional Image Synthesis with Auxiliary Classifier
+  GANs.* ICML 2017. [arXiv:1610.09585](https://arxiv.org/abs/1610.09585)
+- Alireza Makhzani, Jonathon Shlens, Navdeep Jaitly, Ian Goodfellow, Brendan Frey. *Adversarial
+  Autoencoders.* 2015. [arXiv:1511.05644](https://arxiv.org/abs/1511.05644)
+- Martin Arjovsky, Soumith Chintala, Léon Bottou. *Wasserstein Generative Adversarial Networks.* ICML 2017.
+  [arXiv:1701.07875](https://arxiv.org/abs/1701.07875)
+- Ishaan Gulrajani, Faruk Ahmed, Martin Arjovsky, Vincent Dumoulin, Aaron Courville. *Improved Training of
+  Wasserstein GANs.* NeurIPS 2017. [arXiv:1704.00028](https://arxiv.org/abs/1704.00028)
+- Jiqing Wu, Zhiwu Huang, Janine Thoma, Dinesh Acharya, Luc Van Gool. *Wasserstein Divergence for GANs.*
+  ECCV 2018. [arXiv:1712.01026](https://arxiv.org/abs/1712.01026)
+- Henning Petzka, Asja Fischer, Denis Lukovnicov. *On the Regularization of Wasserstein GANs.* ICLR 2018.
+  [arXiv:1709.08894](https://arxiv.org/abs/1709.08894)
+"""  # the papers, as cited: the same in every language
+
 ABOUT = r"""
 ## What is here
 
@@ -58,19 +73,7 @@ climb it.
   page closes. Save a checkpoint to keep it.
 
 ## Papers
-- Augustus Odena, Christopher Olah, Jonathon Shlens. *Conditional Image Synthesis with Auxiliary Classifier
-  GANs.* ICML 2017. [arXiv:1610.09585](https://arxiv.org/abs/1610.09585)
-- Alireza Makhzani, Jonathon Shlens, Navdeep Jaitly, Ian Goodfellow, Brendan Frey. *Adversarial
-  Autoencoders.* 2015. [arXiv:1511.05644](https://arxiv.org/abs/1511.05644)
-- Martin Arjovsky, Soumith Chintala, Léon Bottou. *Wasserstein Generative Adversarial Networks.* ICML 2017.
-  [arXiv:1701.07875](https://arxiv.org/abs/1701.07875)
-- Ishaan Gulrajani, Faruk Ahmed, Martin Arjovsky, Vincent Dumoulin, Aaron Courville. *Improved Training of
-  Wasserstein GANs.* NeurIPS 2017. [arXiv:1704.00028](https://arxiv.org/abs/1704.00028)
-- Jiqing Wu, Zhiwu Huang, Janine Thoma, Dinesh Acharya, Luc Van Gool. *Wasserstein Divergence for GANs.*
-  ECCV 2018. [arXiv:1712.01026](https://arxiv.org/abs/1712.01026)
-- Henning Petzka, Asja Fischer, Denis Lukovnicov. *On the Regularization of Wasserstein GANs.* ICLR 2018.
-  [arXiv:1709.08894](https://arxiv.org/abs/1709.08894)
-"""
+""" + REFERENCES
 
 TEXT: dict[str, str] = {
     # -- the page ----------------------------------------------------------------------------------

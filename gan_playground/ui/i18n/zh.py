@@ -1,6 +1,8 @@
 """简体中文 (Simplified Chinese): every key of en.py, translated. Model, data set and setting names
 (`wgan-gp`, `mnist`, `lr`), formulas and paper titles stay as they are."""
 
+from gan_playground.ui.i18n.en import REFERENCES
+
 ABOUT = r"""
 ## 这里有什么
 
@@ -51,19 +53,7 @@ MLP。热力图显示平面上的 $D(x)$：生成器的点沿着它向上爬。
 - 本服务器上的训练是共享的：同时只能训练少数几个，页面关闭几分钟后训练就会停止。想保留它，请保存检查点。
 
 ## 论文
-- Augustus Odena, Christopher Olah, Jonathon Shlens. *Conditional Image Synthesis with Auxiliary Classifier
-  GANs.* ICML 2017. [arXiv:1610.09585](https://arxiv.org/abs/1610.09585)
-- Alireza Makhzani, Jonathon Shlens, Navdeep Jaitly, Ian Goodfellow, Brendan Frey. *Adversarial
-  Autoencoders.* 2015. [arXiv:1511.05644](https://arxiv.org/abs/1511.05644)
-- Martin Arjovsky, Soumith Chintala, Léon Bottou. *Wasserstein Generative Adversarial Networks.* ICML 2017.
-  [arXiv:1701.07875](https://arxiv.org/abs/1701.07875)
-- Ishaan Gulrajani, Faruk Ahmed, Martin Arjovsky, Vincent Dumoulin, Aaron Courville. *Improved Training of
-  Wasserstein GANs.* NeurIPS 2017. [arXiv:1704.00028](https://arxiv.org/abs/1704.00028)
-- Jiqing Wu, Zhiwu Huang, Janine Thoma, Dinesh Acharya, Luc Van Gool. *Wasserstein Divergence for GANs.*
-  ECCV 2018. [arXiv:1712.01026](https://arxiv.org/abs/1712.01026)
-- Henning Petzka, Asja Fischer, Denis Lukovnicov. *On the Regularization of Wasserstein GANs.* ICLR 2018.
-  [arXiv:1709.08894](https://arxiv.org/abs/1709.08894)
-"""
+""" + REFERENCES
 
 TEXT: dict[str, str] = {
     # -- the page ----------------------------------------------------------------------------------
