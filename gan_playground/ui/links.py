@@ -48,18 +48,14 @@ def read_link(tab: TabSpec, params: Mapping[str, str], setting_names: list[str])
         else:
             notes.append(f"variant={brief(variant)} (this tab has {', '.join(tab.variants.values())})")
     model = form.get("variant", tab.default_model)
-    preset = params.get("preset")
-    if preset is not None:
-        if preset in tab.preset_names:
-            form["preset"] = preset
+    for key, allowed in (("preset", tab.preset_names), ("dataset", tab.datasets)):
+        value = params.get(key)
+        if value is None:
+            continue
+        if value in allowed:
+            form[key] = value
         else:
-            notes.append(f"preset={brief(preset)} (this tab has {', '.join(tab.preset_names) or 'none'})")
-    dataset = params.get("dataset")
-    if dataset is not None:
-        if dataset in tab.datasets:
-            form["dataset"] = dataset
-        else:
-            notes.append(f"dataset={brief(dataset)} (this tab has {', '.join(tab.datasets)})")
+            notes.append(f"{key}={brief(value)} (this tab has {', '.join(allowed) or 'none'})")
     from gan_playground.ui.settings import run_field  # (settings imports this tab's specs)
 
     for key in RUN_KEYS:
