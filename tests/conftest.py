@@ -1,6 +1,7 @@
 """Test settings: data from the offline mirror when there is one, and a private data root."""
 
 import contextlib
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -51,6 +52,21 @@ def image_folder(tmp_path_factory) -> Path:
         for i in range(4):
             Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(root / cls / f"{i}.png")
     return root
+
+
+@functools.cache
+def _tls_context():
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+def connect(url: str, **kwargs):
+    """A gradio_client.Client as the README makes one: one TLS context for all its calls (gradio_client
+    otherwise builds one per call, about 34 ms of CPU each; bench/RESULTS.md)."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, ssl_verify=_tls_context(), **kwargs)
 
 
 @contextlib.contextmanager

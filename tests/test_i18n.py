@@ -156,8 +156,10 @@ def server(tmp_path_factory):
 
 
 def test_a_chinese_client_hears_the_status_in_chinese_and_the_api_stays_english(server):
-    gradio_client = pytest.importorskip("gradio_client")
-    chinese = gradio_client.Client(server[1], verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    pytest.importorskip("gradio_client")
+    from conftest import connect
+
+    chinese = connect(server[1], headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     out = chinese.predict(api_name="/lab_stop")
     assert out[0] == "本标签页中没有可以停止的训练。", out[0]
     status = chinese.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=20, batch_size=64, seed=0,
@@ -170,7 +172,7 @@ def test_a_chinese_client_hears_the_status_in_chinese_and_the_api_stays_english(
         time.sleep(0.2)
     assert re.search(r"(训练中|已完成)\*\* wgan-gp，数据集 toy-8gaussians · 第 \*\*", status), status
     chinese.predict(api_name="/lab_stop")
-    english = gradio_client.Client(server[1], verbose=False)
+    english = connect(server[1])
     assert english.predict(api_name="/lab_pause")[0] == "No run in this tab to pause."
     start = english.view_api(return_format="dict", print_info=False)["named_endpoints"]["/lab_start"]
     labels = [p["label"] for p in start["parameters"]]

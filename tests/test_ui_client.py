@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import serving_app  # noqa: E402
+from conftest import connect, serving_app  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
 from gan_playground.ui import API_NAMES  # noqa: E402
@@ -33,7 +33,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(server):
-    return Client(server[1], verbose=False)
+    return connect(server[1])
 
 
 def poll_until(client: Client, tab: str, done, timeout: float = 60.0):
@@ -103,7 +103,7 @@ def test_train_poll_pause_resume_stop_and_isolation(server, client):
     assert isinstance(samples, dict) and {"real data", "generated"} <= {row[2] for row in samples["data"]}
 
     # another visitor can neither stop this job nor see it
-    other = Client(server[1], verbose=False)
+    other = connect(server[1])
     assert "No run in this tab" in other.predict(api_name="/lab_stop")[0]
     assert other.predict(api_name="/lab_poll")[0] == {"__type__": "update"}  # sees nothing
     assert len(demo.ctx.sessions.active_jobs()) == 1
@@ -169,7 +169,7 @@ def test_aae_latent_space(server, client):
 
 
 def test_explore_without_a_model_says_what_to_do(server):
-    fresh = Client(server[1], verbose=False)
+    fresh = connect(server[1])
     with pytest.raises(Exception, match="Nothing to explore for wgan-gp yet"):
         fresh.predict(seed0=1, seed1=2, mode="linear", n_frames=3, class0="0", class1="0",
                       api_name="/wgan_interpolate")
@@ -180,7 +180,7 @@ def test_explore_without_a_model_says_what_to_do(server):
 def test_closed_session_stops_its_jobs(server):
     demo = server[0]
     sessions = demo.ctx.sessions
-    other = Client(server[1], verbose=False)
+    other = connect(server[1])
     other.predict(**TOY, steps=20_000, api_name="/lab_start")
     assert len(sessions.active_jobs()) == 1
     sessions.close_later(other.session_hash)  # what the page's unload event does, with a 0.5 s grace here
@@ -197,7 +197,7 @@ def test_a_diverged_run_names_one_step_and_cannot_be_saved(server, variant):
     the message name the same step, nothing points to a checkpoint that does not exist, and Save refuses."""
     import re
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict(variant=variant, dataset="toy-8gaussians", steps=300, batch_size=256, seed=0,
                    lr=1.0, api_name="/lab_start")
     out = poll_until(client, "lab", is_final)
@@ -228,7 +228,7 @@ def test_hostile_uploads_are_refused_and_run_nothing(server, tmp_path):
     archive = tmp_path / "checkpoint.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("../../escaped.txt", "x")
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     with pytest.raises(Exception, match="Invalid file type.*safetensors"):  # refused before our handler runs
         client.predict(checkpoint=None, files=[handle_file(str(evil))], api_name="/acgan_load_checkpoint")
     message = client.predict(checkpoint=None, files=[handle_file(str(archive))], api_name="/acgan_load_checkpoint")[0]
@@ -263,11 +263,11 @@ def test_a_hostile_session_hash_never_becomes_a_path(server, monkeypatch, hostil
         for p in precious:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text("mine")
-        first = Client(server[1], verbose=False)
+        first = connect(server[1])
         first.predict(api_name="/lab_poll")  # a session whose hash the attacker reuses below
         outside_before = {p for p in victim.rglob("*") if saves not in p.parents and p != saves}
 
-        client = Client(server[1], verbose=False)
+        client = connect(server[1])
         client.session_hash = hostile.format(victim=victim, other=first.session_hash)
         try:
             client.predict(**TOY, steps=20, api_name="/lab_start")
@@ -293,7 +293,7 @@ def test_a_saved_checkpoint_goes_out_as_a_zip_and_comes_back_whole(server, tmp_p
 
     from gradio_client import handle_file
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict(**TOY, steps=20, api_name="/lab_start")
     poll_until(client, "lab", is_final)
     message = client.predict(api_name="/lab_save")[0]
@@ -325,7 +325,7 @@ def test_a_saved_checkpoint_goes_out_as_a_zip_and_comes_back_whole(server, tmp_p
 
 @pytest.mark.slow
 def test_the_lab_steps_by_hand_slows_down_and_makes_a_timelapse(server):
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     form = dict(variant="wgan-gp", dataset="toy-8gaussians", steps=200, batch_size=64, seed=0)
     out = client.predict(which="critic", **form, api_name="/lab_step")  # no run yet: one starts, paused
     assert "Paused" in out[0] and "step **0 / 200**" in out[0]
@@ -350,11 +350,11 @@ def test_the_lab_steps_by_hand_slows_down_and_makes_a_timelapse(server):
 
 
 def test_variants_side_by_side_train_as_one_job(server):
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     status, _ = client.predict(["wgan", "wgan-gp", "wgan-lp"], "toy-8gaussians", 30, 64, 0,
                                api_name="/lab_compare_start")
     assert "Comparing wgan vs wgan-gp vs wgan-lp" in status.replace("*", "")
-    other = Client(server[1], verbose=False)  # a comparison takes one of the Lab's places: a run starts beside
+    other = connect(server[1])  # a comparison takes one of the Lab's places: a run starts beside
     assert "Starting" in other.predict(**TOY, steps=10, api_name="/lab_start")[0]
     deadline = time.monotonic() + 120
     while True:
@@ -376,7 +376,7 @@ def test_variants_side_by_side_train_as_one_job(server):
 def test_numbers_from_a_client_are_refused_with_their_range(server, bad):
     """None, strings and huge values in numeric fields: a message naming the field and its range,
     never Gradio's generic "the upstream app has raised an exception"."""
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     calls = [
         (dict(seed0=bad, seed1=2, mode="linear", n_frames=3, class0="0", class1="0"), "/acgan_interpolate"),
         (dict(seed0=1, seed1=2, mode="linear", n_frames=bad, class0="0", class1="0"), "/acgan_interpolate"),
@@ -399,7 +399,7 @@ def test_numbers_from_a_client_are_refused_with_their_range(server, bad):
 
 
 def test_a_resume_keeps_the_step_cap_and_classes_are_read_strictly(server):
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict(**TOY, steps=20, api_name="/lab_start")
     poll_until(client, "lab", is_final)
     folder = client.predict(api_name="/lab_save")[1]["value"]
@@ -410,13 +410,30 @@ def test_a_resume_keeps_the_step_cap_and_classes_are_read_strictly(server):
         client.predict(cls="-3", seed=0, api_name="/acgan_class_grid")
 
 
+def test_the_readme_client_example_runs_as_written(server):
+    """The README's first `gradio_client` example, pointed at this server: it starts a Lab run and
+    its poll sees the run (its client shares one TLS context across calls, as the text says)."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Drive the app from code"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1).replace("http://127.0.0.1:7860/", server[1])
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    try:
+        assert scope["client"].ssl_verify is not True  # a context built once, not gradio_client's per-call default
+        assert isinstance(scope["status"], str) and "wgan-gp on toy-8gaussians" in scope["status"], scope["status"]
+    finally:
+        scope["client"].predict(api_name="/lab_stop")
+
+
 def test_a_script_polls_as_the_page_does_with_one_post(server):
     """The README's fast poll: one POST to /gradio_api/run/predict with the client's session, answered
     in its response, sees the run that client started."""
     import httpx
 
     url = server[1]
-    mine = Client(url, verbose=False)
+    mine = connect(url)
     mine.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=300, batch_size=64, api_name="/lab_start")
     fn = next(d["id"] for d in httpx.get(url + "config").json()["dependencies"] if d.get("api_name") == "lab_poll")
     try:
@@ -437,7 +454,7 @@ def test_samples_from_the_explored_model_in_a_grid_fixed_by_the_seed(server):
     import numpy as np
     from PIL import Image
 
-    mine = Client(server[1], verbose=False)
+    mine = connect(server[1])
 
     def drawn(tab: str, n: int, seed: int) -> np.ndarray:
         return np.asarray(Image.open(mine.predict(n=n, seed=seed, api_name=f"/{tab}_sample")))

@@ -14,8 +14,7 @@ import pytest
 
 pytest.importorskip("mcp")
 import httpx  # noqa: E402
-from conftest import serving_app  # noqa: E402
-from gradio_client import Client  # noqa: E402
+from conftest import connect, serving_app  # noqa: E402
 
 from gan_playground.ui import API_NAMES  # noqa: E402
 from gan_playground.ui.spec import TABS  # noqa: E402
@@ -77,7 +76,7 @@ def test_each_tool_says_what_it_does_and_each_argument_its_range(schema):
 
 
 def test_the_page_internal_endpoints_stay_callable_by_gradio_client(server):
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     assert len(client.predict(api_name="/lab_init")) > 5
     assert len(client.predict(api_name="/lab_poll")) > 10  # the README's client example polls it
 
@@ -117,7 +116,7 @@ def test_an_mcp_client_starts_polls_and_stops_a_lab_run(server):
     assert "Stopped" in stopped and after.startswith("Stopped")
     assert not server[0].ctx.sessions.active_jobs()
     # a visitor's page is another page: it sees none of the assistant's runs
-    assert Client(server[1], verbose=False).predict(api_name="/lab_status").startswith("No run in this tab")
+    assert connect(server[1]).predict(api_name="/lab_status").startswith("No run in this tab")
 
 
 def test_a_checkpoint_loads_by_its_hub_id_within_the_pulls_deadline(server, tmp_path, monkeypatch):
@@ -132,7 +131,7 @@ def test_a_checkpoint_loads_by_its_hub_id_within_the_pulls_deadline(server, tmp_
     gp.train("wgan-gp", dataset="toy-8gaussians", steps=3, batch_size=16, device="cpu", toy_width=16).save(folder)
     with serving(folder, monkeypatch, tmp_path) as hub:
         monkeypatch.setenv("HF_TOKEN", "hf_the_servers_own")  # never sent for a visitor
-        client = Client(server[1], verbose=False)
+        client = connect(server[1])
         message = client.predict(REPO, "", api_name="/lab_pull_hub")[0]
         assert message.startswith(f"Loaded **{REPO}**: wgan-gp on toy-8gaussians, step 3"), message
         assert hub.auth and all(a is None for a in hub.auth)

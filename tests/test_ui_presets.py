@@ -80,8 +80,7 @@ def test_a_link_carries_its_preset_and_only_what_differs_from_it():
 
 # -- through the real app ----------------------------------------------------------------------------
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import serving_app  # noqa: E402
-from gradio_client import Client  # noqa: E402
+from conftest import connect, serving_app  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +136,7 @@ def test_on_a_cpu_each_tab_starts_with_the_quick_preset(server):
 def test_choosing_a_preset_fills_the_form(server, tab, model):
     from gan_playground.ui.settings import SettingControls
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     order = SettingControls.names_of(tab)  # the settings' controls, in the page's order
     for preset in ("paper", "quick", "paper"):
         out = client.predict(preset, model, api_name=f"/{tab.key}_preset")
@@ -172,7 +171,7 @@ def test_a_link_fills_the_form_with_its_preset_and_then_its_own_values(server):
 
 def test_a_start_with_the_form_as_it_opens_trains_the_quick_preset(server):
     """Start with no argument: the page's form as it opens (gradio_client sends the fields' values)."""
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     status = client.predict(steps=3, api_name="/wgan_start")[0]
     assert "Starting" in status or "Training" in status, status
     deadline = time.monotonic() + 60

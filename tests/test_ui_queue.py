@@ -13,8 +13,7 @@ import time
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import free_port  # noqa: E402
-from gradio_client import Client  # noqa: E402
+from conftest import connect, free_port  # noqa: E402
 from test_ui_client import is_final, poll_until  # noqa: E402
 
 from gan_playground.ui import build_app  # noqa: E402
@@ -50,7 +49,7 @@ def position(status: str) -> int | None:
 def test_four_visitors_share_one_place_fairly(server):
     demo, url = server
     sessions = demo.ctx.sessions
-    a, b, c, d = (Client(url, verbose=False) for _ in range(4))
+    a, b, c, d = (connect(url) for _ in range(4))
 
     # 1. first come trains; the next two wait in line, told where they stand and for how long
     assert "Starting" in a.predict(**ACGAN, api_name="/acgan_start")[0]
@@ -116,7 +115,7 @@ def test_a_run_too_costly_for_the_server_is_refused_before_it_starts(server):
     """The Lab's largest settings would take about a minute a step on two cores: a message that names
     what to lower, and no job, not a place held for hours."""
     demo, url = server
-    client = Client(url, verbose=False)
+    client = connect(url)
     status = client.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=30, batch_size=1024, seed=0,
                             n_critic=100, toy_width=1024, api_name="/lab_start")[0]
     assert status.startswith("⚠ Not started: This run would need about") and "s a step" in status, status
@@ -132,7 +131,7 @@ def test_with_workers_an_image_run_trains_in_a_process_and_stops_at_once(server,
     demo, url = server
     monkeypatch.setenv("GAN_PLAYGROUND_WORKERS", "1")
     monkeypatch.setenv("GAN_PLAYGROUND_WORKER_SLICE_S", "1")
-    client = Client(url, verbose=False)
+    client = connect(url)
     client.predict(**ACGAN, api_name="/acgan_start")
     job = demo.ctx.sessions.slot(demo.ctx.sessions.page_of(client.session_hash), "acgan").job
     assert job.slice_runner is not None
@@ -155,7 +154,7 @@ def test_by_default_a_run_of_slow_steps_trains_in_a_worker_and_one_of_quick_step
     demo, url = server
     monkeypatch.delenv("GAN_PLAYGROUND_WORKERS", raising=False)
     monkeypatch.setenv("GAN_PLAYGROUND_WORKER_SLICE_S", "1")
-    client = Client(url, verbose=False)
+    client = connect(url)
     sessions = demo.ctx.sessions
     client.predict(**ACGAN, api_name="/acgan_start")
     job = sessions.slot(sessions.page_of(client.session_hash), "acgan").job

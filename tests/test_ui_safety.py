@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import serving_app  # noqa: E402
+from conftest import connect, serving_app  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 import gan_playground as gp  # noqa: E402
@@ -73,7 +73,7 @@ def test_an_uploaded_checkpoint_makes_the_server_read_no_folder(server, aae_chec
     config = json.loads((aae_checkpoint / "config.json").read_text())
     config["dataset"] = config["run"]["dataset"] = f"folder:{secret}"
     hostile = edited(aae_checkpoint, tmp_path / "hostile", **{"config.json": json.dumps(config).encode()})
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     before = uploads_left(server)
 
     message = upload(client, "aae", hostile)
@@ -102,7 +102,7 @@ def test_a_zip_that_unpacks_to_more_than_the_cap_is_refused_before_unpacking(ser
             for _ in range((MAX_UPLOAD_BYTES >> 20) + 16):
                 member.write(zeros)
     assert bomb.stat().st_size < 2 << 20
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     before = uploads_left(server)
     message = client.predict(checkpoint=None, files=[handle_file(str(bomb))], api_name="/lab_load_checkpoint")[0]
     assert message.startswith("⚠") and "Refused before unpacking anything" in message, message
@@ -121,7 +121,7 @@ def test_records_larger_than_any_run_writes_are_refused(server, toy_checkpoint, 
         Image.new("L", (5000, 5000)).save(tmp_path / "big.png")
         data = {"samples.png": (tmp_path / "big.png").read_bytes()}
     hostile = edited(toy_checkpoint, tmp_path / "hostile", **data)
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     before = uploads_left(server)
     message = upload(client, "lab", hostile)
     assert message.startswith("⚠"), message
@@ -132,7 +132,7 @@ def test_records_larger_than_any_run_writes_are_refused(server, toy_checkpoint, 
 def test_uploads_beyond_the_last_few_are_let_go_with_their_files(server, toy_checkpoint, tmp_path):
     from gan_playground.ui.checkpoint_panel import MAX_UPLOADS_KEPT
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     before = len(uploads_left(server))
     for step in range(MAX_UPLOADS_KEPT + 2):
         config = json.loads((toy_checkpoint / "config.json").read_text())
@@ -151,7 +151,7 @@ def test_a_visitors_hub_pull_is_anonymous_unless_they_give_a_token(server, toy_c
 
     with serving(toy_checkpoint, monkeypatch, tmp_path) as hub:
         monkeypatch.setenv("HF_TOKEN", "hf_the_owners_token")
-        client = Client(server[1], verbose=False)
+        client = connect(server[1])
         message = client.predict(REPO, "", api_name="/lab_pull_hub")[0]
         assert message.startswith("Loaded"), message
         assert hub.auth and all(a is None for a in hub.auth), hub.auth
@@ -201,7 +201,7 @@ def poll_until_final(client: Client, tab: str, timeout: float = 90.0) -> list:
 
 def test_a_run_that_explodes_on_mnist_is_diverged_in_the_app_and_not_saved(server):
     """WGAN-div at lr=0.6 on MNIST once said "Finished" with losses of 5e24, and Save took it."""
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict(variant="wgan-div", dataset="mnist", steps=60, batch_size=16, seed=0, lr=0.6,
                    api_name="/wgan_start")
     status = poll_until_final(client, "wgan")[0]
@@ -215,7 +215,7 @@ def test_the_apps_save_on_a_full_disk_says_so_and_the_page_goes_on(server, monke
 
     from gan_playground import checkpoints
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict(variant="wgan-gp", dataset="toy-8gaussians", steps=20, batch_size=16, seed=0,
                    api_name="/lab_start")
     poll_until_final(client, "lab")
@@ -233,7 +233,7 @@ def test_the_apps_save_on_a_full_disk_says_so_and_the_page_goes_on(server, monke
 
 def test_refused_inputs_leave_no_traceback_in_the_server_log(server, capfd):
     """Every expected refusal once printed a 27-line traceback; the visitor still gets the message."""
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     capfd.readouterr()
     refusals = [dict(api_name="/lab_download"), dict(api_name="/lab_timelapse"),
                 dict(cls="99", seed=1, api_name="/acgan_class_grid"),
@@ -255,7 +255,7 @@ def test_gradios_copy_of_an_upload_is_deleted_once_read(server, toy_checkpoint):
         return {p for p in Path(get_upload_folder()).rglob("*") if p.is_file() and p.stat().st_size}  # (Gradio
         # also leaves an empty temp file per upload behind: 0 bytes, not ours to remove)
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     before = received()
     assert upload(client, "lab", toy_checkpoint).startswith("Loaded")
     assert received() - before == set()

@@ -9,8 +9,7 @@ import pytest
 import torch
 
 gradio_client = pytest.importorskip("gradio_client")
-from conftest import serving_app  # noqa: E402
-from gradio_client import Client  # noqa: E402
+from conftest import connect, serving_app  # noqa: E402
 
 LAB = dict(variant="wgan-gp", dataset="toy-8gaussians", steps=100, batch_size=64, seed=0)
 SAMPLES = 6  # the position of the samples (the Lab's points) in a poll's outputs
@@ -39,7 +38,7 @@ def lab_job(server):
 def test_a_generator_step_moves_the_drawn_points_as_the_generator_moves(server):
     """The Lab once drew a moving average: five generator steps moved the drawn points 0.004 while
     the generator's own moved 0.057. Now the drawn points are the generator's own, step by step."""
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     before = drawn_points(client.predict("critic", *LAB.values(), api_name="/lab_step"))
     job = lab_job(server)
     z = job.preview_inputs["z"]
@@ -58,7 +57,7 @@ def test_the_lab_picture_shows_the_layers_asked_for_and_a_colour_scale(server):
 
     from gan_playground import landscape
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict("both", *LAB.values(), api_name="/lab_step")
 
     def picture(layers):
@@ -81,7 +80,7 @@ def test_a_wgan_run_explains_its_curves_and_shows_which_digits_it_draws(server):
     the evaluation classifier sees in them, so a missing digit (mode collapse) shows."""
     from test_ui_client import is_final, message_of, poll_until
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict(variant="wgan-gp", dataset="mnist", steps=260, batch_size=16, seed=0, api_name="/wgan_start")
     out = poll_until(client, "wgan", is_final, timeout=240)
     assert "Finished" in out[0], out[0]
@@ -100,7 +99,7 @@ def test_a_step_by_hand_is_narrated_and_the_points_leave_trails(server):
 
     from gan_playground import landscape
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict("critic", *LAB.values(), api_name="/lab_step")
     out = client.predict("critic", *LAB.values(), api_name="/lab_step")
     told = out[SAMPLES + 2]
@@ -122,7 +121,7 @@ def test_the_labs_timelapse_is_made_of_its_pictures_each_labelled_with_its_step(
     from PIL import Image, ImageSequence
     from test_ui_client import is_final, poll_until
 
-    client = Client(server[1], verbose=False)
+    client = connect(server[1])
     client.predict(*{**LAB, "steps": 150}.values(), api_name="/lab_start")
     poll_until(client, "lab", is_final)
     gif = Image.open(client.predict(api_name="/lab_timelapse"))
