@@ -498,13 +498,13 @@ def test_checkpoints_saved_before_the_decoder_options_load_as_they_were(name, tm
     run = train_and_save(tmp_path / "new", name, 2, 0, {"hidden": "32"})
     config_file = tmp_path / "new" / "config.json"
     config = json.loads(config_file.read_text())
-    assert {"decoder", "decoder_width", "recon_loss"} <= set(config["config"])
-    for key in ("decoder", "decoder_width", "recon_loss"):
+    assert {"decoder", "decoder_hidden", "decoder_width", "recon_loss"} <= set(config["config"])
+    for key in ("decoder", "decoder_hidden", "decoder_width", "recon_loss"):
         del config["config"][key]
     config_file.write_text(json.dumps(config))
     old = load_checkpoint(tmp_path / "new").model
     assert (old.config.decoder, old.config.recon_loss) == ("mlp", "mse")
-    assert isinstance(old.decoder[0][-1], torch.nn.Tanh)
+    assert isinstance(old.decoder[0][-1], torch.nn.Tanh) and old.decoder[0][0].out_features == 32
     z, y = old.random_latents(8, torch.Generator().manual_seed(0)), torch.arange(8)
     k = old.num_conditions
     assert torch.equal(old.sample(z, y if k else None), run.model.sample(z, y if k else None))
@@ -529,3 +529,14 @@ def test_the_decoders_moving_average_draws_outside_training(name):
     assert any(k.startswith("decoder.") for k in left_out)
     assert not any(k.startswith("generator_ema.") for k in left_out)
     assert make(name).ema_decay == 0  # off by default: samples come from the decoder, as before
+
+
+@pytest.mark.parametrize("name", AAE_MODELS)
+def test_decoder_hidden_widens_the_decoder_alone(name):
+    """decoder_hidden: the MLP decoder's hidden layers get their own width; every other net keeps `hidden`."""
+    model = make(name, decoder_hidden=48)
+    assert [m.out_features for m in model.decoder[0] if isinstance(m, torch.nn.Linear)] == [48, 48, 784]
+    assert model.disc_z[0].out_features == 32
+    encoder = model.encoder if hasattr(model, "encoder") else model.encoder_trunk
+    assert encoder[1][0].out_features == 32
+    assert make(name).decoder[0][0].out_features == 32  # 0: `hidden`

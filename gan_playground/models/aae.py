@@ -133,6 +133,11 @@ def decoder_width_setting() -> int:
                  ui=False)
 
 
+def decoder_hidden_setting() -> int:
+    return param(0, "units of each of the MLP decoder's two hidden layers (0: `hidden`, as every other net)",
+                 low=0, high=8192, ui=False, before=0)
+
+
 def recon_loss_setting() -> str:
     return param("mse", "the reconstruction loss: squared error of a tanh image, or binary cross entropy of "
                         "a sigmoid (Bernoulli) output, the paper's MNIST decoders", ui=False, before="mse")
@@ -144,7 +149,8 @@ def make_decoder(config, in_dim: int, shape: tuple[int, ...]) -> nn.Module:
     out_act = "tanh" if config.recon_loss == "mse" else None
     if config.decoder == "conv":
         return nets.conv_generator(in_dim, shape, width=config.decoder_width, out_act=out_act)
-    return nn.Sequential(_mlp(in_dim, config.hidden, math.prod(shape), out_act), nets.Reshape(*shape))
+    hidden = config.decoder_hidden or config.hidden
+    return nn.Sequential(_mlp(in_dim, hidden, math.prod(shape), out_act), nets.Reshape(*shape))
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,7 @@ class AAEConfig:
     recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
     reg_weight: float = param(1.0, "weight of the encoder's adversarial loss", low=0.0, high=1e4)
     decoder: Literal["mlp", "conv"] = decoder_setting()
+    decoder_hidden: int = decoder_hidden_setting()
     decoder_width: int = decoder_width_setting()
     recon_loss: Literal["mse", "bce"] = recon_loss_setting()
     decoder_ema: float = param(0.0, "decay of a moving average of the decoder's weights that draws samples and "

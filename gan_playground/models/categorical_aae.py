@@ -42,6 +42,7 @@ from gan_playground.models.aae import (
     AAE,
     _mlp,
     as_condition,
+    decoder_hidden_setting,
     decoder_setting,
     decoder_width_setting,
     discriminator_loss,
@@ -116,6 +117,7 @@ class CategoricalAAEConfig:
                                        "of each class must match the prior, so z cannot carry the class and the "
                                        "chosen class draws its digit (off: the paper's D(z))", before=False)
     decoder: Literal["mlp", "conv"] = decoder_setting()
+    decoder_hidden: int = decoder_hidden_setting()
     decoder_width: int = decoder_width_setting()
     recon_loss: Literal["mse", "bce"] = recon_loss_setting()
 
