@@ -70,8 +70,12 @@ def toy_critic(dim: int = 512, out_dim: int = 1) -> nn.Sequential:
     return mlp([2, dim, dim, dim, out_dim], act="relu")
 
 
-def conv_generator(in_dim: int, out_shape: tuple[int, int, int], *, width: int = 64) -> nn.Sequential:
-    """DCGAN-style: z -> (2w, s/4, s/4) -> upsample x2 twice -> (C, s, s), tanh. s = 28 or 32."""
+def conv_generator(in_dim: int, out_shape: tuple[int, int, int], *, width: int = 64,
+                   out_act: str | None = "tanh") -> nn.Sequential:
+    """DCGAN-style: z -> (2w, s/4, s/4) -> upsample x2 twice -> (C, s, s), tanh. s = 28 or 32.
+
+    `out_act=None` leaves the last layer's output as it is (logits, for a Bernoulli decoder).
+    """
     channels, size, _ = out_shape
     start = size // 4
     assert start * 4 == size, "conv nets need a size divisible by 4 (28 or 32)"
@@ -82,7 +86,7 @@ def conv_generator(in_dim: int, out_shape: tuple[int, int, int], *, width: int =
         nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),  # (w, s/2, s/2)
         nn.BatchNorm2d(width), nn.ReLU(True),
         nn.ConvTranspose2d(width, channels, 4, 2, 1),  # (C, s, s)
-        nn.Tanh(),
+        *([activation(out_act)] if out_act else []),
     )
     dcgan_init(net)
     return net

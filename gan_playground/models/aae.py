@@ -22,6 +22,14 @@ layers have 512 units, not 1000 (`hidden=1000` restores them; 512 runs about 2.8
 reached a lower error in the same minute of training), and we train with Adam at one rate for
 all phases instead of the paper's SGD with momentum and decaying rates, which needs hundreds of
 epochs. Images are in [-1, 1], so the decoder ends in tanh rather than a sigmoid.
+
+Settings of the decoder (issue 28, defaults as above): `recon_loss=bce` makes it the paper's
+Bernoulli decoder (logits, binary cross entropy against (x + 1) / 2, images 2 sigmoid - 1),
+`decoder=conv` swaps the MLP for the DCGAN-style conv generator of nets.py, `decoder_hidden` gives
+the MLP decoder a width of its own, and `decoder_ema` draws from a moving average of it. For the
+samples, width is what paid: 1,000 units in the decoder (or in every net) cut the FID by a quarter
+at the same step, where the cross entropy, the conv decoder and the average made it worse
+(checkpoints/README.md, "Issue 28").
 """
 
 from __future__ import annotations
@@ -77,9 +85,25 @@ def sample_prior(prior: str, n: int, dim: int, *, generator: torch.Generator | N
 # ----------------------------------------------------------------------------------------------
 # Losses: small pure functions.
 
-def reconstruction_loss(x_rec: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The reconstruction phase (section 2): mean squared error per pixel."""
-    return F.mse_loss(x_rec, x)
+def reconstruction_loss(out: torch.Tensor, x: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """The reconstruction phase (section 2), per pixel, of the decoder's output `out` for images x.
+
+    "mse": `out` is an image in [-1, 1], the loss |out - x|^2. "bce": `out` holds logits of a
+    Bernoulli per pixel (the paper's MNIST decoders end in a sigmoid), the loss the binary cross
+    entropy against the pixel's intensity (x + 1) / 2 in [0, 1]. Squared error is minimized by the
+    mean of the digits an ambiguous code could be, a grey blur; the cross entropy's gradient on a
+    logit, sigmoid(out) - target, does not vanish as a pixel nears black or white, which pushes
+    the decoder to commit to a stroke.
+    """
+    if kind == "bce":
+        return F.binary_cross_entropy_with_logits(out, (x + 1) / 2)
+    return F.mse_loss(out, x)
+
+
+def decoder_image(out: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """The image in [-1, 1] that the decoder's output `out` stands for (see reconstruction_loss):
+    itself for "mse", 2 sigmoid(logits) - 1 = tanh(logits / 2) for "bce"."""
+    return torch.tanh(out / 2) if kind == "bce" else out
 
 
 def discriminator_loss(disc: nn.Module, prior: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
@@ -99,7 +123,38 @@ def encoder_adversarial_loss(d_code: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------------------------
-# Settings
+# Settings. The decoder's settings (issue 28) are shared by all four AAEs: made by functions, so
+# that each config class gets fields of its own. Their defaults are what every AAE did before.
+
+def decoder_setting() -> str:
+    return param("mlp", "the decoder: the paper's MLP, or a DCGAN-style conv generator (nets.conv_generator: "
+                        "two 4x4 transposed convolutions with batch norm)", ui=False, before="mlp")
+
+
+def decoder_width_setting() -> int:
+    return param(64, "channels of the conv decoder (decoder=conv): 2w at 7x7, w at 14x14", low=4, high=1024,
+                 ui=False)
+
+
+def decoder_hidden_setting() -> int:
+    return param(0, "units of each of the MLP decoder's two hidden layers (0: `hidden`, as every other net)",
+                 low=0, high=8192, ui=False, before=0)
+
+
+def recon_loss_setting() -> str:
+    return param("mse", "the reconstruction loss: squared error of a tanh image, or binary cross entropy of "
+                        "a sigmoid (Bernoulli) output, the paper's MNIST decoders", ui=False, before="mse")
+
+
+def make_decoder(config, in_dim: int, shape: tuple[int, ...]) -> nn.Module:
+    """The decoder (B, in_dim) -> (B, C, H, W): its last layer gives images in [-1, 1] (tanh) for
+    recon_loss=mse, logits for recon_loss=bce (`decoder_image` turns them into images)."""
+    out_act = "tanh" if config.recon_loss == "mse" else None
+    if config.decoder == "conv":
+        return nets.conv_generator(in_dim, shape, width=config.decoder_width, out_act=out_act)
+    hidden = config.decoder_hidden or config.hidden
+    return nn.Sequential(_mlp(in_dim, hidden, math.prod(shape), out_act), nets.Reshape(*shape))
+
 
 @dataclass(frozen=True)
 class AAEConfig:
@@ -114,6 +169,13 @@ class AAEConfig:
     betas: tuple[float, float] = param((0.5, 0.999), "Adam's beta1, beta2", low=0.0, high=0.9999)
     recon_weight: float = param(1.0, "weight of the reconstruction loss", low=0.0, high=1e4)
     reg_weight: float = param(1.0, "weight of the encoder's adversarial loss", low=0.0, high=1e4)
+    decoder: Literal["mlp", "conv"] = decoder_setting()
+    decoder_hidden: int = decoder_hidden_setting()
+    decoder_width: int = decoder_width_setting()
+    recon_loss: Literal["mse", "bce"] = recon_loss_setting()
+    decoder_ema: float = param(0.0, "decay of a moving average of the decoder's weights that draws samples and "
+                                    "reconstructs outside training (0: the decoder itself)", low=0.0, high=0.99999,
+                               ui=False, before=0.0)
 
 
 @dataclass(frozen=True)
@@ -151,9 +213,19 @@ class AAE(GANModel):
     def build_networks(self) -> None:
         c, pixels = self.config, math.prod(self.data.shape)
         self.encoder = nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.latent_dim))  # (B, latent)
-        self.decoder = nn.Sequential(_mlp(c.latent_dim + self.condition_dim, c.hidden, pixels, "tanh"),
-                                     nets.Reshape(*self.data.shape))  # (B, C, H, W)
+        self.decoder = make_decoder(c, c.latent_dim + self.condition_dim, self.data.shape)  # (B, C, H, W)
         self.disc_z = _mlp(c.latent_dim + self.disc_condition_dim, c.hidden, 1)  # a logit: z came from the prior
+        self.track_average(c.decoder_ema)  # `decoder_ema`: the decoder's average draws outside training
+
+    @property
+    def generator(self) -> nn.Module:
+        """The decoder: what draws the samples (and whose average `decoder_ema` keeps)."""
+        return self.decoder
+
+    @property
+    def drawing_decoder(self) -> nn.Module:
+        """The decoder that draws and reconstructs outside training: its average where one is kept."""
+        return self.sampling_net
 
     @property
     def condition_dim(self) -> int:
@@ -180,8 +252,13 @@ class AAE(GANModel):
         """What the decoder gets beside z, from class indices (B,) or class weights (B, K)."""
         return None
 
+    def _decoder_out(self, z: torch.Tensor, cond: torch.Tensor | None, net: nn.Module | None = None) -> torch.Tensor:
+        """The raw output of `net` (default: the decoder): images (recon_loss=mse) or logits (bce), (B, C, H, W)."""
+        return (self.decoder if net is None else net)(z if cond is None else torch.cat([z, cond], dim=1))
+
     def _decode(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
-        return self.decoder(z if cond is None else torch.cat([z, cond], dim=1))
+        """Images in [-1, 1] (B, C, H, W), drawn outside training (by the decoder's average if kept)."""
+        return decoder_image(self._decoder_out(z, cond, self.drawing_decoder), self.config.recon_loss)
 
     def disc_input(self, y: torch.Tensor | None):
         """z -> what D_z judges: z itself, or [z, one-hot y] when D_z is told the label."""
@@ -195,11 +272,13 @@ class AAE(GANModel):
         cond = self.decoder_condition(y, x.shape[0])
         seen = self.disc_input(y)  # what D_z sees: z, or [z, y] for the supervised AAE with label_to_disc
 
-        # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(enc(x))|^2.
-        loss_recon = reconstruction_loss(self._decode(self.encoder(x), cond), x)
+        # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(enc(x))|^2
+        #     (or, with recon_loss=bce, the cross entropy of dec(enc(x))'s pixels).
+        loss_recon = reconstruction_loss(self._decoder_out(self.encoder(x), cond), x, c.recon_loss)
         opts["ae"].zero_grad(set_to_none=True)
         (c.recon_weight * loss_recon).backward()
         opts["ae"].step()
+        self.update_average()  # the decoder's average (decoder_ema; nothing when off)
 
         # (2a) Regularization phase, D: maximize log D(z_prior) + log(1 - D(enc(x))).
         z_fake = self.encoder(x)  # (B, latent)

@@ -42,8 +42,13 @@ from gan_playground.models.aae import (
     AAE,
     _mlp,
     as_condition,
+    decoder_hidden_setting,
+    decoder_setting,
+    decoder_width_setting,
     discriminator_loss,
     encoder_adversarial_loss,
+    make_decoder,
+    recon_loss_setting,
     reconstruction_loss,
     sample_prior,
 )
@@ -111,6 +116,10 @@ class CategoricalAAEConfig:
     class_to_disc: bool = param(False, "D_z also sees the encoder's class belief y (detached), D(z, y): the style "
                                        "of each class must match the prior, so z cannot carry the class and the "
                                        "chosen class draws its digit (off: the paper's D(z))", before=False)
+    decoder: Literal["mlp", "conv"] = decoder_setting()
+    decoder_hidden: int = decoder_hidden_setting()
+    decoder_width: int = decoder_width_setting()
+    recon_loss: Literal["mse", "bce"] = recon_loss_setting()
 
 
 @dataclass(frozen=True)
@@ -171,8 +180,7 @@ class CategoricalAAE(AAE):
         self.encoder_trunk = nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))  # (B, hidden)
         self.to_style = nn.Linear(c.hidden, c.latent_dim)  # z: (B, latent)
         self.to_class = nn.Linear(c.hidden, k)  # logits of q(y|x): (B, K)
-        self.decoder = nn.Sequential(_mlp(c.latent_dim + k, c.hidden, pixels, "tanh"),
-                                     nets.Reshape(*self.data.shape))  # (B, C, H, W)
+        self.decoder = make_decoder(c, c.latent_dim + k, self.data.shape)  # (B, C, H, W)
         self.disc_z = _mlp(c.latent_dim + (k if c.class_to_disc else 0), c.hidden, 1)  # a logit: z came from N(0, I)
         self.disc_y = _mlp(k, c.hidden, 1)  # a logit: y is a one-hot sample of Cat(K)
         # The encoder's parts as one module, kept outside the module tree (their weights are
@@ -190,6 +198,11 @@ class CategoricalAAE(AAE):
         (what it gains: bench/DEPARTURES.md).
         """
         return self._encoder
+
+    @property
+    def drawing_decoder(self) -> nn.Module:
+        """The decoder itself: here the moving average (`ema`) is the encoder's."""
+        return self.decoder
 
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
@@ -231,7 +244,7 @@ class CategoricalAAE(AAE):
         #     with z, logits = enc(x) and y = softmax(logits).
         x = self.augment(x)
         z, logits = self._encode(x)
-        loss_recon = reconstruction_loss(self._decode(z, logits.softmax(1)), x)
+        loss_recon = reconstruction_loss(self._decoder_out(z, logits.softmax(1)), x, c.recon_loss)
         opts["ae"].zero_grad(set_to_none=True)
         (c.recon_weight * loss_recon).backward()
         opts["ae"].step()
