@@ -358,4 +358,17 @@ HELP = {
     "weight of the divergence penalty": "散度惩罚的权重",
     "power of the gradient norm in the penalty": "惩罚中梯度范数的幂次",
     "weight of the one-sided Lipschitz penalty": "单侧 Lipschitz 惩罚的权重",
+    "the decoder: the paper's MLP, or a DCGAN-style conv generator (nets.conv_generator: two 4x4 transposed "
+    "convolutions with batch norm)":
+        "解码器：论文的 MLP，或 DCGAN 式卷积生成器（nets.conv_generator：两层带批归一化的 4x4 转置卷积）",
+    "channels of the conv decoder (decoder=conv): 2w at 7x7, w at 14x14":
+        "卷积解码器（decoder=conv）的通道数：7x7 处 2w，14x14 处 w",
+    "units of each of the MLP decoder's two hidden layers (0: `hidden`, as every other net)":
+        "MLP 解码器两个隐藏层各自的单元数（0：与其他网络一样用 `hidden`）",
+    "the reconstruction loss: squared error of a tanh image, or binary cross entropy of a sigmoid (Bernoulli) "
+    "output, the paper's MNIST decoders":
+        "重建损失：tanh 图像的平方误差，或 sigmoid（伯努利）输出的二元交叉熵，即论文的 MNIST 解码器",
+    "decay of a moving average of the decoder's weights that draws samples and reconstructs outside training "
+    "(0: the decoder itself)":
+        "解码器权重滑动平均的衰减率，训练之外由它采样和重建（0：用解码器本身）",
 }
