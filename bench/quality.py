@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-SCORE_COLUMNS = ("fid", "fid_floor", "cond_acc", "recon_mse", "prior_mmd", "test_error", "cluster_acc",
-                 "modes", "in_3std")
+SCORE_COLUMNS = ("fid", "fid_floor", "confident", "confident_real", "cond_acc", "recon_mse", "prior_mmd",
+                 "test_error", "cluster_acc", "modes", "in_3std")
 
 
 def markdown_table(results: list[dict], *, samples: int, seed: int) -> str:
@@ -100,7 +100,9 @@ def markdown_table(results: list[dict], *, samples: int, seed: int) -> str:
     lines = ["# Quality of the shipped checkpoints", "",
              f"`python bench/quality.py --markdown bench/QUALITY.md` ({samples:,} samples, seed {seed}; "
              f"scores from gan_playground.metrics.evaluate: classifier FID and its floor, lower is better; "
-             f"accuracies higher is better; errors, MSE and MMD lower is better).", "",
+             f"accuracies higher is better; confident: the share of samples the classifier names with >= 0.9 "
+             f"probability, beside the test images' share (confident_real); errors, MSE and MMD lower is better).",
+             "",
              "| checkpoint | step | " + " | ".join(columns) + " | seconds |",
              "|---|---|" + "---|" * len(columns) + "---|"]
     for r in results:
