@@ -75,6 +75,20 @@ def rss_mb(pid: int) -> float:
     return total / 2**20
 
 
+def settled_rss_mb(pid: int, timeout_s: float = 120.0) -> float:
+    """The idle server's memory once its start-up work is done: the app loads the data sets and the
+    live scores' statistics in the background as it starts (ui/context.warm_up), so a server asked
+    too early looks smaller than the one a run leaves behind. Settled: 10 s without a 2 MB change."""
+    samples = [rss_mb(pid)]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        samples.append(rss_mb(pid))
+        if len(samples) >= 6 and max(samples[-6:]) - min(samples[-6:]) < 2:
+            break
+    return samples[-1]
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

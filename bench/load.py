@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from apps import cpu_model, rss_mb, start_app, stop_app  # bench/apps.py
+from apps import cpu_model, rss_mb, settled_rss_mb, start_app, stop_app  # bench/apps.py
 
 
 def folder_mb(path: Path) -> float:
@@ -74,7 +74,7 @@ def main() -> int:
     server, url = start_app({**os.environ, "GRADIO_TEMP_DIR": str(temp_dir),
                              "GAN_PLAYGROUND_SESSION_GRACE_S": str(grace_s)})
     try:
-        rss_idle = rss_mb(server.pid)
+        rss_idle = settled_rss_mb(server.pid)
         rss_in_turn = []
         for _ in range(args.in_turn):  # each: the largest Lab run the page allows, stopped, the page closed
             visitor = Client(url, verbose=False)

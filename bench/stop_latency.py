@@ -16,7 +16,7 @@ import json
 import os
 import time
 
-from apps import cpu_model, rss_mb, start_app, stop_app  # bench/apps.py
+from apps import cpu_model, rss_mb, settled_rss_mb, start_app, stop_app  # bench/apps.py
 from gradio_client import Client
 
 RUNS = {  # label: the WGAN tab's Start arguments beyond its defaults
@@ -24,20 +24,6 @@ RUNS = {  # label: the WGAN tab's Start arguments beyond its defaults
     "wgan-gp dcgan, batch 512, n_critic 5": {"arch": "dcgan", "batch_size": 512},
     "wgan-gp dcgan, batch 1,024, n_critic 10": {"arch": "dcgan", "batch_size": 1024, "n_critic": 10},
 }
-
-
-def settled_rss_mb(pid: int, timeout_s: float = 120.0) -> float:
-    """The idle server's memory once its start-up work is done: the app loads the data sets and the
-    live scores' statistics in the background as it starts (ui/context.warm_up), so a server asked
-    too early looks smaller than the one a run leaves behind. Settled: 10 s without a 2 MB change."""
-    samples = [rss_mb(pid)]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        time.sleep(2)
-        samples.append(rss_mb(pid))
-        if len(samples) >= 6 and max(samples[-6:]) - min(samples[-6:]) < 2:
-            break
-    return samples[-1]
 
 
 def main() -> None:
