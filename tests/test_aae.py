@@ -197,6 +197,27 @@ def test_random_shift_moves_each_image_within_the_bound():
     assert all(torch.isfinite(v) for v in losses.values())
 
 
+@pytest.mark.parametrize("redraw_shifted", [True, False])
+def test_redraw_shifted_chooses_what_the_decoder_redraws(redraw_shifted):
+    """One bar, shifted by up to 2 pixels: the decoder learns to redraw the shifted bar it was
+    shown, or (redraw_shifted off) the one centred bar, wherever the encoder saw it."""
+    bar = torch.full((1, 1, 28, 28), -1.0)
+    bar[..., 8:20, 12:16] = 1.0
+    model = make("aae-cluster", hidden=128, clusters=2, shift=2, redraw_shifted=redraw_shifted, ema=0.0)
+    for _ in range(400):
+        model.train_step(bar.expand(32, -1, -1, -1), None)
+    torch.manual_seed(1)
+    shifted = random_shift(bar.expand(200, -1, -1, -1), 2)
+    shifted = shifted[(shifted != bar).flatten(1).any(1)]  # the shift (0, 0) leaves some in place
+    redrawn = model.reconstruct(shifted)
+    to_shifted = (redrawn - shifted).pow(2).mean().item()
+    to_centred = (redrawn - bar).pow(2).mean().item()
+    if redraw_shifted:
+        assert to_shifted < 0.7 * to_centred
+    else:
+        assert to_centred < to_shifted / 100
+
+
 def test_scores():
     clusters = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2])
     labels = torch.tensor([5, 5, 3, 1, 1, 7, 7, 5])

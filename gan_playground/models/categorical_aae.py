@@ -108,6 +108,9 @@ class CategoricalAAEConfig:
     sup_weight: float = param(1.0, "weight of the supervised cross entropy", low=0.0, high=1e4)
     shift: int = param(0, "augmentation: training images move by up to this many pixels, each its own "
                           "random way (0: off)", low=0, high=8)
+    redraw_shifted: bool = param(True, "with shift: the decoder redraws the shifted image the encoder saw (off: "
+                                       "the original, centred one, so the style code need not spend its room on "
+                                       "where the digit sits)", before=True)
     info_weight: float = param(0.0, "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization "
                                     "loss: confident, balanced q(y|x) (0: the paper's AAE)", low=0.0, high=100.0)
     ema: float = param(0.999, "decay of the moving average of the encoder's weights that classifies and "
@@ -241,10 +244,12 @@ class CategoricalAAE(AAE):
         c, opts, k = self.config, self.optimizers, self.num_conditions
 
         # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(z, y)|^2,
-        #     with z, logits = enc(x) and y = softmax(logits).
-        x = self.augment(x)
+        #     with z, logits = enc(x) and y = softmax(logits); x shifted (`shift`), and the target
+        #     either that shifted x or, without `redraw_shifted`, the original.
+        original, x = x, self.augment(x)
+        target = x if c.redraw_shifted else original
         z, logits = self._encode(x)
-        loss_recon = reconstruction_loss(self._decoder_out(z, logits.softmax(1)), x, c.recon_loss)
+        loss_recon = reconstruction_loss(self._decoder_out(z, logits.softmax(1)), target, c.recon_loss)
         opts["ae"].zero_grad(set_to_none=True)
         (c.recon_weight * loss_recon).backward()
         opts["ae"].step()

@@ -326,6 +326,9 @@ HELP = {
     "weight of the supervised cross entropy": "监督交叉熵的权重",
     "augmentation: training images move by up to this many pixels, each its own random way (0: off)":
         "数据增强：每张训练图像随机平移至多这么多像素（0：关闭）",
+    "with shift: the decoder redraws the shifted image the encoder saw (off: the original, centred one, so the "
+    "style code need not spend its room on where the digit sits)":
+        "有平移时：解码器重绘编码器所见的平移后图像（关：重绘原来居中的图像，风格码便不必用空间记录数字的位置）",
     "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization loss: confident, balanced q(y|x) (0: "
     "the paper's AAE)":
         "编码器正则化损失中 -I(x; y) = H(y|x) - H(y) 的权重：让 q(y|x) 既确定又均衡（0：论文的 AAE）",
