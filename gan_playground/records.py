@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,22 +26,40 @@ MAX_PICTURE_PIXELS = 2048 * 2048  # samples.png: a grid of 64 images or the Lab'
 
 
 def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
-    """`step,<loss>,...` one row per logged step; scores get their own rows' columns where measured."""
+    """`step,<loss>,...` one row per logged step; scores get their own rows' columns where measured.
+
+    A score measured at a step without a logged row (the history is kept at every `log_every`
+    steps, at half the detail once long) gets a row of its own, its losses `nan`, placed in step
+    order: no score is lost.
+    """
     names = list(snapshot.history)
     score_names = list(snapshot.scores)
     scores_at = {s: i for i, s in enumerate(snapshot.score_steps)}
+    logged = set(snapshot.history_steps)
+    alone = sorted(s for s in scores_at if s not in logged)  # score steps without a loss row
+    no_losses = ["nan"] * len(names)
+
+    def score_cells(step: int) -> list[str]:
+        j = scores_at.get(step)
+        return ["" if j is None else f"{snapshot.scores[n][j]:.6g}" for n in score_names]
+
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["step", *names, *score_names])
+        k = 0
         for i, step in enumerate(snapshot.history_steps):
-            j = scores_at.get(step)
-            writer.writerow([step, *(f"{snapshot.history[n][i]:.6g}" for n in names),
-                             *("" if j is None else f"{snapshot.scores[n][j]:.6g}" for n in score_names)])
+            while k < len(alone) and alone[k] < step:
+                writer.writerow([alone[k], *no_losses, *score_cells(alone[k])])
+                k += 1
+            writer.writerow([step, *(f"{snapshot.history[n][i]:.6g}" for n in names), *score_cells(step)])
+        for step in alone[k:]:
+            writer.writerow([step, *no_losses, *score_cells(step)])
 
 
 def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]], list[int], dict[str, list[float]]]:
     """What `write_history_csv` wrote: (steps, losses, score steps, scores). A column with gaps is a
-    score (measured at the score steps only). Bad rows are skipped: a damaged file draws less, never fails."""
+    score (measured at the score steps only); a row whose losses are all `nan` only carries scores.
+    Bad rows are skipped: a damaged file draws less, never fails."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
         return [], {}, [], {}
@@ -64,6 +83,10 @@ def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]
                 pass  # an empty cell: a score not measured at this step
     full = {n: [v for _, v in c] for n, c in cells.items() if len(c) == len(steps) and c}
     partial = {n: c for n, c in cells.items() if n not in full and c}
+    logged = [i for i in range(len(steps)) if any(not math.isnan(v[i]) for v in full.values())]
+    if full and len(logged) < len(steps):  # rows that only carry a score: not points of the loss curves
+        steps = [steps[i] for i in logged]
+        full = {n: [v[i] for i in logged] for n, v in full.items()}
     score_steps = sorted({s for c in partial.values() for s, _ in c})
     scores = {n: [dict(c).get(s, float("nan")) for s in score_steps] for n, c in partial.items()}
     return steps, full, score_steps, scores

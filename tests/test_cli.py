@@ -1,6 +1,7 @@
 """Every command line form, through `main()` (fast) and once through a real process (no traceback)."""
 
 import json
+import math
 import re
 import signal
 import subprocess
@@ -195,6 +196,21 @@ def test_eval_every_keeps_the_best_checkpoint_by_score(tmp_path, capsys):
     assert code == 0 and "modes" in best["scores"] and best["step"] in (10, 20, 30, 40)
     modes = [float(r.split(",")[-2]) for r in history[1:] if r.split(",")[-2]]  # the modes column
     assert best["scores"]["modes"] == max(modes)
+
+
+def test_history_csv_keeps_every_score_between_its_logged_rows(tmp_path, capsys):
+    """Losses are logged every 10 steps, scores here every 15: the scores at 15 and 45 fall between
+    logged rows, and the checkpoint keeps them (history.csv once kept only the scores on a logged row)."""
+    from gan_playground.records import read_history_csv
+
+    out = tmp_path / "toy"
+    code, _, _ = run_cli(capsys, "train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "45",
+                         "--batch-size", "64", "--eval-every", "15", "--out", str(out), "--quiet",
+                         "--set", "latent_dim=2", "--set", "toy_width=64")
+    steps, losses, score_steps, scores = read_history_csv(out / "history.csv")
+    assert code == 0 and steps == [10, 20, 30, 40, 45] and {15, 30, 45} <= set(score_steps)
+    assert all(len(v) == len(steps) and all(math.isfinite(x) for x in v) for v in losses.values())
+    assert all(len(v) == len(score_steps) for v in scores.values()) and "modes" in scores
 
 
 def test_the_reproduce_command_keeps_the_run_settings_and_parses():
