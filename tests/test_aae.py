@@ -218,6 +218,14 @@ def test_redraw_shifted_chooses_what_the_decoder_redraws(redraw_shifted):
         assert to_centred < to_shifted / 100
 
 
+def test_shifted_images_are_redrawn_centred_unless_an_old_checkpoint_redrew_them_shifted():
+    from gan_playground.config import settings_before
+
+    for name in ("aae-semisupervised", "aae-cluster"):
+        assert make(name).config.redraw_shifted is False
+        assert settings_before(MODELS[name].Config, {"shift": 2})["redraw_shifted"] is True
+
+
 def test_scores():
     clusters = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2])
     labels = torch.tensor([5, 5, 3, 1, 1, 7, 7, 5])

@@ -108,9 +108,9 @@ class CategoricalAAEConfig:
     sup_weight: float = param(1.0, "weight of the supervised cross entropy", low=0.0, high=1e4)
     shift: int = param(0, "augmentation: training images move by up to this many pixels, each its own "
                           "random way (0: off)", low=0, high=8)
-    redraw_shifted: bool = param(True, "with shift: the decoder redraws the shifted image the encoder saw (off: "
-                                       "the original, centred one, so the style code need not spend its room on "
-                                       "where the digit sits)", before=True)
+    redraw_shifted: bool = param(False, "with shift: the decoder redraws the shifted image the encoder saw (off: "
+                                        "the original, centred one, so the style code need not spend its room on "
+                                        "where the digit sits)", ui=False, before=True)
     info_weight: float = param(0.0, "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization "
                                     "loss: confident, balanced q(y|x) (0: the paper's AAE)", low=0.0, high=100.0)
     ema: float = param(0.999, "decay of the moving average of the encoder's weights that classifies and "
