@@ -197,25 +197,25 @@ def test_random_shift_moves_each_image_within_the_bound():
     assert all(torch.isfinite(v) for v in losses.values())
 
 
-@pytest.mark.parametrize("redraw_shifted", [True, False])
-def test_redraw_shifted_chooses_what_the_decoder_redraws(redraw_shifted):
-    """One bar, shifted by up to 2 pixels: the decoder learns to redraw the shifted bar it was
-    shown, or (redraw_shifted off) the one centred bar, wherever the encoder saw it."""
+def test_redraw_shifted_chooses_what_the_decoder_redraws():
+    """One bar, shifted by up to 2 pixels: with redraw_shifted the decoder learns to redraw the
+    shifted bar it was shown, without it the one centred bar, wherever the encoder saw it. Each
+    model's drawings lie closer to its own target than the other model's do."""
     bar = torch.full((1, 1, 28, 28), -1.0)
     bar[..., 8:20, 12:16] = 1.0
-    model = make("aae-cluster", hidden=128, clusters=2, shift=2, redraw_shifted=redraw_shifted, ema=0.0)
-    for _ in range(400):
-        model.train_step(bar.expand(32, -1, -1, -1), None)
     torch.manual_seed(1)
     shifted = random_shift(bar.expand(200, -1, -1, -1), 2)
     shifted = shifted[(shifted != bar).flatten(1).any(1)]  # the shift (0, 0) leaves some in place
-    redrawn = model.reconstruct(shifted)
-    to_shifted = (redrawn - shifted).pow(2).mean().item()
-    to_centred = (redrawn - bar).pow(2).mean().item()
-    if redraw_shifted:
-        assert to_shifted < 0.7 * to_centred
-    else:
-        assert to_centred < to_shifted / 100
+    to_shifted, to_centred = {}, {}
+    for redraw_shifted in (True, False):
+        model = make("aae-cluster", hidden=128, clusters=2, shift=2, redraw_shifted=redraw_shifted, ema=0.0)
+        for _ in range(400):
+            model.train_step(bar.expand(32, -1, -1, -1), None)
+        redrawn = model.reconstruct(shifted)
+        to_shifted[redraw_shifted] = (redrawn - shifted).pow(2).mean().item()
+        to_centred[redraw_shifted] = (redrawn - bar).pow(2).mean().item()
+    assert to_shifted[True] < 0.75 * to_shifted[False]
+    assert to_centred[False] < to_centred[True] / 100
 
 
 def test_shifted_images_are_redrawn_centred_unless_an_old_checkpoint_redrew_them_shifted():
