@@ -21,6 +21,11 @@ both, and what each scored: bench/DEPARTURES.md.
 
 They also keep a moving average of the encoder's weights (`ema`, as the GANs do for their
 generator), which classifies and encodes outside training.
+
+With `shift` the encoder sees each image moved by a few pixels (the classifier learns from it),
+and the decoder redraws the original, centred image unless `redraw_shifted`: redrawing the moved
+one made the style code hold the place, and the semi-supervised AAE's samples an average of
+places (FID 89 against 66 at the same step; checkpoints/README.md, "Issue 28, second pass").
 """
 
 from __future__ import annotations
