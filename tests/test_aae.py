@@ -569,3 +569,34 @@ def test_decoder_hidden_widens_the_decoder_alone(name):
     encoder = model.encoder if hasattr(model, "encoder") else model.encoder_trunk
     assert encoder[1][0].out_features == 32
     assert make(name).decoder[0][0].out_features == 32  # 0: `hidden`
+
+
+@pytest.mark.parametrize("name", ("aae", "aae-supervised"))
+def test_a_gaussian_posterior_draws_codes_in_training_and_encodes_its_mean(name, mnist_small):
+    """posterior=gaussian (section 2.1): the encoder gives a mean and a log spread; training's codes are
+    draws of N(mean, spread^2) that both halves learn from; `encode` (exploring) reads the mean; and the
+    model still learns to reconstruct."""
+    model = make(name, posterior="gaussian", hidden=64, latent_dim=4)
+    x, y = mnist_small.train[:64].float() / 127.5 - 1, mnist_small.train_labels[:64]
+    last = [m for m in model.encoder.modules() if isinstance(m, torch.nn.Linear)][-1]
+    assert last.out_features == 8  # the mean and the log spread of a 4-D code
+
+    mean = model.encode(x)
+    assert mean.shape == (64, 4) and torch.equal(model.encode(x), mean)
+    out = model.encoder(x).detach()
+    assert torch.allclose(mean, out[:, :4])
+    first, second = model.code(x, draw=True), model.code(x, draw=True)
+    assert not torch.allclose(first, second)  # a new draw each time
+    noise = (first.detach() - mean) / out[:, 4:].exp()
+    assert abs(noise.mean().item()) < 0.15 and 0.85 < noise.std().item() < 1.15  # N(0, 1) scaled by the spread
+    first.pow(2).sum().backward()
+    assert last.weight.grad[:4].abs().sum() > 0 and last.weight.grad[4:].abs().sum() > 0
+
+    def error() -> float:
+        return (model.reconstruct(x, y) - x).pow(2).mean().item()
+
+    before = error()
+    for _ in range(100):
+        model.train_step(x, y)
+    assert error() < 0.7 * before
+    assert make(name).config.posterior == "deterministic"  # the default: one code per image, as before

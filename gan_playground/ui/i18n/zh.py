@@ -374,4 +374,7 @@ HELP = {
     "decay of a moving average of the decoder's weights that draws samples and reconstructs outside training "
     "(0: the decoder itself)":
         "解码器权重滑动平均的衰减率，训练之外由它采样和重建（0：用解码器本身）",
+    "q(z|x): a code per image, or a Gaussian whose mean and spread the encoder gives (section 2.1); training "
+    "draws from it, exploring reads its mean":
+        "q(z|x)：每张图像一个编码，或由编码器给出均值和离散度的高斯分布（第 2.1 节）；训练时从中抽样，探索时读取其均值",
 }
