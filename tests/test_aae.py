@@ -226,6 +226,27 @@ def test_shifted_images_are_redrawn_centred_unless_an_old_checkpoint_redrew_them
         assert settings_before(MODELS[name].Config, {"shift": 2})["redraw_shifted"] is True
 
 
+@pytest.mark.parametrize("shift_unlabelled", (True, False))
+def test_shift_unlabelled_chooses_which_phases_see_shifted_images(shift_unlabelled):
+    """With shift_unlabelled off the autoencoder's phases encode the batch as it is; the supervised
+    phase's labelled examples are shifted either way. Old checkpoints shifted every phase."""
+    from gan_playground.config import settings_before
+
+    model = make("aae-semisupervised", shift=2, shift_unlabelled=shift_unlabelled)
+    gen = torch.Generator().manual_seed(0)
+    taught = torch.rand(16, 1, 28, 28, generator=gen) * 2 - 1
+    model.teach(taught, torch.arange(16) % 10)
+    encoded, encode = [], model._encode
+    model._encode = lambda x, enc=None: (encoded.append(x.detach().clone()), encode(x, enc))[1]
+    x = torch.rand(32, 1, 28, 28, generator=gen) * 2 - 1
+    model.train_step(x, None)
+    reconstruction, regularization, supervised = encoded  # the three phases, in order
+    assert torch.equal(reconstruction, x) is not shift_unlabelled
+    assert torch.equal(regularization, x) is not shift_unlabelled
+    assert not all(any(torch.equal(row, t) for t in taught) for row in supervised)  # moved
+    assert settings_before(MODELS["aae-semisupervised"].Config, {"shift": 2})["shift_unlabelled"] is True
+
+
 def test_scores():
     clusters = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2])
     labels = torch.tensor([5, 5, 3, 1, 1, 7, 7, 5])

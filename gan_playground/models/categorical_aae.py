@@ -26,6 +26,9 @@ With `shift` the encoder sees each image moved by a few pixels (the classifier l
 and the decoder redraws the original, centred image unless `redraw_shifted`: redrawing the moved
 one made the style code hold the place, and the semi-supervised AAE's samples an average of
 places (FID 89 against 66 at the same step; checkpoints/README.md, "Issue 28, second pass").
+`shift_unlabelled=false` keeps the shift for the labelled examples of the supervised phase alone:
+the autoencoder then redraws each digit from the digit itself, not from a moved copy, and draws
+sharper (checkpoints/README.md, "Issue 28, third pass").
 """
 
 from __future__ import annotations
@@ -116,6 +119,9 @@ class CategoricalAAEConfig:
     redraw_shifted: bool = param(False, "with shift: the decoder redraws the shifted image the encoder saw (off: "
                                         "the original, centred one, so the style code need not spend its room on "
                                         "where the digit sits)", ui=False, before=True)
+    shift_unlabelled: bool = param(True, "with shift: the autoencoder's phases see shifted images too (off: only "
+                                         "the labelled examples of the supervised phase are shifted)", ui=False,
+                                   before=True)
     info_weight: float = param(0.0, "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization "
                                     "loss: confident, balanced q(y|x) (0: the paper's AAE)", low=0.0, high=100.0)
     ema: float = param(0.999, "decay of the moving average of the encoder's weights that classifies and "
@@ -251,7 +257,7 @@ class CategoricalAAE(AAE):
         # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(z, y)|^2,
         #     with z, logits = enc(x) and y = softmax(logits); x shifted (`shift`), and the target
         #     either that shifted x or, without `redraw_shifted`, the original.
-        original, x = x, self.augment(x)
+        original, x = x, (self.augment(x) if c.shift_unlabelled else x)
         target = x if c.redraw_shifted else original
         z, logits = self._encode(x)
         loss_recon = reconstruction_loss(self._decoder_out(z, logits.softmax(1)), target, c.recon_loss)

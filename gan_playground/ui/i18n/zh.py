@@ -329,6 +329,9 @@ HELP = {
     "with shift: the decoder redraws the shifted image the encoder saw (off: the original, centred one, so the "
     "style code need not spend its room on where the digit sits)":
         "有平移时：解码器重绘编码器所见的平移后图像（关：重绘原来居中的图像，风格码便不必用空间记录数字的位置）",
+    "with shift: the autoencoder's phases see shifted images too (off: only the labelled examples of the "
+    "supervised phase are shifted)":
+        "有平移时：自编码器的各阶段也看到平移后的图像（关：只有监督阶段的带标签样本被平移）",
     "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization loss: confident, balanced q(y|x) (0: "
     "the paper's AAE)":
         "编码器正则化损失中 -I(x; y) = H(y|x) - H(y) 的权重：让 q(y|x) 既确定又均衡（0：论文的 AAE）",
