@@ -255,8 +255,9 @@ class CategoricalAAE(AAE):
         c, opts, k = self.config, self.optimizers, self.num_conditions
 
         # (1) Reconstruction phase: update encoder and decoder to minimize |x - dec(z, y)|^2,
-        #     with z, logits = enc(x) and y = softmax(logits); x shifted (`shift`), and the target
-        #     either that shifted x or, without `redraw_shifted`, the original.
+        #     with z, logits = enc(x) and y = softmax(logits); x shifted (`shift`, unless
+        #     `shift_unlabelled` is off), and the target either that x or, without `redraw_shifted`,
+        #     the original.
         original, x = x, (self.augment(x) if c.shift_unlabelled else x)
         target = x if c.redraw_shifted else original
         z, logits = self._encode(x)
