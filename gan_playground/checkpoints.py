@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import uuid
@@ -248,7 +249,21 @@ def checkpoint_config(run: "Run", *, step: int, scores: dict[str, float] | None 
 
 
 def reproduce_command(run: "Run", step: int) -> str:
-    return train_command(run.config, run.model.config, steps=step)
+    """The command line that trains this run's weights at `step` from nothing.
+
+    A decaying rate falls to 0 at the run's last step, so a folder saved before it (the best one,
+    an autosave) names the whole run's steps. A run resumed with other settings (`Run.resumed_from`)
+    is the command that trained the checkpoint, then the resume with what changed.
+    """
+    c = run.config
+    command = train_command(c, run.model.config, steps=c.steps if c.lr_decay == "linear" else step)
+    if run.resumed_from is None:
+        return command
+    folder, before = run.resumed_from
+    folder = shlex.quote(folder)
+    # --resume takes the precision and the rate schedule from the checkpoint unless given: give both.
+    return (f"{before} --out {folder} && {command} --resume {folder} --out {folder} "
+            f"--precision {c.precision} --lr-decay {c.lr_decay}")
 
 
 def train_command(run_config: RunConfig, model_config: Any, *, steps: int | None = None, out: str = "") -> str:

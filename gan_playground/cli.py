@@ -183,7 +183,7 @@ def _train(args, ctx) -> int:
     out = check_output_folder(args.out or f"runs/{args.model}-{data}")
     best_dir = check_output_folder(out.with_name(out.name + "-best")) if args.eval_every else None
     if args.resume:
-        run, start_step = resume_run(args.resume, device=args.device, overrides=overrides,
+        run, start_step = resume_run(args.resume, device=args.device, overrides=overrides, steps=args.steps,
                                      precision=args.precision, lr_decay=args.lr_decay, capturable=args.capturable)
         if run.model.name != args.model:
             raise UserError(f"--resume {args.resume} holds a {run.model.name}, not a {args.model}.")

@@ -54,8 +54,12 @@ def model_card(config: dict[str, Any], *, has_samples: bool) -> str:
                   f"(`teachers`). Train them first:", "", "```bash", *teachers, "```", "", "Then:", ""]
     else:
         lines += ["## Reproduce", ""]
-    lines += ["```bash", config["command"], "```", "",
-              "## Use", "", "```bash", "pip install -r requirements.txt",
+    lines += ["```bash", config["command"], "```", ""]
+    run = config.get("run") or {}
+    if run.get("lr_decay") == "linear" and isinstance(run.get("steps"), int) and config["step"] < run["steps"]:
+        lines += [f"This folder holds step {config['step']} of that run, whose learning rates fall to 0 at its "
+                  f"last step, {run['steps']}.", ""]
+    lines += ["## Use", "", "```bash", "pip install -r requirements.txt",
               "python -m gan_playground sample THIS_FOLDER --n 64 --out samples.png", "```", "",
               "## Settings", "", "```json", json.dumps(config["config"], indent=2), "```", ""]
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import torch
 
 from gan_playground import capture
-from gan_playground.checkpoints import Loaded, load_checkpoint, restore_training_state
+from gan_playground.checkpoints import Loaded, load_checkpoint, restore_training_state, train_command
 from gan_playground.config import RunConfig, build_config, format_setting
 from gan_playground.data import Dataset, Sampler, load_dataset
 from gan_playground.device import resolve_device, use_fast_paths
@@ -46,6 +46,10 @@ class Run:
     fast: bool = True  # the device-specific speed-ups of `use_fast_paths`
     capturable: bool = False  # fixed batch buffers and capturable optimizers; CUDA graphs on CUDA
     rng: torch.Generator | None = None
+    # (folder name, the command that trained it) when this run resumed a checkpoint and trains on
+    # otherwise (another rate schedule, precision or settings): one straight command cannot
+    # reproduce it, so `checkpoints.reproduce_command` runs that command first, then the resume.
+    resumed_from: tuple[str, str] | None = None
     # Called after every training step (and single phase) on the training thread, outside any
     # CUDA graph: distributed.py averages the batch-norm statistics over the ranks there.
     after_step: list[Callable[[], None]] = field(default_factory=list)
@@ -84,7 +88,7 @@ def prepare_run(config: RunConfig, overrides: dict[str, Any] | None = None, *, m
 
 
 def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrides: dict[str, Any] | None = None,
-               precision: str | None = None, lr_decay: str | None = None,
+               steps: int | None = None, precision: str | None = None, lr_decay: str | None = None,
                capturable: bool = False) -> tuple[Run, int]:
     """A Run rebuilt from a checkpoint, weights and optimizers loaded: train on from its step.
 
@@ -94,20 +98,32 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     after a divergence); `precision` and `lr_decay` replace the run's. The optimizers keep their saved
     moments but take their learning rates from the (possibly changed) settings, as the model built
     them (`GANModel.rate_settings`); a decay starts from the saved step (`TrainingJob.schedule_rates`).
+    `steps` is the step it trains to (default: the checkpoint's run's), which its saved folders record.
     """
     loaded = checkpoint if isinstance(checkpoint, Loaded) else load_checkpoint(checkpoint)
     if loaded.model.sampling_only:
         adversaries = " or ".join(loaded.model.adversaries)
         raise CheckpointError(f"{loaded.path} is a folder for sampling (no optimizers, no {adversaries}), "
                               f"so it cannot be resumed; its README.md has the command that trains it.")
-    changes = {"device": device, "precision": precision, "lr_decay": lr_decay}
+    changes = {"device": device, "steps": steps, "precision": precision, "lr_decay": lr_decay}
     run_cfg = build_config(RunConfig, {k: v for k, v in changes.items() if v is not None}, base=loaded.run)
     model_cfg = build_config(type(loaded.model.config), overrides, base=loaded.model.config)
     _refuse_shape_changes(loaded, model_cfg)
     run = prepare_run(run_cfg, model_config=model_cfg, capturable=capturable)
     run.model.load_state_dict(loaded.model.state_dict())
     step = restore_training_state(run, loaded.path)  # moments and step counts; the rates stay the settings'
+    if _trains_on_otherwise(loaded, run):
+        before = loaded.config.get("command") or train_command(loaded.run, loaded.model.config, steps=loaded.step)
+        run.resumed_from = (loaded.path.name, before)  # the name alone: no server's paths in a model card
     return run, step
+
+
+def _trains_on_otherwise(loaded: Loaded, run: Run) -> bool:
+    """Whether the resumed run differs from one straight run of its own settings: another rate
+    schedule (a decaying rate's depends on the last step), another precision, other settings."""
+    before, now = loaded.run, run.config
+    schedule = before.lr_decay != now.lr_decay or (now.lr_decay == "linear" and before.steps != now.steps)
+    return schedule or before.precision != now.precision or run.model.config != loaded.model.config
 
 
 def _refuse_shape_changes(loaded: Loaded, new_config: Any) -> None:

@@ -179,6 +179,13 @@ def test_config_and_model_card(image_folder, tmp_path):
                            has_samples=False)
     assert listed.index("python -m x --out t") < listed.index(config["command"])
 
+    # A folder saved before the last step of a decaying run (its best one, an autosave) says so
+    # beside the command, which trains the whole run; at the last step, or without a decay, nothing.
+    decaying = {**config, "step": 300, "run": {**config["run"], "steps": 500, "lr_decay": "linear"}}
+    assert "holds step 300 of that run" in ck.model_card(decaying, has_samples=False)
+    assert "holds step" not in ck.model_card({**decaying, "step": 500}, has_samples=False)
+    assert "holds step" not in ck.model_card({**decaying, "run": config["run"]}, has_samples=False)
+
 
 def test_a_checkpoint_from_before_a_setting_existed_loads_as_it_was(image_folder, tmp_path):
     # Folders written before `ema` existed have no "ema" key and no averaged generator: they

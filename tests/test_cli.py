@@ -221,12 +221,58 @@ def test_the_reproduce_command_keeps_the_run_settings_and_parses():
     from gan_playground.config import RunConfig
     from gan_playground.run import prepare_run
 
-    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, seed=7,
+    run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", batch_size=16, seed=7, steps=500,
                                 precision="bf16", lr_decay="linear"), {"toy_width": "16"})
     command = reproduce_command(run, step=300)
     args = build_parser().parse_args(shlex.split(command)[3:])  # after "python -m gan_playground"
-    assert (args.model, args.steps, args.seed, args.precision, args.lr_decay) == ("wgan-gp", 300, 7, "bf16", "linear")
+    # A decaying rate falls to 0 at the run's last step: a folder of step 300 names all 500 steps.
+    assert (args.model, args.steps, args.seed, args.precision, args.lr_decay) == ("wgan-gp", 500, 7, "bf16", "linear")
     assert "toy_width=16" in args.set
+    constant = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=500), {"toy_width": "16"})
+    assert build_parser().parse_args(shlex.split(reproduce_command(constant, step=300))[3:]).steps == 300
+
+
+def test_a_run_resumed_with_a_decay_names_the_first_command_then_the_resume_and_they_reproduce_it(
+        tmp_path, capsys, monkeypatch):
+    """Twenty steps at a constant rate, then a resume to 40 with `--lr-decay linear`: no single command
+    trains that run. The folder's command is the first run's, then the resume; run as written (in an
+    empty folder), it gives the same weights. A plain continuation stays one command."""
+    import shlex
+
+    import torch
+
+    from gan_playground.cli import build_parser
+
+    toy = ["--dataset", "toy-8gaussians", "--batch-size", "32", "--quiet", "--set", "latent_dim=2",
+           "--set", "toy_width=32"]
+    first, resumed = tmp_path / "first", tmp_path / "resumed"
+    assert main(["train", "wgan-gp", "--steps", "20", "--out", str(first), *toy]) == 0
+    assert main(["train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "40", "--resume", str(first),
+                 "--lr-decay", "linear", "--out", str(resumed), "--quiet"]) == 0
+    config = json.loads((resumed / "config.json").read_text())
+    assert config["run"]["steps"] == 40 and config["run"]["lr_decay"] == "linear"
+    parts = config["command"].split(" && ")
+    assert len(parts) == 2
+    before, after = (build_parser().parse_args(shlex.split(p)[3:]) for p in parts)
+    assert (before.steps, before.lr_decay, before.out, before.resume) == (20, None, "first", None)
+    assert (after.steps, after.lr_decay, after.resume, after.out) == (40, "linear", "first", "first")
+    assert "## Reproduce" in (resumed / "README.md").read_text() and config["command"] in (
+        resumed / "README.md").read_text()
+
+    again = tmp_path / "again"
+    again.mkdir()
+    monkeypatch.chdir(again)
+    for part in parts:
+        assert main([*shlex.split(part)[3:], "--quiet"]) == 0
+    capsys.readouterr()
+    want, got = load_checkpoint(resumed).model.state_dict(), load_checkpoint(again / "first").model.state_dict()
+    assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
+
+    plain = tmp_path / "plain"
+    assert main(["train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "30", "--resume", str(first),
+                 "--out", str(plain), "--quiet"]) == 0
+    command = json.loads((plain / "config.json").read_text())["command"]
+    assert "&&" not in command and build_parser().parse_args(shlex.split(command)[3:]).steps == 30
 
 
 @pytest.mark.slow

@@ -153,8 +153,8 @@ class CheckpointPanel:
                 raise UserError(f"{name} holds a {loaded.model.name} model on {loaded.run.dataset}; this tab trains "
                                 f"{', '.join(self.spec.variants.values())} on {', '.join(self.spec.datasets)}.")
             overrides = loaded.model.scaled_rates(factor) if factor != 1.0 else None
-            run, step = resume_run(loaded, device=training_device(), overrides=overrides)
-            return self.tab.make_job(run, step + extra, page, start_step=step)
+            run, step = resume_run(loaded, device=training_device(), overrides=overrides, steps=loaded.step + extra)
+            return self.tab.make_job(run, run.config.steps, page, start_step=step)
 
         try:
             self.tab.launch(page, build)
