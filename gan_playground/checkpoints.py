@@ -261,9 +261,11 @@ def reproduce_command(run: "Run", step: int) -> str:
         return command
     folder, before = run.resumed_from
     folder = shlex.quote(folder)
-    # --resume takes the precision and the rate schedule from the checkpoint unless given: give both.
-    return (f"{before} --out {folder} && {command} --resume {folder} --out {folder} "
-            f"--precision {c.precision} --lr-decay {c.lr_decay}")
+    # --resume takes the precision and the rate schedule from the checkpoint unless given, and
+    # train_command names only bf16 and a decay: name their defaults too.
+    defaults = (("" if c.precision == "bf16" else " --precision fp32")
+                + ("" if c.lr_decay == "linear" else " --lr-decay none"))
+    return f"{before} --out {folder} && {command} --resume {folder} --out {folder}{defaults}"
 
 
 def train_command(run_config: RunConfig, model_config: Any, *, steps: int | None = None, out: str = "") -> str:

@@ -256,6 +256,7 @@ def test_a_run_resumed_with_a_decay_names_the_first_command_then_the_resume_and_
     before, after = (build_parser().parse_args(shlex.split(p)[3:]) for p in parts)
     assert (before.steps, before.lr_decay, before.out, before.resume) == (20, None, "first", None)
     assert (after.steps, after.lr_decay, after.resume, after.out) == (40, "linear", "first", "first")
+    assert parts[1].count("--lr-decay") == 1 and "--precision fp32" in parts[1]
     assert "## Reproduce" in (resumed / "README.md").read_text() and config["command"] in (
         resumed / "README.md").read_text()
 
