@@ -169,6 +169,9 @@ class TrainingJob:
         self._rate = 0.0
         self._history_steps: list[int] = []
         self._history: dict[str, list[float]] = {}
+        self._stride = 1  # the history keeps every _stride-th logged row (doubled at each thinning)
+        self._logged = 0  # rows logged so far; row n is kept when n % _stride == 0
+        self._stand_in = False  # the newest row shows the latest values until the stride's next row
         self._score_steps: list[int] = []
         self._scores: dict[str, list[float]] = {}
         self._preview: np.ndarray | None = None
@@ -548,14 +551,30 @@ class TrainingJob:
             self._version += 1
 
     def _append_row(self, step: int, row: dict[str, float]) -> None:
-        """One history row (under `_lock`): a loss the row lacks is NaN there, and a new one is NaN before."""
+        """One history row (under `_lock`): a loss the row lacks is NaN there, and a new one is NaN before.
+
+        Past `max_history` rows the history keeps every other row, and from then on every other new
+        one too (`_stride` doubles), so a long run keeps its whole length at one spacing: thinning
+        the old rows alone would halve them again at each thinning and lose the run's start. Between
+        kept rows the newest one stands in, so the curves always end at the latest step.
+        """
+        if self._stand_in:
+            self._history_steps.pop()
+            for values in self._history.values():
+                values.pop()
         earlier = len(self._history_steps)
         self._history_steps.append(step)
         for k in [*self._history, *(n for n in row if n not in self._history)]:
             self._history.setdefault(k, [math.nan] * earlier).append(row.get(k, math.nan))
+        newest, self._logged = self._logged, self._logged + 1
+        self._stand_in = newest % self._stride != 0
         if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
-            self._history_steps = self._history_steps[1::2]
-            self._history = {k: v[1::2] for k, v in self._history.items()}
+            # The rows before the newest are rows 0, s, 2s, ... of the log: keep 0, 2s, 4s, ... and the newest.
+            self._stride *= 2
+            last = len(self._history_steps) - 1
+            self._history_steps = [*self._history_steps[:last:2], self._history_steps[last]]
+            self._history = {k: [*v[:last:2], v[last]] for k, v in self._history.items()}
+            self._stand_in = newest % self._stride != 0
 
     def _add_seconds(self, seconds: float) -> None:
         with self._lock:

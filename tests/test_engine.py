@@ -165,6 +165,18 @@ def test_history_stays_bounded():
     assert len(snap.history_steps) <= 50 and snap.history_steps[-1] == 2000
 
 
+def test_a_long_history_keeps_the_whole_run_at_one_spacing():
+    """2,000 logged rows into 50: the rows kept are evenly spaced from the run's start to its last
+    step (thinning only the old rows halved them again at every thinning: the start was lost)."""
+    job = probe_job(steps=2000)
+    job.max_history = 50
+    job.log_every = 1
+    job.start().join(30)
+    steps = job.snapshot().history_steps
+    gaps = {b - a for a, b in zip(steps[:-2], steps[1:-1], strict=True)}  # the newest row stands in for the next kept one
+    assert len(steps) > 25 and steps[0] <= 2000 // 25 and len(gaps) == 1 and steps[-1] == 2000, steps
+
+
 def test_seeded_cpu_runs_repeat():
     def run_once():
         run = prepare_run(RunConfig(model="wgan-gp", dataset="toy-8gaussians", steps=5, batch_size=16, seed=3))
