@@ -173,7 +173,8 @@ def test_a_long_history_keeps_the_whole_run_at_one_spacing():
     job.log_every = 1
     job.start().join(30)
     steps = job.snapshot().history_steps
-    gaps = {b - a for a, b in zip(steps[:-2], steps[1:-1], strict=True)}  # the newest row stands in for the next kept one
+    # The newest row stands in for the next kept one: the gaps are those before it.
+    gaps = {b - a for a, b in zip(steps[:-2], steps[1:-1], strict=True)}
     assert len(steps) > 25 and steps[0] <= 2000 // 25 and len(gaps) == 1 and steps[-1] == 2000, steps
 
 
