@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import math
 import sys
 import threading
 import time
@@ -41,6 +40,7 @@ from gan_playground.divergence import DivergenceGuard
 from gan_playground.errors import UserError
 from gan_playground.explore import preview_picture
 from gan_playground.models import MODELS, GANModel
+from gan_playground.records import LossHistory
 from gan_playground.run import Run
 
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
@@ -139,7 +139,6 @@ class TrainingJob:
         self.step = start_step
         self.log_every = log_every
         self.preview_every = preview_every
-        self.max_history = max_history
         self.evaluate, self.eval_every = evaluate, eval_every
         self.autosave, self.autosave_every_s = autosave, autosave_every_s
         self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
@@ -167,11 +166,7 @@ class TrainingJob:
         self._version = 0
         self._elapsed = 0.0
         self._rate = 0.0
-        self._history_steps: list[int] = []
-        self._history: dict[str, list[float]] = {}
-        self._stride = 1  # the history keeps every _stride-th logged row (doubled at each thinning)
-        self._logged = 0  # rows logged so far; row n is kept when n % _stride == 0
-        self._stand_in = False  # the newest row shows the latest values until the stride's next row
+        self._losses = LossHistory(max_history)
         self._score_steps: list[int] = []
         self._scores: dict[str, list[float]] = {}
         self._preview: np.ndarray | None = None
@@ -196,6 +191,15 @@ class TrainingJob:
             raise RuntimeError("a job's slices are chosen before it starts")
         if slice_runner is not None:
             self.slice_runner, self.slice_seconds = slice_runner, slice_seconds
+
+    @property
+    def max_history(self) -> int:
+        """The most loss rows the job keeps (`records.LossHistory` thins them beyond)."""
+        return self._losses.max_rows
+
+    @max_history.setter
+    def max_history(self, rows: int) -> None:
+        self._losses.max_rows = rows
 
     def start(self, *, paused: bool = False) -> "TrainingJob":
         """Train in a background thread; `paused`: wait for `resume` first (`single_step` meanwhile)."""
@@ -328,8 +332,8 @@ class TrainingJob:
             eta = self._eta_locked()
             return Snapshot(
                 state=self._state, step=self.step, steps=self.steps, images_per_s=self._rate,
-                elapsed_s=self._elapsed, eta_s=eta, history_steps=list(self._history_steps),
-                history={k: list(v) for k, v in self._history.items()},
+                elapsed_s=self._elapsed, eta_s=eta, history_steps=list(self._losses.steps),
+                history={k: list(v) for k, v in self._losses.columns.items()},
                 score_steps=list(self._score_steps), scores={k: list(v) for k, v in self._scores.items()},
                 preview=self._preview, preview_step=self._preview_step, message=self._message,
                 version=self._version, diverged_at=self._diverged_at, phase=self._phase)
@@ -547,34 +551,8 @@ class TrainingJob:
             if seconds > 0:  # a single step by hand says nothing about the speed
                 rate = images / seconds
                 self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
-            self._append_row(self.step, means)
+            self._losses.append(self.step, means)
             self._version += 1
-
-    def _append_row(self, step: int, row: dict[str, float]) -> None:
-        """One history row (under `_lock`): a loss the row lacks is NaN there, and a new one is NaN before.
-
-        Past `max_history` rows the history keeps every other row, and from then on every other new
-        one too (`_stride` doubles), so a long run keeps its whole length at one spacing: thinning
-        the old rows alone would halve them again at each thinning and lose the run's start. Between
-        kept rows the newest one stands in, so the curves always end at the latest step.
-        """
-        if self._stand_in:
-            self._history_steps.pop()
-            for values in self._history.values():
-                values.pop()
-        earlier = len(self._history_steps)
-        self._history_steps.append(step)
-        for k in [*self._history, *(n for n in row if n not in self._history)]:
-            self._history.setdefault(k, [math.nan] * earlier).append(row.get(k, math.nan))
-        newest, self._logged = self._logged, self._logged + 1
-        self._stand_in = newest % self._stride != 0
-        if len(self._history_steps) > self.max_history:  # keep the whole run, at half the detail
-            # The rows before the newest are rows 0, s, 2s, ... of the log: keep 0, 2s, 4s, ... and the newest.
-            self._stride *= 2
-            last = len(self._history_steps) - 1
-            self._history_steps = [*self._history_steps[:last:2], self._history_steps[last]]
-            self._history = {k: [*v[:last:2], v[last]] for k, v in self._history.items()}
-            self._stand_in = newest % self._stride != 0
 
     def _add_seconds(self, seconds: float) -> None:
         with self._lock:

@@ -25,6 +25,43 @@ MAX_HISTORY_ROWS = 20_000  # a job keeps at most 2,000 rows (it halves the detai
 MAX_PICTURE_PIXELS = 2048 * 2048  # samples.png: a grid of 64 images or the Lab's picture, under 500 x 500
 
 
+class LossHistory:
+    """A job's loss rows (`steps`, and one list per loss in `columns`), at most `max_rows` of them.
+
+    Past `max_rows` it keeps every other row, and from then on every other new one too (the stride
+    doubles), so a long run keeps its whole length at one spacing: thinning the old rows alone
+    would halve them again at every thinning and lose the run's start. Between kept rows the newest
+    one stands in, so the curves always end at the latest step.
+    """
+
+    def __init__(self, max_rows: int = 1000):
+        self.max_rows = max_rows
+        self.steps: list[int] = []
+        self.columns: dict[str, list[float]] = {}
+        self._stride = 1  # every _stride-th row logged is kept
+        self._logged = 0  # rows logged so far: row n is kept when n % _stride == 0
+        self._stand_in = False  # the newest row, until the stride's next one takes its place
+
+    def append(self, step: int, row: dict[str, float]) -> None:
+        """One row: a loss the row lacks is NaN there, and a new one is NaN before."""
+        if self._stand_in:
+            self.steps.pop()
+            for values in self.columns.values():
+                values.pop()
+        earlier = len(self.steps)
+        self.steps.append(step)
+        for k in [*self.columns, *(n for n in row if n not in self.columns)]:
+            self.columns.setdefault(k, [math.nan] * earlier).append(row.get(k, math.nan))
+        newest, self._logged = self._logged, self._logged + 1
+        if len(self.steps) > self.max_rows:
+            # The rows before the newest are rows 0, s, 2s, ... of the log: keep 0, 2s, 4s, ... and the newest.
+            self._stride *= 2
+            last = len(self.steps) - 1
+            self.steps = [*self.steps[:last:2], self.steps[last]]
+            self.columns = {k: [*v[:last:2], v[last]] for k, v in self.columns.items()}
+        self._stand_in = newest % self._stride != 0
+
+
 def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
     """`step,<loss>,...` one row per logged step; scores get their own rows' columns where measured.
 

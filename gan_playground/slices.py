@@ -82,8 +82,8 @@ def slice_record(job: "TrainingJob") -> dict[str, Any]:
     back for the page's job to absorb. (The engine's side of the protocol: it reads the job's record
     under the job's own lock.)"""
     with job._lock:
-        return {"step": job.step, "history_steps": list(job._history_steps),
-                "history": {k: list(v) for k, v in job._history.items()},
+        return {"step": job.step, "history_steps": list(job._losses.steps),
+                "history": {k: list(v) for k, v in job._losses.columns.items()},
                 "score_steps": list(job._score_steps), "scores": {k: list(v) for k, v in job._scores.items()},
                 "frames": list(job._frames), "seconds": job._elapsed, "images_per_s": job._rate,
                 "diverged": (job._diverged_at, job._message) if job.state == "diverged" else None}
@@ -97,7 +97,7 @@ def absorb_record(job: "TrainingJob", record: dict[str, Any]) -> None:
         job.step = record["step"]
         names = list(record["history"])
         for i, step in enumerate(record["history_steps"]):
-            job._append_row(step, {k: record["history"][k][i] for k in names})
+            job._losses.append(step, {k: record["history"][k][i] for k in names})
         for i, step in enumerate(record["score_steps"]):
             job._score_steps.append(step)
             for k, values in record["scores"].items():
