@@ -113,7 +113,9 @@ def resume_run(checkpoint: str | Path | Loaded, *, device: str = "auto", overrid
     run.model.load_state_dict(loaded.model.state_dict())
     step = restore_training_state(run, loaded.path)  # moments and step counts; the rates stay the settings'
     if _trains_on_otherwise(loaded, run):
-        before = loaded.config.get("command") or train_command(loaded.run, loaded.model.config, steps=loaded.step)
+        before = loaded.config.get("command")  # a hand-edited folder may lack it, or hold another type
+        if not isinstance(before, str) or not before.strip():
+            before = train_command(loaded.run, loaded.model.config, steps=loaded.step)
         run.resumed_from = (loaded.path.name, before)  # the name alone: no server's paths in a model card
     return run, step
 
