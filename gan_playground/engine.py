@@ -40,7 +40,7 @@ from gan_playground.divergence import DivergenceGuard
 from gan_playground.errors import UserError
 from gan_playground.explore import preview_picture
 from gan_playground.models import MODELS, GANModel
-from gan_playground.records import LossHistory
+from gan_playground.records import ROWS_KEPT, LossHistory
 from gan_playground.run import Run
 
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
@@ -127,7 +127,7 @@ class TrainingJob:
     """Trains `run.model` for `steps` steps in a daemon thread: start, pause, resume, stop."""
 
     def __init__(self, run: Run, *, steps: int | None = None, start_step: int = 0, log_every: int = 10,
-                 preview_every: int = 100, max_history: int = 1000,
+                 preview_every: int = 100, max_history: int = ROWS_KEPT,
                  evaluate: Callable[[GANModel], dict[str, float]] | None = None, eval_every: int = 500,
                  autosave: Callable[["TrainingJob"], None] | None = None, autosave_every_s: float = 300.0,
                  slice_runner: Callable[..., None] | None = None, slice_seconds: float = 60.0):

@@ -1,5 +1,6 @@
 """A checkpoint's records of its run: the loss history (history.csv) and the sample grid
-(samples.png), written by a save and read by the page before any run of its own.
+(samples.png), written by a save and read by the page before any run of its own. A job keeps its
+history in a `LossHistory`, bounded, which a save writes out.
 
 From elsewhere (an upload, a pull) they are a stranger's files, so their shapes are capped before
 anything reads them (`check_records`), and reading a damaged history draws less, never fails.
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 MAX_HISTORY_BYTES = 16 << 20  # a 30,000-step run writes about 50 kB
 MAX_HISTORY_COLUMNS = 64  # step, the losses and the scores: the most any model writes is 13
-MAX_HISTORY_ROWS = 20_000  # a job keeps at most 2,000 rows (it halves the detail beyond)
+ROWS_KEPT = 1000  # the loss rows a job keeps by default (`LossHistory` halves the detail beyond)
+MAX_HISTORY_ROWS = 20_000  # a file's rows: ROWS_KEPT and the scores between them, with room to spare
 MAX_PICTURE_PIXELS = 2048 * 2048  # samples.png: a grid of 64 images or the Lab's picture, under 500 x 500
 
 
@@ -34,7 +36,7 @@ class LossHistory:
     one stands in, so the curves always end at the latest step.
     """
 
-    def __init__(self, max_rows: int = 1000):
+    def __init__(self, max_rows: int = ROWS_KEPT):
         self.max_rows = max_rows
         self.steps: list[int] = []
         self.columns: dict[str, list[float]] = {}
