@@ -165,7 +165,7 @@ def cmd_train(args) -> int:
 
 def _train(args, ctx) -> int:
     from gan_playground import distributed
-    from gan_playground.checkpoints import check_output_folder
+    from gan_playground.checkpoints import check_output_folder, resolve_checkpoint_dir
     from gan_playground.config import RunConfig, build_config, parse_set_options
     from gan_playground.device import describe_device
     from gan_playground.engine import TrainingJob
@@ -214,6 +214,8 @@ def _train(args, ctx) -> int:
     job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
                       eval_every=args.eval_every or 10**12, autosave=autosave,
                       autosave_every_s=60 * args.autosave_minutes)
+    if args.resume:
+        job.carry_history(resolve_checkpoint_dir(args.resume))
     job.images_per_step *= ctx.world_size  # progress counts the images of all ranks
     if not args.quiet:
         print(f"Training {args.model} on {args.dataset} ({describe_device(run.device)}), "

@@ -27,6 +27,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
@@ -40,7 +41,7 @@ from gan_playground.divergence import DivergenceGuard
 from gan_playground.errors import UserError
 from gan_playground.explore import preview_picture
 from gan_playground.models import MODELS, GANModel
-from gan_playground.records import ROWS_KEPT, LossHistory
+from gan_playground.records import ROWS_KEPT, LossHistory, read_history_until
 from gan_playground.run import Run
 
 MAX_FRAMES = 120  # previews a job keeps for its timelapse
@@ -197,9 +198,11 @@ class TrainingJob:
         """The most loss rows the job keeps (`records.LossHistory` thins them beyond)."""
         return self._losses.max_rows
 
-    @max_history.setter
-    def max_history(self, rows: int) -> None:
-        self._losses.max_rows = rows
+    def carry_history(self, folder: str | Path) -> None:
+        """Before `start`: begin with the history of the checkpoint this job resumes, up to its step,
+        so the curves and the next save show the whole run (`records.LossHistory.carry`)."""
+        steps, losses, self._score_steps, self._scores = read_history_until(Path(folder) / "history.csv", self.step)
+        self._losses.carry(steps, losses, self.log_every)
 
     def start(self, *, paused: bool = False) -> "TrainingJob":
         """Train in a background thread; `paused`: wait for `resume` first (`single_step` meanwhile)."""

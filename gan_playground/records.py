@@ -56,12 +56,42 @@ class LossHistory:
             self.columns.setdefault(k, [math.nan] * earlier).append(row.get(k, math.nan))
         newest, self._logged = self._logged, self._logged + 1
         if len(self.steps) > self.max_rows:
-            # The rows before the newest are rows 0, s, 2s, ... of the log: keep 0, 2s, 4s, ... and the newest.
-            self._stride *= 2
-            last = len(self.steps) - 1
-            self.steps = [*self.steps[:last:2], self.steps[last]]
-            self.columns = {k: [*v[:last:2], v[last]] for k, v in self.columns.items()}
+            self._halve()
         self._stand_in = newest % self._stride != 0
+
+    def carry(self, steps: list[int], columns: dict[str, list[float]], log_every: int) -> None:
+        """Begin with an earlier run's rows (a resumed checkpoint's history.csv), so the curves
+        and the next save show the whole run. Before any `append`.
+
+        New rows are then kept at about the carried rows' spacing (a stride of a power of two
+        rows logged every `log_every` steps), as if this history had logged the earlier run
+        itself; more than `max_rows` carried rows are thinned as a long run's would be.
+        """
+        if self.steps:
+            raise RuntimeError("a history carries an earlier run's rows before its own")
+        if not steps:
+            return
+        gaps = sorted(b - a for a, b in itertools.pairwise(steps))
+        spacing = gaps[len(gaps) // 2] if gaps else log_every  # the median: a run's last row may stand in
+        self._stride = 1
+        while self._stride * log_every < spacing:
+            self._stride *= 2
+        self.steps = list(steps)
+        self.columns = {k: list(v) for k, v in columns.items()}
+        while len(self.steps) > self.max_rows:
+            self._halve()
+        # Carried row i stands for logged row i * stride (what `append`'s thinning assumes); the
+        # next row logged, `log_every` steps after the last carried one, is the one after it.
+        self._logged = (len(self.steps) - 1) * self._stride + 1
+        self._stand_in = False
+
+    def _halve(self) -> None:
+        """The rows before the newest are rows 0, s, 2s, ... of the log (s the stride): keep 0, 2s,
+        4s, ... and the newest, and from now on keep every 2s-th row logged."""
+        self._stride *= 2
+        last = len(self.steps) - 1
+        self.steps = [*self.steps[:last:2], self.steps[last]]
+        self.columns = {k: [*v[:last:2], v[last]] for k, v in self.columns.items()}
 
 
 def write_history_csv(path: str | Path, snapshot: "Snapshot") -> None:
@@ -129,6 +159,17 @@ def read_history_csv(path: str | Path) -> tuple[list[int], dict[str, list[float]
     score_steps = sorted({s for c in partial.values() for s, _ in c})
     scores = {n: [dict(c).get(s, float("nan")) for s in score_steps] for n, c in partial.items()}
     return steps, full, score_steps, scores
+
+
+def read_history_until(path: str | Path, step: int) -> tuple[list[int], dict[str, list[float]], list[int],
+                                                             dict[str, list[float]]]:
+    """`read_history_csv`'s rows and scores up to `step`, the step a run resumes from: any later
+    ones (a file joined or edited by hand) are not that run's, which logs its own."""
+    steps, losses, score_steps, scores = read_history_csv(path)
+    rows = [i for i, s in enumerate(steps) if s <= step]
+    scored = [i for i, s in enumerate(score_steps) if s <= step]
+    return ([steps[i] for i in rows], {k: [v[i] for i in rows] for k, v in losses.items()},
+            [score_steps[i] for i in scored], {k: [v[i] for i in scored] for k, v in scores.items()})
 
 
 def check_records(folder: Path) -> None:

@@ -67,6 +67,23 @@ def test_resume_continues_from_the_saved_step(tmp_path, toy_checkpoint, capsys):
     assert code == 0 and json.loads((tmp_path / "more" / "config.json").read_text())["step"] == 30
 
 
+def test_a_resumed_runs_history_holds_the_whole_run_with_its_scores(tmp_path, capsys):
+    """The resumed folder's history.csv starts where the first run started, not at the resume, and
+    keeps the first run's scores: the page's curves and a model card show the whole run."""
+    from gan_playground.records import read_history_csv
+
+    first, more = tmp_path / "first", tmp_path / "more"
+    common = ["--dataset", "toy-8gaussians", "--batch-size", "32", "--quiet", "--eval-every", "20"]
+    assert main(["train", "wgan-gp", "--steps", "40", "--out", str(first), "--set", "latent_dim=2", *common]) == 0
+    code, _, _ = run_cli(capsys, "train", "wgan-gp", "--steps", "80", "--resume", str(first), "--out", str(more),
+                         *common)
+    steps, losses, score_steps, scores = read_history_csv(more / "history.csv")
+    before = read_history_csv(first / "history.csv")
+    assert code == 0 and steps[:len(before[0])] == before[0] and steps[-1] == 80, steps
+    assert losses["loss_d"][:len(before[0])] == before[1]["loss_d"]
+    assert score_steps == [20, 40, 60, 80] and scores["modes"][:2] == before[3]["modes"], (score_steps, scores)
+
+
 @pytest.mark.parametrize("decay", ["none", "linear"])
 def test_a_resumed_run_trains_steps_minus_start_more_steps_at_the_saved_rates(tmp_path, capsys, monkeypatch, decay):
     """`--resume` at step 20 with `--steps 30` takes exactly 10 more training steps, and the optimizers

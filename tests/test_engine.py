@@ -18,6 +18,7 @@ from gan_playground.engine import DivergenceGuard, TrainingJob
 from gan_playground.errors import ConfigError, UserError
 from gan_playground.models import MODELS
 from gan_playground.models.base import GANModel
+from gan_playground.records import LossHistory
 from gan_playground.run import Run, prepare_run
 
 
@@ -54,12 +55,12 @@ class Probe(GANModel):
         return {"loss_a": value, "loss_b": -value}
 
 
-def probe_job(steps=100, **config) -> TrainingJob:
+def probe_job(steps=100, job_options=None, **config) -> TrainingJob:
     ds = load_dataset("toy-8gaussians")
     model = Probe(config=ProbeConfig(**config), data=ds.spec)
     run = Run(RunConfig(model="wgan", dataset=ds.name, steps=steps, batch_size=8), model, ds,
               Sampler(ds, batch_size=8, device="cpu"), torch.device("cpu"))
-    job = TrainingJob(run, log_every=5, preview_every=10)
+    job = TrainingJob(run, **{"log_every": 5, "preview_every": 10, **(job_options or {})})
     job.guard = DivergenceGuard(factor=1e12)  # the probe's loss grows with the step on purpose
     return job
 
@@ -157,9 +158,7 @@ def test_a_run_that_explodes_stops_naming_the_step(tmp_path):
 
 
 def test_history_stays_bounded():
-    job = probe_job(steps=2000)
-    job.max_history = 50
-    job.log_every = 1
+    job = probe_job(steps=2000, job_options={"max_history": 50, "log_every": 1})
     job.start().join(30)
     snap = job.snapshot()
     assert len(snap.history_steps) <= 50 and snap.history_steps[-1] == 2000
@@ -168,14 +167,40 @@ def test_history_stays_bounded():
 def test_a_long_history_keeps_the_whole_run_at_one_spacing():
     """2,000 logged rows into 50: the rows kept are evenly spaced from the run's start to its last
     step (thinning only the old rows halved them again at every thinning: the start was lost)."""
-    job = probe_job(steps=2000)
-    job.max_history = 50
-    job.log_every = 1
+    job = probe_job(steps=2000, job_options={"max_history": 50, "log_every": 1})
     job.start().join(30)
     steps = job.snapshot().history_steps
     # The newest row stands in for the next kept one: the gaps are those before it.
     gaps = {b - a for a, b in zip(steps[:-2], steps[1:-1], strict=True)}
     assert len(steps) > 25 and steps[0] <= 2000 // 25 and len(gaps) == 1 and steps[-1] == 2000, steps
+
+
+def test_a_carried_history_goes_on_at_its_spacing_and_thins_with_the_new_rows():
+    """A resumed run's history begins with its checkpoint's rows (here 101 rows 20 steps apart, as
+    a run logging every 10 steps keeps them once thinned) and goes on at that spacing, not at the
+    new run's `log_every`; past `max_rows` the old and the new rows thin together, evenly."""
+    carried = list(range(0, 2001, 20))
+    history = LossHistory(max_rows=120)
+    history.carry(carried, {"loss": [float(s) for s in carried]}, log_every=10)
+    assert history.steps == carried
+    for step in range(2010, 6001, 10):
+        history.append(step, {"loss": float(step), "new": 1.0})
+    steps = history.steps
+    gaps = {b - a for a, b in zip(steps[:-2], steps[1:-1], strict=True)}  # the newest stands in
+    assert steps[0] == 0 and steps[-1] == 6000 and len(gaps) == 1 and len(steps) <= 120, steps
+    assert history.columns["loss"] == [float(s) for s in steps]
+    first_new = steps.index(next(s for s in steps if s > 2000))
+    assert all(math.isnan(v) for v in history.columns["new"][:first_new])  # a loss the old run lacked
+
+
+def test_a_carried_history_longer_than_the_cap_is_thinned_evenly():
+    history = LossHistory(max_rows=50)
+    history.carry(list(range(0, 1001, 10)), {"loss": [0.0] * 101}, log_every=10)
+    for step in range(1010, 1201, 10):
+        history.append(step, {"loss": 1.0})
+    steps = history.steps
+    gaps = {b - a for a, b in zip(steps[:-2], steps[1:-1], strict=True)}
+    assert len(steps) <= 50 and steps[0] == 0 and steps[-1] == 1200 and len(gaps) == 1, steps
 
 
 def test_seeded_cpu_runs_repeat():

@@ -66,6 +66,13 @@ def loss_rows(out) -> int:
     return len(plot.get("data") or []) if isinstance(plot, dict) else 0
 
 
+def plotted_steps(out) -> list[int]:
+    plot = out[1]
+    plot = plot.get("value", plot) if isinstance(plot, dict) else plot
+    column = plot["columns"].index("step")
+    return [row[column] for row in plot["data"]]
+
+
 def is_final(out) -> bool:
     return any(w in out[0] for w in ("Finished", "Stopped", "Failed", "Diverged"))
 
@@ -149,6 +156,7 @@ def test_acgan_train_explore_save_resume(server, client):
     assert "Resuming" in status and "× 0.5" in status
     out = poll_until(client, "acgan", is_final, timeout=120)
     assert "step **30 / 30**" in out[0]
+    assert min(plotted_steps(out)) == 10 and max(plotted_steps(out)) == 30  # the curves hold the whole run
 
     # only the offered checkpoints can be loaded: a path of the client's choosing is refused
     with pytest.raises(Exception, match="not in the list of choices"):

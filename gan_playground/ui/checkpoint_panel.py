@@ -154,7 +154,9 @@ class CheckpointPanel:
                                 f"{', '.join(self.spec.variants.values())} on {', '.join(self.spec.datasets)}.")
             overrides = loaded.model.scaled_rates(factor) if factor != 1.0 else None
             run, step = resume_run(loaded, device=training_device(), overrides=overrides, steps=loaded.step + extra)
-            return self.tab.make_job(run, run.config.steps, page, start_step=step)
+            job = self.tab.make_job(run, run.config.steps, page, start_step=step)
+            job.carry_history(loaded.path)
+            return job
 
         try:
             self.tab.launch(page, build)
