@@ -315,13 +315,19 @@ def _keeping_best(evaluate, get_job, best_dir: Path, half: bool, training_state:
 
 
 def _progress(job) -> None:
+    """One line, redrawn: the step, the speed, the time left, the latest live score (with its step:
+    `--eval-every` measures it now and then) and the latest losses."""
+    from gan_playground.metrics import primary_score
+
     s = job.snapshot()
     width = 24
     done = int(width * s.step / max(s.steps, 1))
     eta = "" if s.eta_s is None else f" eta {_duration(s.eta_s)}"
+    primary = primary_score({k: v[-1] for k, v in s.scores.items() if v}) if s.score_steps else None
+    score = f"  {primary[0]} {primary[1]:.3g} at {s.score_steps[-1]}" if primary else ""
     losses = " ".join(f"{k} {v[-1]:.3g}" for k, v in s.history.items() if v)
     line = (f"\r[{'#' * done}{'.' * (width - done)}] {s.step}/{s.steps} "
-            f"{s.images_per_s:,.0f} img/s {_duration(s.elapsed_s)}{eta}  {losses}")
+            f"{s.images_per_s:,.0f} img/s {_duration(s.elapsed_s)}{eta}{score}  {losses}")
     print(line[:160].ljust(100), end="", file=sys.stderr, flush=True)
 
 

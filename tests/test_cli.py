@@ -84,6 +84,13 @@ def test_a_resumed_runs_history_holds_the_whole_run_with_its_scores(tmp_path, ca
     assert score_steps == [20, 40, 60, 80] and scores["modes"][:2] == before[3]["modes"], (score_steps, scores)
 
 
+def test_the_progress_line_shows_the_latest_live_score_and_its_step(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "20", "--batch-size",
+                           "32", "--eval-every", "10", "--out", str(tmp_path / "run"), "--set", "latent_dim=2")
+    last = err.split("\r")[-1]
+    assert code == 0 and re.search(r"20/20 .* modes \d+ at 20  loss_d", last), last
+
+
 @pytest.mark.parametrize("decay", ["none", "linear"])
 def test_a_resumed_run_trains_steps_minus_start_more_steps_at_the_saved_rates(tmp_path, capsys, monkeypatch, decay):
     """`--resume` at step 20 with `--steps 30` takes exactly 10 more training steps, and the optimizers
