@@ -27,7 +27,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -71,15 +71,51 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
     The caller holds the model still (e.g. inside `job.exclusive()`).
     An existing `path` that is not a checkpoint is refused, never swapped away (`refuse_to_replace`).
     """
+    model = run.model
+    config = checkpoint_config(run, step=step, scores=scores, command=command)
+
+    def write_records(folder: Path) -> None:
+        if training_state:
+            tensors, meta = pack_training_state(run, step)
+            save_file(tensors, folder / "training_state.safetensors", metadata=meta)
+        picture = _samples_picture(run, snapshot)
+        if picture is not None:
+            from PIL import Image
+            Image.fromarray(picture).save(folder / "samples.png")
+        if snapshot is not None:
+            write_history_csv(folder / "history.csv", snapshot)
+
+    return _write_folder(path, model, config, sampling_only=not training_state, half=half, write_records=write_records)
+
+
+def save_sampling_only(source: str | Path, path: str | Path, *, half: bool = True) -> Path:
+    """A copy of a checkpoint folder to share or ship: its weights without what only training reads
+    (optimizers, critics or discriminators, a raw generator beside its average), 16-bit unless
+    `half=False`, with its config.json (command, scores), samples.png and history.csv. About a third
+    of the folder's size; it samples and evaluates alike but cannot be resumed. `path` may be
+    `source` itself (the folder is replaced atomically)."""
+    loaded = load_checkpoint(source)
+
+    def copy_records(folder: Path) -> None:
+        for name in ("samples.png", "history.csv"):
+            if (loaded.path / name).is_file():
+                shutil.copyfile(loaded.path / name, folder / name)
+
+    return _write_folder(path, loaded.model, dict(loaded.config), sampling_only=True, half=half,
+                         write_records=copy_records)
+
+
+def _write_folder(path: str | Path, model: GANModel, config: dict[str, Any], *, sampling_only: bool, half: bool,
+                  write_records: Callable[[Path], None]) -> Path:
+    """The one way a checkpoint folder is written: into a temporary folder beside it (model.safetensors,
+    config.json, what `write_records` adds, then the model card), swapped in with renames."""
     final = Path(path)
     refuse_to_replace(final)
     tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        model = run.model
-        config = checkpoint_config(run, step=step, scores=scores, command=command)
-        left_out = set() if training_state else set(model.training_only_keys())
+        left_out = set(model.training_only_keys()) if sampling_only else set()
         if left_out:
             config["sampling_only"] = True
         weights = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()
@@ -87,17 +123,9 @@ def save_checkpoint(path: str | Path, run: "Run", *, step: int, snapshot: "Snaps
         if half:
             weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
         save_file(weights, tmp / "model.safetensors", metadata={"format": "pt"})
-        if training_state:
-            tensors, meta = pack_training_state(run, step)
-            save_file(tensors, tmp / "training_state.safetensors", metadata=meta)
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        picture = _samples_picture(run, snapshot)
-        if picture is not None:
-            from PIL import Image
-            Image.fromarray(picture).save(tmp / "samples.png")
-        if snapshot is not None:
-            write_history_csv(tmp / "history.csv", snapshot)
-        (tmp / "README.md").write_text(model_card(config, has_samples=picture is not None))
+        write_records(tmp)
+        (tmp / "README.md").write_text(model_card(config, has_samples=(tmp / "samples.png").is_file()))
         _fsync_dir(tmp)
         _swap_in(tmp, final)
     except (OSError, SafetensorError) as err:  # a full disk, a quota, a folder gone read-only

@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--capturable", action="store_true",
                    help=CAPTURABLE_HELP)
 
+    x = sub.add_parser("export", help="write a sampling-only copy of a checkpoint to share or ship "
+                                      "(about a third of the size; it cannot be resumed)")
+    x.add_argument("dir")
+    x.add_argument("--out", required=True, help="the new folder (DIR itself replaces DIR)")
+    x.add_argument("--fp32", action="store_true", help="keep 32-bit weights (default: 16-bit)")
+
     pu = sub.add_parser("push", help="upload a checkpoint folder to the Hugging Face Hub")
     pu.add_argument("dir")
     pu.add_argument("--repo-id", required=True, help="USER/NAME")
@@ -448,6 +454,17 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from gan_playground.checkpoints import check_output_folder, resolve_checkpoint_dir, save_sampling_only
+
+    source = resolve_checkpoint_dir(args.dir)
+    before = sum(f.stat().st_size for f in source.iterdir() if f.is_file())
+    out = save_sampling_only(source, check_output_folder(args.out), half=not args.fp32)
+    after = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    print(f"wrote {out}: sampling-only, {after / 1e6:.1f} MB (the folder it copies: {before / 1e6:.1f} MB)")
+    return 0
+
+
 def cmd_push(args) -> int:
     from gan_playground.checkpoints import resolve_checkpoint_dir
     from gan_playground.hub import push_checkpoint
@@ -466,4 +483,4 @@ def cmd_pull(args) -> int:
 
 
 COMMANDS = {"models": cmd_models, "train": cmd_train, "sample": cmd_sample, "eval": cmd_eval,
-            "bench": cmd_bench, "push": cmd_push, "pull": cmd_pull}
+            "bench": cmd_bench, "export": cmd_export, "push": cmd_push, "pull": cmd_pull}

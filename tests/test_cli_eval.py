@@ -45,3 +45,40 @@ def test_eval_write_updates_config_and_model_card(toy_checkpoint, capsys):
     assert "![samples from a fixed z](samples.png)" in card
     assert not list(toy_checkpoint.glob(".*.tmp"))  # no temporary files left behind
     assert load_checkpoint(toy_checkpoint).config["scores"] == config["scores"]  # still a valid checkpoint
+
+
+def test_export_writes_a_sampling_only_copy_that_draws_what_the_folder_draws(tmp_path, capsys):
+    """`export` of a resumable folder (a critic, optimizers, a raw generator beside its average):
+    a smaller folder with the same command, scores, pictures and history, whose samples match the
+    folder's to 16-bit precision, and which cannot be resumed. Exporting it again in place keeps it."""
+    import torch
+
+    source, out = tmp_path / "full", tmp_path / "small"
+    assert main(["train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "20", "--batch-size", "32",
+                 "--out", str(source), "--quiet", "--eval-every", "10", "--set", "latent_dim=2"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(source), "--out", str(out)]) == 0
+    assert "sampling-only" in capsys.readouterr().out
+    assert not (out / "training_state.safetensors").exists()
+    size = {d: sum(f.stat().st_size for f in d.iterdir()) for d in (source, out)}
+    assert size[out] < size[source] / 5  # no optimizers, no raw generator, 16-bit (the 2-D critic stays)
+    before, after = (json.loads((d / "config.json").read_text()) for d in (source, out))
+    assert after["sampling_only"] is True and after["command"] == before["command"]
+    assert after["scores"] == before["scores"] and after["step"] == before["step"] == 20
+    for name in ("history.csv", "samples.png"):
+        assert (out / name).read_bytes() == (source / name).read_bytes()
+    assert "so it cannot train on" in (out / "README.md").read_text()
+    z = torch.randn(256, 2, generator=torch.Generator().manual_seed(0))
+    full, small = (load_checkpoint(d).model.sample(z) for d in (source, out))
+    assert torch.allclose(full, small, atol=2e-2) and not torch.equal(full, torch.zeros_like(full))
+    with pytest.raises(CheckpointError, match="cannot be resumed"):
+        resume_run(out, device="cpu")
+    assert main(["export", str(out), "--out", str(out)]) == 0
+    assert torch.equal(load_checkpoint(out).model.sample(z), small)
+
+
+def test_export_refuses_to_write_over_a_folder_that_is_not_a_checkpoint(toy_checkpoint, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["export", str(toy_checkpoint), "--out", str(tmp_path)]) == 2
+    assert "not a GAN Playground checkpoint" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
