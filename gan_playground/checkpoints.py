@@ -288,12 +288,28 @@ def reproduce_command(run: "Run", step: int) -> str:
     if run.resumed_from is None:
         return command
     folder, before = run.resumed_from
-    folder = shlex.quote(folder)
     # --resume takes the precision and the rate schedule from the checkpoint unless given, and
     # train_command names only bf16 and a decay: name their defaults too.
     defaults = (("" if c.precision == "bf16" else " --precision fp32")
                 + ("" if c.lr_decay == "linear" else " --lr-decay none"))
+    written = _chain_folder(before)
+    if written is not None:  # a chain already (a folder resumed twice): go on in the folder it writes
+        return f"{before} && {command} --resume {written} --out {written}{defaults}"
+    folder = shlex.quote(folder)
     return f"{before} --out {folder} && {command} --resume {folder} --out {folder}{defaults}"
+
+
+def _chain_folder(command: str) -> str | None:
+    """The folder a `reproduce_command` chain's last command writes (its last `--out`), or None
+    for a single command (whose folder the chain names itself)."""
+    if " && " not in command:
+        return None
+    try:
+        words = shlex.split(command.rsplit(" && ", 1)[1])
+    except ValueError:  # unbalanced quotes: a hand-edited config
+        return None
+    outs = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--out"]
+    return shlex.quote(outs[-1]) if outs else None
 
 
 def train_command(run_config: RunConfig, model_config: Any, *, steps: int | None = None, out: str = "") -> str:

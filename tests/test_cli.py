@@ -300,6 +300,39 @@ def test_a_run_resumed_with_a_decay_names_the_first_command_then_the_resume_and_
     assert "&&" not in command and build_parser().parse_args(shlex.split(command)[3:]).steps == 30
 
 
+def test_a_folder_resumed_twice_names_three_commands_that_write_one_folder_and_reproduce_it(
+        tmp_path, capsys, monkeypatch):
+    """20 steps, resumed to 40 decaying, resumed again to 60 (a warm restart: another schedule):
+    three commands, each `--out` named once, the resumes going on in the first one's folder; run as
+    written in an empty folder, they give the same weights."""
+    import shlex
+
+    import torch
+
+    from gan_playground.cli import build_parser
+
+    toy = ["--dataset", "toy-8gaussians", "--quiet"]
+    first, second, third = tmp_path / "first", tmp_path / "second", tmp_path / "third"
+    assert main(["train", "wgan-gp", "--steps", "20", "--out", str(first), "--batch-size", "32", "--set",
+                 "latent_dim=2", "--set", "toy_width=32", *toy]) == 0
+    assert main(["train", "wgan-gp", "--steps", "40", "--resume", str(first), "--lr-decay", "linear", "--out",
+                 str(second), *toy]) == 0
+    assert main(["train", "wgan-gp", "--steps", "60", "--resume", str(second), "--out", str(third), *toy]) == 0
+    parts = json.loads((third / "config.json").read_text())["command"].split(" && ")
+    assert len(parts) == 3 and all(p.count("--out") == 1 for p in parts), parts
+    args = [build_parser().parse_args(shlex.split(p)[3:]) for p in parts]
+    assert [(a.steps, a.resume, a.out) for a in args] == [(20, None, "first"), (40, "first", "first"),
+                                                          (60, "first", "first")]
+    again = tmp_path / "again"
+    again.mkdir()
+    monkeypatch.chdir(again)
+    for part in parts:
+        assert main([*shlex.split(part)[3:], "--quiet"]) == 0
+    capsys.readouterr()
+    want, got = load_checkpoint(third).model.state_dict(), load_checkpoint(again / "first").model.state_dict()
+    assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
+
+
 @pytest.mark.slow
 def test_ctrl_c_saves_what_was_trained_and_exits_cleanly(tmp_path):
     """Ctrl-C stops after the current step and saves: no abort at exit, no traceback."""
