@@ -58,7 +58,6 @@ class View:
     caption: str  # the line above the plots: whose curves these are
     losses: pd.DataFrame
     scores: dict[str, pd.DataFrame]
-    steps: tuple[int, int] | None  # the x range every plot shares
     picture: np.ndarray | None = None  # a sample grid, or the Lab's landscape
     points: pd.DataFrame | None = None  # the Lab's real and generated points
     message: str = ""
@@ -99,14 +98,6 @@ def points_frame(real: np.ndarray, fake: np.ndarray | None) -> pd.DataFrame:
             pts = np.asarray(pts, dtype=np.float64).round(3)  # a tooltip shows 0.427, not 0.4269999862
             parts.append(pd.DataFrame({"x": pts[:, 0], "y": pts[:, 1], "points": name}))
     return pd.concat(parts, ignore_index=True)
-
-
-def _x_range(history_steps: list[int], score_steps: list[int]) -> tuple[int, int] | None:
-    steps = [*history_steps[:1], *history_steps[-1:], *score_steps[:1], *score_steps[-1:]]
-    if not steps:
-        return None
-    lo, hi = min(steps), max(steps)
-    return (lo, hi) if hi > lo else (max(0, lo - 1), hi + 1)
 
 
 def critic_of(model):
@@ -207,7 +198,7 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
     view = View(status_text(snap, model, data, unit=unit), caption,
                 long_frame(snap.history_steps, loss_series(snap.history), "loss"),
                 score_frames(snap.history_steps, snap.history, snap.score_steps, snap.scores),
-                _x_range(snap.history_steps, snap.score_steps), message=message_text(snap, saved),
+                message=message_text(snap, saved),
                 statuses={lang: status_text(snap, model, data, unit=unit, lang=lang) for lang in LANGUAGES
                           if lang != "en"})
     histogram = class_histogram_text(snap.scores, job.run.dataset.classes)
@@ -247,7 +238,7 @@ def record_view(loaded: Loaded, *, points: bool, label: str,
                + objective_text(loaded.model.name, latest, ema=_ema(loaded.model)))
     view = View("Not training. Below: a shipped or loaded checkpoint's record. Choose settings and press **Start** "
                 "to train your own.", caption, long_frame(steps, loss_series(losses), "loss"),
-                score_frames(steps, losses, score_steps, scores), _x_range(steps, score_steps))
+                score_frames(steps, losses, score_steps, scores))
     model = loaded.model
     if points:
         real = app_dataset(loaded.run.dataset).test[:600].numpy()
@@ -269,7 +260,7 @@ def _ema(model) -> float:
 
 
 def empty_view(status: str, caption: str = "") -> View:
-    return View(status, caption, long_frame([], {}, "loss"), {}, None)
+    return View(status, caption, long_frame([], {}, "loss"), {})
 
 
 
@@ -346,16 +337,19 @@ class LivePanel:
                 *([self.heatmap] if self.spec.points else []), self.message, self.caption]
 
     def updates(self, view: View) -> list[Any]:
-        x_lim = list(view.steps) if view.steps else None
-        out: list[Any] = [gr.update(value=view.losses, x_lim=x_lim)]
+        # No x_lim: Gradio's plot (6.31), given new data and a new x_lim in one update, draws the new
+        # axis around the old data (another variant's curves after a switch; a live run's a tick
+        # late). Each plot spans its own data: all end at the newest step (`score_curves` holds a
+        # score to it), a score plot starts at its first measurement (the FID's floor at the first step).
+        out: list[Any] = [gr.update(value=view.losses)]
         for kind in self.score_plots:
             frame = view.scores.get(kind)
             if frame is None:
                 out.append(gr.update(value=None, visible=False))
             elif kind == "modes":  # counts from 0 to all of them: a flat 8 is an axis of 0..9, not "8.000000"
-                out.append(gr.update(value=frame, x_lim=x_lim, y_lim=[0, float(frame.value.max()) + 1], visible=True))
+                out.append(gr.update(value=frame, y_lim=[0, float(frame.value.max()) + 1], visible=True))
             else:
-                out.append(gr.update(value=frame, x_lim=x_lim, visible=True))
+                out.append(gr.update(value=frame, visible=True))
         if self.spec.points:
             out.append(view.points if view.points is not None else None)
             out.append(view.picture)
