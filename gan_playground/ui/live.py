@@ -58,6 +58,7 @@ class View:
     caption: str  # the line above the plots: whose curves these are
     losses: pd.DataFrame
     scores: dict[str, pd.DataFrame]
+    modes: int | None = None  # the Lab's data set's gaussians: the modes plot's fixed height
     picture: np.ndarray | None = None  # a sample grid, or the Lab's landscape
     points: pd.DataFrame | None = None  # the Lab's real and generated points
     message: str = ""
@@ -198,7 +199,7 @@ def _build_view(job: TrainingJob, snap: Snapshot, *, points: bool, saved: list[s
     view = View(status_text(snap, model, data, unit=unit), caption,
                 long_frame(snap.history_steps, loss_series(snap.history), "loss"),
                 score_frames(snap.history_steps, snap.history, snap.score_steps, snap.scores),
-                message=message_text(snap, saved),
+                modes=_modes_of(job.run.dataset), message=message_text(snap, saved),
                 statuses={lang: status_text(snap, model, data, unit=unit, lang=lang) for lang in LANGUAGES
                           if lang != "en"})
     histogram = class_histogram_text(snap.scores, job.run.dataset.classes)
@@ -241,7 +242,9 @@ def record_view(loaded: Loaded, *, points: bool, label: str,
                 score_frames(steps, losses, score_steps, scores))
     model = loaded.model
     if points:
-        real = app_dataset(loaded.run.dataset).test[:600].numpy()
+        data = app_dataset(loaded.run.dataset)
+        view.modes = _modes_of(data)
+        real = data.test[:600].numpy()
         gen = torch.Generator(device=model.device).manual_seed(loaded.run.seed + 1)
         fake = model.sample(model.random_latents(512, gen)).cpu().numpy()
         view.points = points_frame(real, fake)
@@ -257,6 +260,10 @@ def _ema(model) -> float:
     """The decay of the moving average that draws the samples (0: the generator itself). The AAEs'
     averages are of their encoders: their samples come from the decoder."""
     return 0.0 if model.family == "aae" else float(getattr(model, "ema_decay", 0.0) or 0.0)
+
+
+def _modes_of(dataset) -> int | None:
+    return None if getattr(dataset, "modes", None) is None else len(dataset.modes)
 
 
 def empty_view(status: str, caption: str = "") -> View:
@@ -346,8 +353,10 @@ class LivePanel:
             frame = view.scores.get(kind)
             if frame is None:
                 out.append(gr.update(value=None, visible=False))
-            elif kind == "modes":  # counts from 0 to all of them: a flat 8 is an axis of 0..9, not "8.000000"
-                out.append(gr.update(value=frame, y_lim=[0, float(frame.value.max()) + 1], visible=True))
+            elif kind == "modes":  # counts from 0 to all of them: a flat 8 is an axis of 0..9, not "8.000000";
+                # one height per data set (a y_lim that moves with the data is drawn as x_lim is, above)
+                top = view.modes if view.modes is not None else float(frame.value.max())
+                out.append(gr.update(value=frame, y_lim=[0, top + 1], visible=True))
             else:
                 out.append(gr.update(value=frame, visible=True))
         if self.spec.points:
