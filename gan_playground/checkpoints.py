@@ -292,11 +292,11 @@ def reproduce_command(run: "Run", step: int) -> str:
     # train_command names only bf16 and a decay: name their defaults too.
     defaults = (("" if c.precision == "bf16" else " --precision fp32")
                 + ("" if c.lr_decay == "linear" else " --lr-decay none"))
-    written = _chain_folder(before)
-    if written is not None:  # a chain already (a folder resumed twice): go on in the folder it writes
-        return f"{before} && {command} --resume {written} --out {written}{defaults}"
-    folder = shlex.quote(folder)
-    return f"{before} --out {folder} && {command} --resume {folder} --out {folder}{defaults}"
+    written = _chain_folder(before)  # a chain already (a folder resumed twice): go on in its folder
+    if written is None:
+        written = shlex.quote(folder)
+        before = f"{before} --out {written}"
+    return f"{before} && {command} --resume {written} --out {written}{defaults}"
 
 
 def _chain_folder(command: str) -> str | None:

@@ -171,7 +171,7 @@ def cmd_train(args) -> int:
 
 def _train(args, ctx) -> int:
     from gan_playground import distributed
-    from gan_playground.checkpoints import check_output_folder, resolve_checkpoint_dir
+    from gan_playground.checkpoints import check_output_folder, load_checkpoint
     from gan_playground.config import RunConfig, build_config, parse_set_options
     from gan_playground.device import describe_device
     from gan_playground.engine import TrainingJob
@@ -188,8 +188,9 @@ def _train(args, ctx) -> int:
     data = args.dataset.replace("folder:", "folder-").replace("/", "_")
     out = check_output_folder(args.out or f"runs/{args.model}-{data}")
     best_dir = check_output_folder(out.with_name(out.name + "-best")) if args.eval_every else None
-    if args.resume:
-        run, start_step = resume_run(args.resume, device=args.device, overrides=overrides, steps=args.steps,
+    resumed = load_checkpoint(args.resume) if args.resume else None
+    if resumed is not None:
+        run, start_step = resume_run(resumed, device=args.device, overrides=overrides, steps=args.steps,
                                      precision=args.precision, lr_decay=args.lr_decay, capturable=args.capturable)
         if run.model.name != args.model:
             raise UserError(f"--resume {args.resume} holds a {run.model.name}, not a {args.model}.")
@@ -220,8 +221,8 @@ def _train(args, ctx) -> int:
     job = TrainingJob(run, steps=args.steps, start_step=start_step, evaluate=evaluate,
                       eval_every=args.eval_every or 10**12, autosave=autosave,
                       autosave_every_s=60 * args.autosave_minutes)
-    if args.resume:
-        job.carry_history(resolve_checkpoint_dir(args.resume))
+    if resumed is not None:
+        job.carry_history(resumed.path)
     job.images_per_step *= ctx.world_size  # progress counts the images of all ranks
     if not args.quiet:
         print(f"Training {args.model} on {args.dataset} ({describe_device(run.device)}), "
@@ -329,7 +330,7 @@ def _progress(job) -> None:
     width = 24
     done = int(width * s.step / max(s.steps, 1))
     eta = "" if s.eta_s is None else f" eta {_duration(s.eta_s)}"
-    primary = primary_score({k: v[-1] for k, v in s.scores.items() if v}) if s.score_steps else None
+    primary = primary_score({k: v[-1] for k, v in s.scores.items() if v})
     score = f"  {primary[0]} {primary[1]:.3g} at {s.score_steps[-1]}" if primary else ""
     losses = " ".join(f"{k} {v[-1]:.3g}" for k, v in s.history.items() if v)
     line = (f"\r[{'#' * done}{'.' * (width - done)}] {s.step}/{s.steps} "
@@ -457,11 +458,12 @@ def cmd_bench(args) -> int:
 def cmd_export(args) -> int:
     from gan_playground.checkpoints import check_output_folder, resolve_checkpoint_dir, save_sampling_only
 
+    def megabytes(folder: Path) -> float:
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
+
     source = resolve_checkpoint_dir(args.dir)
-    before = sum(f.stat().st_size for f in source.iterdir() if f.is_file())
     out = save_sampling_only(source, check_output_folder(args.out), half=not args.fp32)
-    after = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
-    print(f"wrote {out}: sampling-only, {after / 1e6:.1f} MB (the folder it copies: {before / 1e6:.1f} MB)")
+    print(f"wrote {out}: sampling-only, {megabytes(out):.1f} MB (the folder it copies: {megabytes(source):.1f} MB)")
     return 0
 
 

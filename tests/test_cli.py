@@ -256,14 +256,29 @@ def test_the_reproduce_command_keeps_the_run_settings_and_parses():
     assert build_parser().parse_args(shlex.split(reproduce_command(constant, step=300))[3:]).steps == 300
 
 
+def assert_chain_reproduces(parts, folder, tmp_path, monkeypatch, capsys):
+    """Run a model card's commands as written, in an empty folder: the folder their first command
+    names ("first") ends with `folder`'s weights, bit for bit."""
+    import shlex
+
+    import torch
+
+    again = tmp_path / "again"
+    again.mkdir()
+    monkeypatch.chdir(again)
+    for part in parts:
+        assert main([*shlex.split(part)[3:], "--quiet"]) == 0
+    capsys.readouterr()
+    want, got = load_checkpoint(folder).model.state_dict(), load_checkpoint(again / "first").model.state_dict()
+    assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
+
+
 def test_a_run_resumed_with_a_decay_names_the_first_command_then_the_resume_and_they_reproduce_it(
         tmp_path, capsys, monkeypatch):
     """Twenty steps at a constant rate, then a resume to 40 with `--lr-decay linear`: no single command
     trains that run. The folder's command is the first run's, then the resume; run as written (in an
     empty folder), it gives the same weights. A plain continuation stays one command."""
     import shlex
-
-    import torch
 
     from gan_playground.cli import build_parser
 
@@ -284,14 +299,7 @@ def test_a_run_resumed_with_a_decay_names_the_first_command_then_the_resume_and_
     assert "## Reproduce" in (resumed / "README.md").read_text() and config["command"] in (
         resumed / "README.md").read_text()
 
-    again = tmp_path / "again"
-    again.mkdir()
-    monkeypatch.chdir(again)
-    for part in parts:
-        assert main([*shlex.split(part)[3:], "--quiet"]) == 0
-    capsys.readouterr()
-    want, got = load_checkpoint(resumed).model.state_dict(), load_checkpoint(again / "first").model.state_dict()
-    assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
+    assert_chain_reproduces(parts, resumed, tmp_path, monkeypatch, capsys)
 
     plain = tmp_path / "plain"
     assert main(["train", "wgan-gp", "--dataset", "toy-8gaussians", "--steps", "30", "--resume", str(first),
@@ -307,8 +315,6 @@ def test_a_folder_resumed_twice_names_three_commands_that_write_one_folder_and_r
     written in an empty folder, they give the same weights."""
     import shlex
 
-    import torch
-
     from gan_playground.cli import build_parser
 
     toy = ["--dataset", "toy-8gaussians", "--quiet"]
@@ -323,14 +329,7 @@ def test_a_folder_resumed_twice_names_three_commands_that_write_one_folder_and_r
     args = [build_parser().parse_args(shlex.split(p)[3:]) for p in parts]
     assert [(a.steps, a.resume, a.out) for a in args] == [(20, None, "first"), (40, "first", "first"),
                                                           (60, "first", "first")]
-    again = tmp_path / "again"
-    again.mkdir()
-    monkeypatch.chdir(again)
-    for part in parts:
-        assert main([*shlex.split(part)[3:], "--quiet"]) == 0
-    capsys.readouterr()
-    want, got = load_checkpoint(third).model.state_dict(), load_checkpoint(again / "first").model.state_dict()
-    assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
+    assert_chain_reproduces(parts, third, tmp_path, monkeypatch, capsys)
 
 
 @pytest.mark.slow
