@@ -247,6 +247,35 @@ def test_shift_unlabelled_chooses_which_phases_see_shifted_images(shift_unlabell
     assert settings_before(MODELS["aae-semisupervised"].Config, {"shift": 2})["shift_unlabelled"] is True
 
 
+def test_a_style_trunk_of_its_own_is_left_alone_by_the_supervised_phase():
+    """style_trunk: z comes from a trunk that the autoencoder's phases train and the supervised
+    phase does not (that phase moves the class trunk); it is averaged and saved with the rest."""
+    model = make("aae-semisupervised", style_trunk=True, shift=2)
+    gen = torch.Generator().manual_seed(0)
+    model.teach(torch.rand(16, 1, 28, 28, generator=gen) * 2 - 1, torch.arange(16) % 10)
+    x = torch.rand(32, 1, 28, 28, generator=gen) * 2 - 1
+    style, trunk = ({k: v.clone() for k, v in part.state_dict().items()}
+                    for part in (model.style_trunk, model.encoder_trunk))
+    model.supervised_phase(16)
+    assert all(torch.equal(v, model.style_trunk.state_dict()[k]) for k, v in style.items())
+    assert not all(torch.equal(v, model.encoder_trunk.state_dict()[k]) for k, v in trunk.items())
+    model.train_step(x, None)
+    assert not all(torch.equal(v, model.style_trunk.state_dict()[k]) for k, v in style.items())
+
+    # The code reads the style trunk: moving the class trunk alone leaves z as it is.
+    z = model.encode(x)
+    with torch.no_grad():
+        for p in model.sampling_net.encoder_trunk.parameters():
+            p.add_(1.0)
+    assert torch.equal(model.encode(x), z)
+    assert "style_trunk" in model.sampling_net
+
+    fresh = make("aae-semisupervised", style_trunk=True, shift=2)
+    fresh.load_state_dict(model.state_dict())  # what a checkpoint holds: both trunks and their average
+    assert torch.equal(fresh.encode(x), model.encode(x))
+    assert make("aae-semisupervised").style_trunk is None  # the paper's one trunk by default
+
+
 def test_scores():
     clusters = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2])
     labels = torch.tensor([5, 5, 3, 1, 1, 7, 7, 5])

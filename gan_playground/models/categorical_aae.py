@@ -29,6 +29,9 @@ places (FID 89 against 66 at the same step; checkpoints/README.md, "Issue 28, se
 `shift_unlabelled=false` keeps the shift for the labelled examples of the supervised phase alone:
 the autoencoder then redraws each digit from the digit itself, not from a moved copy, and draws
 sharper (checkpoints/README.md, "Issue 28, third pass").
+The supervised phase still teaches the class head's trunk to see past the shift, and with one
+trunk the style read from it lost where the strokes lie: `style_trunk` gives the style a trunk of
+its own, which only the autoencoder's phases train (checkpoints/README.md, "Issue 28, sixth pass").
 """
 
 from __future__ import annotations
@@ -127,6 +130,9 @@ class CategoricalAAEConfig:
     ema: float = param(0.999, "decay of the moving average of the encoder's weights that classifies and "
                               "encodes outside training (0: the encoder itself)", low=0.0, high=0.99999,
                        before=0.0)
+    style_trunk: bool = param(False, "the style z comes from a trunk of its own (off: the paper's one trunk, shared "
+                                     "with the class head, which the supervised phase makes blind to the shift it "
+                                     "teaches, and the style with it)", ui=False)
     class_to_disc: bool = param(False, "D_z also sees the encoder's class belief y (detached), D(z, y): the style "
                                        "of each class must match the prior, so z cannot carry the class and the "
                                        "chosen class draws its digit (off: the paper's D(z))", before=False)
@@ -192,6 +198,9 @@ class CategoricalAAE(AAE):
     def build_networks(self) -> None:
         c, pixels, k = self.config, math.prod(self.data.shape), self.num_conditions
         self.encoder_trunk = nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))  # (B, hidden)
+        # style_trunk: z from a trunk of its own, which only the autoencoder's phases train.
+        self.style_trunk = (nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))
+                            if c.style_trunk else None)  # (B, hidden)
         self.to_style = nn.Linear(c.hidden, c.latent_dim)  # z: (B, latent)
         self.to_class = nn.Linear(c.hidden, k)  # logits of q(y|x): (B, K)
         self.decoder = make_decoder(c, c.latent_dim + k, self.data.shape)  # (B, C, H, W)
@@ -199,8 +208,10 @@ class CategoricalAAE(AAE):
         self.disc_y = _mlp(k, c.hidden, 1)  # a logit: y is a one-hot sample of Cat(K)
         # The encoder's parts as one module, kept outside the module tree (their weights are
         # saved once, under their own names): what `track_average` copies and averages.
-        object.__setattr__(self, "_encoder", nn.ModuleDict(
-            {"encoder_trunk": self.encoder_trunk, "to_style": self.to_style, "to_class": self.to_class}))
+        parts = {"encoder_trunk": self.encoder_trunk, "to_style": self.to_style, "to_class": self.to_class}
+        if self.style_trunk is not None:
+            parts["style_trunk"] = self.style_trunk
+        object.__setattr__(self, "_encoder", nn.ModuleDict(parts))
         self.track_average(c.ema)
 
     @property
@@ -220,7 +231,7 @@ class CategoricalAAE(AAE):
 
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        encoder = [*self.encoder_trunk.parameters(), *self.to_style.parameters(), *self.to_class.parameters()]
+        encoder = list(self.generator.parameters())
         opts = {"ae": torch.optim.Adam([*encoder, *self.decoder.parameters()], lr=c.lr_recon, betas=c.betas),
                 "d": torch.optim.Adam([*self.disc_z.parameters(), *self.disc_y.parameters()],
                                       lr=c.lr_reg, betas=c.betas),
@@ -238,7 +249,7 @@ class CategoricalAAE(AAE):
         """z (B, latent) and class logits (B, K) by `enc`: the encoder (default) or its average."""
         enc = self.generator if enc is None else enc
         h = enc.encoder_trunk(x)
-        return enc.to_style(h), enc.to_class(h)
+        return enc.to_style(enc.style_trunk(x) if "style_trunk" in enc else h), enc.to_class(h)
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         """Training images as the phases see them: randomly shifted by up to `shift` pixels."""
