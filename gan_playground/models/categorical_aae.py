@@ -29,9 +29,10 @@ places (FID 89 against 66 at the same step; checkpoints/README.md, "Issue 28, se
 `shift_unlabelled=false` keeps the shift for the labelled examples of the supervised phase alone:
 the autoencoder then redraws each digit from the digit itself, not from a moved copy, and draws
 sharper (checkpoints/README.md, "Issue 28, third pass").
-The supervised phase still teaches the class head's trunk to see past the shift, and with one
-trunk the style read from it lost where the strokes lie: `style_trunk` gives the style a trunk of
-its own, which only the autoencoder's phases train (checkpoints/README.md, "Issue 28, sixth pass").
+With one trunk, the supervised phase (which teaches it to see past the shift) and the class's own
+losses move the features the style is read from, and the decoder redraws blurrier digits:
+`style_trunk` gives the style a trunk of its own, which only the autoencoder's phases train
+(the semi-supervised AAE's FID 25 -> about 10; checkpoints/README.md, "Issue 28, sixth pass").
 """
 
 from __future__ import annotations
@@ -130,9 +131,9 @@ class CategoricalAAEConfig:
     ema: float = param(0.999, "decay of the moving average of the encoder's weights that classifies and "
                               "encodes outside training (0: the encoder itself)", low=0.0, high=0.99999,
                        before=0.0)
-    style_trunk: bool = param(False, "the style z comes from a trunk of its own (off: the paper's one trunk, shared "
-                                     "with the class head, which the supervised phase makes blind to the shift it "
-                                     "teaches, and the style with it)", ui=False)
+    style_trunk: bool = param(False, "the style z comes from a trunk of its own, which only the autoencoder's phases "
+                                     "train (off: the paper's one trunk, shared with the class head, whose supervised "
+                                     "phase moves the features the style is read from)", ui=False)
     class_to_disc: bool = param(False, "D_z also sees the encoder's class belief y (detached), D(z, y): the style "
                                        "of each class must match the prior, so z cannot carry the class and the "
                                        "chosen class draws its digit (off: the paper's D(z))", before=False)

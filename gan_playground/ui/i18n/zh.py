@@ -332,6 +332,10 @@ HELP = {
     "with shift: the autoencoder's phases see shifted images too (off: only the labelled examples of the "
     "supervised phase are shifted)":
         "有平移时：自编码器的各阶段也看到平移后的图像（关：只有监督阶段的带标签样本被平移）",
+    "the style z comes from a trunk of its own, which only the autoencoder's phases train (off: the paper's "
+    "one trunk, shared with the class head, whose supervised phase moves the features the style is read from)":
+        "风格 z 来自它自己的主干，只由自编码器的各阶段训练（关：论文的单一主干，与类别头共用，"
+        "其监督阶段会改变风格所读取的特征）",
     "weight of -I(x; y) = H(y|x) - H(y) in the encoder's regularization loss: confident, balanced q(y|x) (0: "
     "the paper's AAE)":
         "编码器正则化损失中 -I(x; y) = H(y|x) - H(y) 的权重：让 q(y|x) 既确定又均衡（0：论文的 AAE）",
