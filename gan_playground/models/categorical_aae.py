@@ -177,8 +177,9 @@ class ClusterAAEConfig(CategoricalAAEConfig, _ClusterFirst):
 class CategoricalAAE(AAE):
     """Base of the semi-supervised and clustering AAEs (sections 5 and 6).
 
-    The encoder has two heads on one trunk: a class y = softmax(logits) held to a categorical
-    prior by D_y, and a style z held to N(0, I) by D_z. The decoder sees [z, y].
+    The encoder has two heads on one trunk (or, with `style_trunk`, the style on a trunk of its
+    own): a class y = softmax(logits) held to a categorical prior by D_y, and a style z held to
+    N(0, I) by D_z. The decoder sees [z, y].
     """
 
     adversaries = ("disc_z", "disc_y")
