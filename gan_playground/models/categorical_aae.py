@@ -199,10 +199,12 @@ class CategoricalAAE(AAE):
 
     def build_networks(self) -> None:
         c, pixels, k = self.config, math.prod(self.data.shape), self.num_conditions
-        self.encoder_trunk = nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))  # (B, hidden)
+        def trunk() -> nn.Module:
+            return nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))  # (B, hidden)
+
+        self.encoder_trunk = trunk()
         # style_trunk: z from a trunk of its own, which only the autoencoder's phases train.
-        self.style_trunk = (nn.Sequential(nn.Flatten(), _mlp(pixels, c.hidden, c.hidden, "relu"))
-                            if c.style_trunk else None)  # (B, hidden)
+        self.style_trunk = trunk() if c.style_trunk else None
         self.to_style = nn.Linear(c.hidden, c.latent_dim)  # z: (B, latent)
         self.to_class = nn.Linear(c.hidden, k)  # logits of q(y|x): (B, K)
         self.decoder = make_decoder(c, c.latent_dim + k, self.data.shape)  # (B, C, H, W)
@@ -251,7 +253,7 @@ class CategoricalAAE(AAE):
         """z (B, latent) and class logits (B, K) by `enc`: the encoder (default) or its average."""
         enc = self.generator if enc is None else enc
         h = enc.encoder_trunk(x)
-        return enc.to_style(enc.style_trunk(x) if "style_trunk" in enc else h), enc.to_class(h)
+        return enc.to_style(enc.style_trunk(x) if self.config.style_trunk else h), enc.to_class(h)
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         """Training images as the phases see them: randomly shifted by up to `shift` pixels."""
