@@ -93,7 +93,8 @@ TEXT: dict[str, str] = {
     "intro.aae": ("An **adversarial autoencoder** (Makhzani et al. 2015) compresses each image to a code z and "
                   "decodes it back, while a discriminator on the *codes* holds their distribution to a prior p(z). "
                   "The live grid shows test images beside their reconstructions. *Supervised*: the label goes to "
-                  "the decoder, so z keeps only the style. *Semi-supervised*: a class head learns from 100 labels. "
+                  "the decoder, so z keeps only the style. *Semi-supervised*: a class head learns from a few "
+                  "labelled digits (1,000 in the quick preset and the shipped model, 100 in the paper's). "
                   "*Clustering*: the same without any label."),
     "intro.wgan": ("A **Wasserstein GAN** trains a critic D to estimate the Wasserstein distance between real and "
                    "generated images, and the generator to shrink it. The critic must be 1-Lipschitz; the variants "
