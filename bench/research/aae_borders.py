@@ -1,8 +1,9 @@
 """Where a reconstruction AAE's unconfident samples lie in its code (issue 28, seventh pass).
 
-Decodes 10,000 prior samples z ~ p(z) of an unconditional AAE folder, names them with the project's
-evaluation classifier, and prints the share named with >= 0.9 confidence by fifths of two distances:
-from z to the nearest code of a test digit (large: a "hole" of q(z)) and from z to the origin; then,
+Decodes 10,000 prior samples z ~ p(z) of an unconditional AAE folder (the seed-0 latents `eval`
+scores), names them with the project's evaluation classifier, and prints the share it names with
+confidence (>= CONFIDENT, as `eval`) by fifths of two distances: from z to the nearest code of a
+test digit (large: a "hole" of q(z)) and from z to the origin; then,
 per class the classifier names, the share it names without confidence (blends of two digits), and
 the class shares beside the test set's.
 
@@ -18,7 +19,7 @@ import torch
 
 from gan_playground.checkpoints import load_checkpoint
 from gan_playground.data import load_dataset, normalize
-from gan_playground.metrics import classifier_outputs, load_classifier
+from gan_playground.metrics import CONFIDENT, classifier_outputs, load_classifier
 
 
 def by_fifths(distance: torch.Tensor, confident: torch.Tensor) -> list[float]:
@@ -41,8 +42,8 @@ def borders(folder: str, n: int = 10_000, n_codes: int = 5_000) -> dict:
     images = torch.cat([model.decode(chunk) for chunk in z.split(2500)])
     classifier = load_classifier("mnist")
     _, named, confidence = classifier_outputs(classifier, images)
-    _, named_real, _ = classifier_outputs(classifier, normalize(ds.test))
-    confident = confidence >= 0.9
+    _, named_real, _ = classifier_outputs(classifier, ds.test)  # it takes the stored bytes, as `eval`'s reference
+    confident = confidence >= CONFIDENT
     k = len(ds.classes)
     return {
         "folder": folder,
