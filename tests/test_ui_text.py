@@ -143,6 +143,8 @@ def test_the_queue_says_where_a_run_stands_and_never_asks_for_another_press():
     assert "trains again in about **0:30**" in again
     holding = text.queue_text(None, 1, None, None, 61.0)
     assert holding.startswith("1 other run waits for a place") and "turn ends in about **1:01**" in holding
+    ending = text.queue_text(None, 1, None, None, 45.0, finishes_first=True)  # the run ends before its turn
+    assert "this run ends in about **0:45**, before its turn does" in ending and "turn ends" not in ending
     assert text.queue_text(None, 3, None, None, None) == "3 other runs wait for a place."
 
 

@@ -34,7 +34,8 @@ class Place:
     waiting: int  # jobs waiting in its pool
     wait_s: float | None  # estimated seconds until it trains (None: not known yet)
     turn_ended: int | None  # the step its last turn ended at
-    turn_left_s: float | None  # with a place while others wait: seconds left of its turn
+    turn_left_s: float | None  # with a place while others wait: seconds left of its turn, or of its run
+    finishes_first: bool = False  # turn_left_s is its run's: it ends before its turn does
 
 
 def estimated_wait(free_at: list[float], needs: list[float]) -> float | None:

@@ -387,6 +387,9 @@ class Sessions:
             since = self._waiting_since.get(entry.pool, now)
             if job.admitted:
                 left = (max(0.0, self.turn_s - (now - max(entry.since, since))) if self.turn_s > 0 else None)
+                eta = None if getattr(job, "state", "") == "paused" else _seconds_left(entry)
+                if eta is not None and (left is None or eta < left):  # it ends before its turn does
+                    return Place(None, len(queue), None, None, eta, finishes_first=True)
                 return Place(None, len(queue), None, None, left)
             ahead = queue[:queue.index(entry)] if entry in queue else queue
             free_at = [self._frees_in(e, now, since) for e in self._holders(entry.pool)]

@@ -139,7 +139,8 @@ class Tab:
         place = self.ctx.sessions.place_of(job)
         if place is None:
             return text
-        note = queue_text(place.position, place.waiting, place.wait_s, place.turn_ended, place.turn_left_s, lang)
+        note = queue_text(place.position, place.waiting, place.wait_s, place.turn_ended, place.turn_left_s, lang,
+                          finishes_first=place.finishes_first)
         return f"{text}\n\n{note}"
 
     def make_job(self, run: Run, steps: int, page: str, start_step: int = 0) -> TrainingJob:

@@ -123,14 +123,16 @@ def state_word(state: str, lang: str = "en") -> str:
 
 
 def queue_text(position: int | None, waiting: int, wait_s: float | None, turn_ended: int | None,
-               turn_left_s: float | None, lang: str = "en") -> str:
+               turn_left_s: float | None, lang: str = "en", *, finishes_first: bool = False) -> str:
     """What a run's page hears from the queue (sessions.Place): its position and estimated wait, why
-    it waits again after a turn, or, with a place while others wait, how long its turn lasts."""
+    it waits again after a turn, or, with a place while others wait, how long its turn lasts (or its
+    run, where that `finishes_first`)."""
     if position is None:
         others = tr("queue.others" if waiting == 1 else "queue.others_many", lang, n=waiting)
         if turn_left_s is None:
             return tr("queue.for_place", lang, others=others)
-        return tr("queue.turn_left", lang, others=others, left=fmt_time(turn_left_s))
+        key = "queue.run_left" if finishes_first else "queue.turn_left"
+        return tr(key, lang, others=others, left=fmt_time(turn_left_s))
     head = tr("queue.turn_ended", lang, step=turn_ended) if turn_ended is not None else tr("queue.busy", lang)
     when = (tr("queue.trains_again" if turn_ended is not None else "queue.starts_in", lang, wait=fmt_time(wait_s))
             if wait_s is not None else tr("queue.when_free", lang))

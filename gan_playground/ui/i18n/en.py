@@ -315,6 +315,8 @@ TEXT: dict[str, str] = {
     "queue.for_place": "{others} for a place.",
     "queue.turn_left": ("{others} for a place: this run's turn ends in about **{left}**, then it is saved and "
                         "waits for its next turn."),
+    "queue.run_left": ("{others} for a place: this run ends in about **{left}**, before its turn does, and "
+                       "then gives its place up."),
     "queue.turn_ended": ("Its turn ended at step {step:,} while others waited: it was saved and waits for its "
                          "next turn, keeping everything it learned. "),
     "queue.busy": "The server is busy: ",

@@ -278,6 +278,7 @@ TEXT: dict[str, str] = {
     "queue.others": "另有 {n} 个训练",
     "queue.others_many": "另有 {n} 个训练",
     "queue.for_place": "{others}在等待空位。",
+    "queue.run_left": "{others}在等待空位：本次训练约 **{left}** 后结束（早于其轮次结束），随后让出空位。",
     "queue.turn_left": "{others}在等待空位：本次训练的轮次约 **{left}** 后结束，届时会先保存，再等待下一轮。",
     "queue.turn_ended": "它的轮次在第 {step:,} 步结束，因为有其他训练在等待：它已保存，正在等待下一轮，学到的一切都会保留。",
     "queue.busy": "服务器繁忙：",
