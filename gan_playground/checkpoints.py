@@ -452,7 +452,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     # create_model draws them aside, under a lock (nets.seeded_init).
     model = create_model(name, spec, config=model_config)
     weights = read_safetensors(folder / "model.safetensors")
-    expected = {k: v for k, v in model.state_dict().items() if k not in left_out}
+    added_later = {k for k in model.added_buffers if k not in weights}  # a folder older than them: initial values
+    expected = {k: v for k, v in model.state_dict().items() if k not in left_out | added_later}
     problems = [k for k in expected if k not in weights] + [k for k in weights if k not in expected]
     problems += [f"{k}: saved {tuple(weights[k].shape)}, expected {tuple(v.shape)}"
                  for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
@@ -460,7 +461,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
         raise CheckpointError(f"model.safetensors in {folder} does not fit a {name} with the saved settings: "
                               + "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
     _refuse_impossible_values(weights, folder)
-    model.load_state_dict(weights, strict=not left_out)  # copies float16 weights back into float32 parameters
+    model.load_state_dict(weights, strict=not (left_out or added_later))  # float16 weights into float32 parameters
     if left_out:
         model.sampling_only = True
         if model.ema_decay > 0:  # the raw generator was left out: let it hold the average, not random weights

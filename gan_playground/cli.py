@@ -368,8 +368,8 @@ def cmd_sample(args) -> int:
         raise UserError(f"--class {args.klass} is not valid: expected an integer in [0, {k - 1}].")
     gen = torch.Generator().manual_seed(args.seed)
     labels = None
-    if k:  # balanced classes unless one is asked for
-        labels = torch.full((args.n,), args.klass) if args.klass is not None else torch.arange(args.n) % k
+    if k:  # the model's own mix of classes or clusters (random_conditions) unless one is asked for
+        labels = torch.full((args.n,), args.klass) if args.klass is not None else model.random_conditions(args.n, gen)
     chunks = []
     for start in range(0, args.n, 1000):
         z = model.random_latents(min(1000, args.n - start), gen)

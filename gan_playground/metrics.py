@@ -342,15 +342,15 @@ def generate_samples(model: GANModel, n: int, *, seed: int = 0, labels: torch.Te
                      batch_size: int = 2500) -> tuple[torch.Tensor, torch.Tensor | None]:
     """n samples on the model's device, and the conditions asked for, or None.
 
-    Conditional models get `labels` if given (then n = len(labels)), else balanced ones (i % K).
+    Conditional models get `labels` if given (then n = len(labels)), else `model.random_conditions`:
+    balanced classes (i % K), a clustering model's clusters in their shares of the data.
     The same seed gives the same latents, so live scores differ only by what the model learned.
     """
-    k = model.num_conditions
     if labels is not None:
         n = labels.shape[0]
     gen = torch.Generator(device=model.device).manual_seed(seed)
     z = model.random_latents(n, gen)  # (n, latent)
-    y = None if not k else (labels.to(model.device) if labels is not None else torch.arange(n, device=model.device) % k)
+    y = labels.to(model.device) if labels is not None else model.random_conditions(n, gen)
     out = [model.sample(zb, None if y is None else y[i * batch_size:(i + 1) * batch_size])
            for i, zb in enumerate(z.split(batch_size))]
     return torch.cat(out), y

@@ -375,6 +375,44 @@ def test_the_clustering_aae_learns_an_easy_clustering():
 
 
 @pytest.mark.slow
+def test_a_clustering_aae_samples_its_clusters_in_their_shares_of_the_data(tmp_path):
+    """Clusters of 60%, 30% and 10% of the images are drawn 60/30/10, not a third each, by sampling,
+    `eval` and `sample` alike; a model not trained (or saved before the shares were kept) draws
+    them uniformly, the paper's Cat(K)."""
+    from gan_playground import metrics
+    from gan_playground.checkpoints import load_checkpoint
+
+    x, y = _halves(6000, 0)
+    keep = torch.cat([(y == c).nonzero().squeeze(1)[:n] for c, n in ((0, 1800), (1, 900), (2, 300))])
+    ds = Dataset("halves", x[keep], y[keep], x[keep][:300], y[keep][:300], ("top", "bottom", "left"))
+    model = make("aae-cluster", hidden=64, clusters=3, info_weight=1.0, latent_dim=2)
+    untrained = torch.bincount(model.random_conditions(3000, torch.Generator().manual_seed(0)), minlength=3) / 3000
+    assert (untrained - 1 / 3).abs().max() < 0.05, untrained
+    model.shares_decay = 0.9  # the last few dozen batches of this short run
+    for xb, _ in batches(ds, 300, 64):
+        model.train_step(xb, None)
+    of_data = torch.bincount(predict(model, ds.train), minlength=3) / len(ds.train)
+    assert of_data.max() > 0.5, of_data  # the clusters follow the data's 60/30/10
+    drawn, y_eval = (torch.bincount(c, minlength=3) / 3000 for c in (
+        model.random_conditions(3000, torch.Generator().manual_seed(1)),
+        metrics.generate_samples(model, 3000)[1]))
+    assert (drawn - of_data).abs().max() < 0.05 and (y_eval - of_data).abs().max() < 0.05, (drawn, y_eval, of_data)
+
+    run = prepare_run(RunConfig(model="aae-cluster", dataset="mnist", steps=1, device="cpu"),
+                      {"hidden": "64", "clusters": "3", "latent_dim": "2"})
+    run.model.load_state_dict(model.state_dict())
+    folder = save_checkpoint(tmp_path / "shares", run, step=1)
+    assert torch.equal(load_checkpoint(folder).model.cluster_shares, model.cluster_shares)
+    from safetensors.torch import load_file, save_file
+    weights = load_file(folder / "model.safetensors")
+    del weights["cluster_shares"]  # as a folder saved before the shares were kept
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    older = load_checkpoint(folder).model
+    drawn = torch.bincount(older.random_conditions(3000, torch.Generator().manual_seed(1)), minlength=3) / 3000
+    assert (drawn - 1 / 3).abs().max() < 0.05, drawn
+
+
+@pytest.mark.slow
 def test_cluster_accuracy_has_one_definition(mnist_small):
     """The model's own score and the evaluation's `cluster_acc` are one number: clusters of the
     held-out images, each named by its own members' majority (metrics.cluster_accuracy)."""

@@ -128,6 +128,13 @@ class GANModel(nn.Module):
         """Latents from the prior the generator (or decoder) was trained on: N(0, I) by default."""
         return torch.randn(n, self.latent_dim, generator=generator, device=_gen_device(generator, self.device))
 
+    def random_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
+        """Conditions for n samples of the model's whole distribution, (n,) indices, or None when it
+        has none: by default the classes in turn (0, 1, ..., K-1, 0, ...), as balanced as the data
+        sets' classes. A model whose conditions are not equally common overrides it."""
+        k = self.num_conditions
+        return torch.arange(n, device=_gen_device(generator, self.device)) % k if k else None
+
     @torch.no_grad()
     def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [-1, 1] (N, C, H, W), or points (N, 2), from latents `z` (and classes `y`)."""
@@ -173,6 +180,9 @@ class GANModel(nn.Module):
     def sampling_net(self) -> nn.Module:
         """The network that draws samples: the moving average if there is one, else `generator`."""
         return self.generator_ema if self.ema_decay > 0 else self.generator
+
+    # Buffers added after folders were shipped: a folder without one loads with its initial value.
+    added_buffers: tuple[str, ...] = ()
 
     @property
     def explored_adversaries(self) -> tuple[str, ...]:

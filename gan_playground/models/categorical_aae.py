@@ -291,6 +291,7 @@ class CategoricalAAE(AAE):
         # the prior sample it is compared with: q(z | y) must match N(0, I) for every class, not only
         # pooled. Detached: D_z must not teach the class head.
         seen = (lambda code: torch.cat([code, y_fake.detach()], dim=1)) if c.class_to_disc else (lambda code: code)
+        self.observe_classes(y_fake.detach())
         loss_d_z = discriminator_loss(self.disc_z, seen(z_real), seen(z_fake))
         loss_d_y = discriminator_loss(self.disc_y, y_real, y_fake)
         opts["d"].zero_grad(set_to_none=True)
@@ -311,6 +312,10 @@ class CategoricalAAE(AAE):
 
         return {"loss_recon": loss_recon.detach(), "loss_d_z": loss_d_z.detach(), "loss_d_y": loss_d_y.detach(),
                 "loss_g_z": loss_g_z.detach(), "loss_g_y": loss_g_y.detach(), "loss_info": loss_info.detach()}
+
+    def observe_classes(self, class_probs: torch.Tensor) -> None:
+        """Each training batch's q(y|x) (B, K), after the reconstruction phase: nothing to do here
+        (the clustering AAE counts its clusters)."""
 
     def teach(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         """Give the supervised phase its examples: images (N, C, H, W) and their classes (N,)."""
@@ -426,15 +431,43 @@ class ClusterAAE(CategoricalAAE):
 
     name = "aae-cluster"
     Config = ClusterAAEConfig
+    added_buffers = ("cluster_shares",)
+    shares_decay = 0.999  # of the running cluster shares: mostly the last few thousand batches
 
     def __init__(self, *, config: ClusterAAEConfig, data: DataSpec):
         super().__init__(config=config, data=data)
         self._teacher_runs: list[dict[str, str]] = []  # each teacher's folder and command, for the card
         self._consensus: torch.Tensor | None = None  # the teachers' clustering of the training set (N,)
+        # The share of the training images in each cluster, a running average over training batches
+        # (as batch norm keeps its statistics) that starts at 0, so only its proportions count (no
+        # start-up bias): what sampling draws clusters by. All 0 before training, and in folders saved
+        # before it was kept: then sampling draws the clusters uniformly, the paper's Cat(K).
+        self.register_buffer("cluster_shares", torch.zeros(config.clusters))
 
     @property
     def num_conditions(self) -> int:
         return self.config.clusters
+
+    @torch.no_grad()
+    def observe_classes(self, class_probs: torch.Tensor) -> None:
+        """Count each image of the batch in its most likely cluster, into the running `cluster_shares`."""
+        counts = torch.bincount(class_probs.argmax(1), minlength=self.num_conditions).to(self.cluster_shares)
+        self.cluster_shares.lerp_(counts / class_probs.shape[0], 1 - self.shares_decay)
+
+    def random_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Clusters drawn in their shares of the training images (`cluster_shares`), not uniformly.
+
+        D_y holds each q(y|x) to a one-hot vector, but the teachers' consensus (and the data) make
+        some clusters hold more digits than others: a cluster of 1s may take 9% of the images and a
+        cluster of rare 2s 3%. Drawn uniformly, the samples' digits are off the data's mix (16.6% 2s
+        against 10.4%), which the FID counts; drawn by the shares, the shipped folder scores
+        33.4 -> 27.3 (checkpoints/README.md, "Issue 28, eighth pass").
+        """
+        device = _gen_device(generator, self.device)
+        shares = self.cluster_shares.to(device)
+        if not bool(shares.sum() > 0):  # never trained, or saved before the shares were kept
+            shares = torch.ones_like(shares)
+        return torch.multinomial(shares, n, replacement=True, generator=generator)
 
     @property
     def teacher_folders(self) -> list[str]:

@@ -45,7 +45,7 @@ $$\min_{q,\,p}\ \mathbb{E}\,\lVert x - \mathrm{dec}(\mathrm{enc}(x)) \rVert^2 \q
   a categorical prior by a second discriminator) and a style $z$; a cross-entropy phase on a few labelled
   examples, $-\log q(y_n \mid x_n)$, ties the classes to the labels. Score: test error.
 - **clustering** (`aae-cluster`): the same with $K$ clusters and no labels. Score: accuracy when each cluster
-  takes its majority label.
+  takes its majority label. Samples draw each cluster as often as it holds training images.
 
 ### WGAN and its Lipschitz constraints
 The critic estimates the Wasserstein-1 distance

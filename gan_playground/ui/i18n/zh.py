@@ -27,7 +27,7 @@ $$\min_{q,\,p}\ \mathbb{E}\,\lVert x - \mathrm{dec}(\mathrm{enc}(x)) \rVert^2 \q
 - **有监督**（`aae-supervised`）：独热标签输入解码器，因此 $z$ 只学习风格。
 - **半监督**（`aae-semisupervised`）：编码器输出类别 $y \sim \mathrm{Cat}(K)$（由第二个判别器约束为类别先验）和风格 $z$；
   在少量有标签样本上的交叉熵阶段 $-\log q(y_n \mid x_n)$ 把类别与标签对应起来。评分：测试错误率。
-- **聚类**（`aae-cluster`）：同上，但有 $K$ 个簇且不用任何标签。评分：每个簇取其多数标签时的准确率。
+- **聚类**（`aae-cluster`）：同上，但有 $K$ 个簇且不用任何标签。评分：每个簇取其多数标签时的准确率。采样时，每个簇被抽到的频率等于它在训练图像中所占的比例。
 
 ### WGAN 及其 Lipschitz 约束
 评论家估计 Wasserstein-1 距离
