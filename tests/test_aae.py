@@ -374,6 +374,20 @@ def test_the_clustering_aae_learns_an_easy_clustering():
     assert untrained < 0.9 and trained >= 0.99, (untrained, trained)
 
 
+def test_a_stratified_draw_leaves_only_the_rounding_to_chance():
+    from gan_playground.models.categorical_aae import stratified_draw
+
+    weights = torch.tensor([0.5, 0.3, 0.15, 0.05, 0.0])
+    for seed in range(20):
+        drawn = stratified_draw(weights, 1001, generator=torch.Generator().manual_seed(seed))
+        counts = torch.bincount(drawn, minlength=5)
+        assert drawn.shape == (1001,) and (counts.float() - weights * 1001).abs().max() < 1, counts
+        assert counts[4] == 0  # a cluster no image is in is never drawn
+    a, b = (stratified_draw(weights, 100, generator=torch.Generator().manual_seed(s)) for s in (0, 1))
+    assert torch.equal(a.sort().values, b.sort().values) and not torch.equal(a, b)  # the same counts, shuffled
+    assert (stratified_draw(torch.ones(3), 1, generator=torch.Generator().manual_seed(0)) < 3).all()
+
+
 @pytest.mark.slow
 def test_a_clustering_aae_samples_its_clusters_in_their_shares_of_the_data(tmp_path):
     """Clusters of 60%, 30% and 10% of the images are drawn 60/30/10, not a third each, by sampling,
