@@ -46,6 +46,6 @@ def test_a_click_on_the_map_decodes_exactly_that_point(latent):
 
 def test_changing_the_class_before_encoding_is_no_error(latent):
     explorer, slot = latent
-    slot.loaded = load_checkpoint(CHECKPOINTS / "aae-cluster-mnist")  # codes of 5-D: a plane must be found first
+    slot.loaded = load_checkpoint(CHECKPOINTS / "aae-cluster-mnist")  # codes of 8-D: a plane must be found first
     slot.variant = "aae-cluster"
     assert explorer.decode_quietly(0.0, 0.0, "cluster 3", request=Request()) == gr.skip()
