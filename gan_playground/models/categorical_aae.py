@@ -450,9 +450,10 @@ class ClusterAAE(CategoricalAAE):
 
     @torch.no_grad()
     def observe_classes(self, class_probs: torch.Tensor) -> None:
-        """Count each image of the batch in its most likely cluster, into the running `cluster_shares`."""
-        counts = torch.bincount(class_probs.argmax(1), minlength=self.num_conditions).to(self.cluster_shares)
-        self.cluster_shares.lerp_(counts / class_probs.shape[0], 1 - self.shares_decay)
+        """Count each image of the batch in its most likely cluster, into the running `cluster_shares`
+        (by comparison, not torch.bincount, which reads the indices' range off a GPU: no host read)."""
+        batch_shares = nets.one_hot(class_probs.argmax(1), self.num_conditions).mean(0)  # (K,)
+        self.cluster_shares.lerp_(batch_shares.to(self.cluster_shares), 1 - self.shares_decay)
 
     def random_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Clusters drawn in their shares of the training images (`cluster_shares`), not uniformly.
