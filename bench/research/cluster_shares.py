@@ -1,11 +1,12 @@
 """How a clustering AAE's samples depend on how its clusters are drawn (issue 28, eighth pass).
 
 For each folder: every cluster's share of the training images (by the folder's own encoder) and
-its majority digit, then the FID, the confident share and the digits' shares of 10,000 samples
-(the seed-0 latents `eval` scores) with the clusters drawn three ways: uniformly (the paper's
-Cat(K)), by the shares the folder kept while training (`cluster_shares`, what `eval` draws by; a
-folder saved before they were kept has none, and draws uniformly), and by the shares measured here
-(both stratified, as `eval`: `categorical_aae.stratified_draw`).
+its majority digit (`metrics.majority_mapping`), then the FID, the confident share and the digits'
+shares of 10,000 samples (the seed-0 latents `eval` scores, `metrics.generate_samples`) with the
+clusters drawn three ways: uniformly (the paper's Cat(K)), by the shares the folder kept while
+training (`cluster_shares`, what `eval` draws by; a folder saved before they were kept has none,
+and draws uniformly), and by the shares measured here (both stratified, as `eval`:
+`categorical_aae.stratified_draw`).
 
     python bench/research/cluster_shares.py checkpoints/aae-cluster-mnist
 """
@@ -24,7 +25,9 @@ from gan_playground.metrics import (
     classifier_outputs,
     feature_statistics,
     frechet_distance,
+    generate_samples,
     load_classifier,
+    majority_mapping,
     reference_statistics,
 )
 from gan_playground.models.categorical_aae import predict, stratified_draw
@@ -34,11 +37,9 @@ def rounded(values: torch.Tensor) -> list[float]:
     return [round(v, 3) for v in values.tolist()]
 
 
-@torch.no_grad()
 def drawn_by(model, clusters: torch.Tensor, classifier, reference) -> dict:
-    """Scores of samples decoding the seed-0 latents with `clusters` (n,)."""
-    z = model.random_latents(len(clusters), torch.Generator().manual_seed(0))
-    images = torch.cat([model.sample(zb, yb) for zb, yb in zip(z.split(2500), clusters.split(2500), strict=True)])
+    """Scores of samples decoding the seed-0 latents (`eval`'s) with `clusters` (n,)."""
+    images, _ = generate_samples(model, len(clusters), labels=clusters)
     feats, named, confidence = classifier_outputs(classifier, images)
     return {"fid": round(frechet_distance(*feature_statistics(feats), *reference), 2),
             "confident": round((confidence >= CONFIDENT).float().mean().item(), 4),
@@ -51,8 +52,7 @@ def report(folder: str, n: int = 10_000) -> dict:
     k = model.num_conditions
     clusters = predict(model, ds.train)
     measured = torch.bincount(clusters, minlength=k) / len(clusters)
-    majority = [int(torch.bincount(ds.train_labels[clusters == c], minlength=10).argmax()) if (clusters == c).any()
-                else None for c in range(k)]
+    majority = majority_mapping(clusters, ds.train_labels, k, len(ds.classes)).tolist()
     classifier, reference = load_classifier("mnist"), reference_statistics("mnist")
     draw = torch.Generator().manual_seed(1)
     kept = model.cluster_shares

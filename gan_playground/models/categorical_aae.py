@@ -453,7 +453,7 @@ class ClusterAAE(CategoricalAAE):
         """Count each image of the batch in its most likely cluster, into the running `cluster_shares`
         (by comparison, not torch.bincount, which reads the indices' range off a GPU: no host read)."""
         batch_shares = nets.one_hot(class_probs.argmax(1), self.num_conditions).mean(0)  # (K,)
-        self.cluster_shares.lerp_(batch_shares.to(self.cluster_shares), 1 - self.shares_decay)
+        self.cluster_shares.lerp_(batch_shares, 1 - self.shares_decay)
 
     def random_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Clusters drawn in their shares of the training images (`cluster_shares`), not uniformly.

@@ -386,24 +386,26 @@ class Sessions:
                 return None
             since = self._waiting_since.get(entry.pool, now)
             if job.admitted:
-                left = (max(0.0, self.turn_s - (now - max(entry.since, since))) if self.turn_s > 0 else None)
-                eta = None if getattr(job, "state", "") == "paused" else _seconds_left(entry)
-                if eta is not None and (left is None or eta < left):  # it ends before its turn does
-                    return Place(None, len(queue), None, None, eta, finishes_first=True)
-                return Place(None, len(queue), None, None, left)
+                turn, run = self._turn_left(entry, now, since), _run_left(entry)
+                if run is not None and run < turn:  # it ends before its turn does
+                    return Place(None, len(queue), None, None, run, finishes_first=True)
+                return Place(None, len(queue), None, None, turn if math.isfinite(turn) else None)
             ahead = queue[:queue.index(entry)] if entry in queue else queue
             free_at = [self._frees_in(e, now, since) for e in self._holders(entry.pool)]
             free_at += [0.0] * max(0, self._free(entry.pool))
             wait = estimated_wait(free_at, [self._needs(e) for e in ahead])
             return Place(len(ahead) + 1, len(queue), wait, entry.turn_ended, None)
 
+    def _turn_left(self, entry: Entry, now: float, waiting_since: float) -> float:
+        """Seconds left of a job's turn, counted from when it got its place or others began to wait,
+        whichever is later (inf: no turns)."""
+        return max(0.0, self.turn_s - (now - max(entry.since, waiting_since))) if self.turn_s > 0 else math.inf
+
     def _frees_in(self, entry: Entry, now: float, waiting_since: float) -> float:
         """Seconds until a job with a place gives it up: the end of its run at its measured speed, or
         of its turn (others wait), whichever comes first (inf: not known)."""
-        turn = self.turn_s - (now - max(entry.since, waiting_since)) if self.turn_s > 0 else math.inf
-        paused = getattr(entry.job, "state", "") == "paused"  # a paused run keeps its place for its turn
-        eta = None if paused else _seconds_left(entry)
-        return max(0.0, min(turn, math.inf if eta is None else eta))
+        run = _run_left(entry)
+        return min(self._turn_left(entry, now, waiting_since), math.inf if run is None else max(0.0, run))
 
     def _needs(self, entry: Entry) -> float:
         """Seconds a waiting job will hold a place once admitted: its remaining steps, or one turn."""
@@ -510,6 +512,12 @@ def _tick(ref: "weakref.ref[Sessions]", wake: threading.Event) -> None:
         del sessions
         wake.wait(TICK_S)
         wake.clear()
+
+
+def _run_left(entry: Entry) -> float | None:
+    """Seconds until a job with a place ends its run (`_seconds_left`); None while it is paused (a
+    paused run keeps its place for its turn) or before its speed is known."""
+    return None if getattr(entry.job, "state", "") == "paused" else _seconds_left(entry)
 
 
 def _seconds_left(entry: Entry) -> float | None:
