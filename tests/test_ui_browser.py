@@ -320,12 +320,16 @@ def test_train_watch_and_interpolate(page):
 
 
 def test_a_reload_keeps_the_run(browser, app):
-    """Start, reload: the page finds its run again (status, plots, Pause and Stop work)."""
+    """Start, reload: the page finds its run again (status, plots, Pause and Stop work), and the form
+    shows that run's step budget, batch, seed and settings, not the preset's."""
     first = open_page(browser, app)
     try:
         open_tab(first, "ACGAN")
         fill(first, "acgan-steps", "100000")
         fill(first, "acgan-batch", "16")
+        fill(first, "acgan-seed", "7")
+        first.locator("#acgan-settings").get_by_text("Model settings").first.click()
+        fill(first, "acgan-set-lr", "0.0003")
         first.locator("#acgan-start-btn").click()
         first.locator("#acgan-status").get_by_text(re.compile("Training acgan")).wait_for(timeout=TIMEOUT_MS)
         first.wait_for_timeout(3000)
@@ -338,6 +342,9 @@ def test_a_reload_keeps_the_run(browser, app):
         first.locator("#acgan-loss-plot path[aria-roledescription='line mark']").first.wait_for(
             state="attached", timeout=60_000)
         assert first.locator("#acgan-pause-btn").is_enabled() and first.locator("#acgan-stop-btn").is_enabled()
+        first.locator("#acgan-settings").get_by_text("Model settings").first.click()
+        form = {"acgan-steps": "100000", "acgan-batch": "16", "acgan-seed": "7", "acgan-set-lr": "0.0003"}
+        assert {k: first.locator(f"#{k}").locator("input, textarea").first.input_value() for k in form} == form
         first.locator("#acgan-runs-box").get_by_text("Your runs on this page").click()
         first.locator("#acgan-runs").get_by_text(re.compile(r"ACGAN · acgan on mnist · Training")).wait_for(
             timeout=30_000)

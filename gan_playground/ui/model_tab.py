@@ -88,12 +88,12 @@ class ModelTab(Tab):
         info = self.explore_info(request)
         return [gr.update(value=self.variant(slot)), *self.checkpoints.choices_updates(slot),
                 *(info if isinstance(info, list) else [info]), *self.train.controls(slot.job, lang=lang_of(request)),
-                *self.live.show(request), self.train.runs_update(request)]
+                *self.live.show(request), self.train.runs_update(request), *self.train.form_of(slot)]
 
     def init_outputs(self) -> list[Any]:
         c, t = self.checkpoints, self.train
         return [t.variant, c.resume_choice, c.load_choice, self.source, *self.class_controls, t.status,
-                self.live.timer, *t.buttons, *self.live.outputs, t.runs]
+                self.live.timer, *t.buttons, *self.live.outputs, t.runs, *t.form]
 
     # -- wiring ---------------------------------------------------------------------------------------
     def wire(self) -> None:

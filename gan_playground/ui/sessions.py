@@ -109,7 +109,8 @@ class Slot:
     variant: str = ""  # the model chosen in the tab: Explore and the Live record follow it
     speed: float | None = None  # the Lab's slow motion (steps a second) for the tab's runs; None: full
     layers: tuple[str, ...] = DEFAULT_LAYERS  # what the Lab's picture shows (landscape.LAYERS)
-    link_settings: Any = None  # (model, {setting: value}) a link asked for: the variant's change keeps them
+    form_settings: Any = None  # (model, {setting: value}) a link asked for, or the page's run trained with:
+    #                            the variant's change keeps them in the form
     loaded: Any = None  # a checkpoints.Loaded chosen for exploring
     source: str = "default"  # "job" | "checkpoint" | "default": what Explore looks at
     saved: list[Path] = field(default_factory=list)  # checkpoints this page saved here

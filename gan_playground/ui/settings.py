@@ -125,6 +125,10 @@ class SettingControls:
                           info=help_line(specs[n].help, range_note(specs[n])))
                 if n in specs else gr.update(visible=False) for n in self.names]
 
+    def shown_values(self, model: str, config: Any) -> dict[str, Any]:
+        """The form's values of a model's `config` (its dataclass), as the fields show them."""
+        return {n: _display(s, getattr(config, n)) for n, s in self.specs_of(model, self.tab).items()}
+
     def overrides(self, model: str, values: list[Any]) -> dict[str, Any]:
         specs = self.specs_of(model, self.tab)
         return {n: v for n, v in zip(self.names, values, strict=True) if n in specs}

@@ -140,7 +140,7 @@ class TrainPanel:
         slot = self.tab.slot(request)
         # a link without a preset keeps the form's; its settings go over the preset's values
         preset = form.get("preset", self.settings.preset)
-        slot.link_settings = (model, {k: v for k, v in form.items() if k in self.settings.names})
+        slot.form_settings = (model, {k: v for k, v in form.items() if k in self.settings.names})
         run = [form.get(k, gr.skip()) for k in ("variant", "dataset", "steps")]
         run += [form.get("batch_size", self.spec.batch_for(preset) if "preset" in form else gr.skip()),
                 form.get("seed", gr.skip())]
@@ -157,18 +157,36 @@ class TrainPanel:
         """A preset chosen by hand fills the form: the batch size and the variant's settings (a link's
         values give way to it)."""
         slot = self.tab.slot(request)
-        slot.link_settings = None
+        slot.form_settings = None
         preset = preset if preset in PRESETS else self.settings.preset
         return [self.spec.batch_for(preset), *self.settings_for(self.spec.model_of(variant), slot, preset)]
 
     def settings_for(self, model: str, slot, preset: Any = None) -> list[Any]:
         updates = self.settings.on_model(model, preset if preset in PRESETS else None)
-        linked_model, linked = getattr(slot, "link_settings", None) or ("", {})
+        linked_model, linked = slot.form_settings or ("", {})
         if linked_model == model:
             for i, name in enumerate(self.settings.names):
                 if name in linked:
                     updates[i] = gr.update(visible=True, value=linked[name], info=updates[i].get("info"))
         return updates
+
+    @property
+    def form(self) -> list[Any]:
+        """The form's fields that a restored run fills (the variant is set with Explore's choice)."""
+        return [self.dataset, self.steps, self.batch, self.seed, *self.settings.controls]
+
+    def form_of(self, slot) -> list[Any]:
+        """After a reload, the form as the page's run in this tab was started (its step budget, batch,
+        seed and settings), not the preset's: Start again means that run again. Nothing changes
+        without a run."""
+        job = slot.job
+        if job is None:
+            return [gr.skip()] * len(self.form)
+        run, model = job.run.config, job.model.name
+        shown = self.settings.shown_values(model, job.model.config)
+        slot.form_settings = (model, shown)  # the variant's change, which follows, keeps them
+        return [run.dataset, job.steps, run.batch_size, run.seed,
+                *(gr.update(value=shown[n]) if n in shown else gr.skip() for n in self.settings.names)]
 
     def controls(self, job: TrainingJob | None, note: str = "", lang: str = "en") -> list[Any]:
         """[status, timer, *buttons] for the tab's job (the timer runs while there is one to draw), the
