@@ -140,7 +140,7 @@ def choose_variant(page, key: str, model: str) -> None:
 
 
 def test_first_view_every_tab_and_variant_without_an_error(page):
-    """Start is in view without scrolling; the live panels show the explored checkpoint's record;
+    """Start and the status line are in view without scrolling; the live panels show the explored checkpoint's record;
     choosing a variant turns Explore to it; and nothing anywhere shows an error."""
     page.wait_for_timeout(2000)  # anything a page load would trigger has run
     assert error_toasts(page) == []
@@ -149,8 +149,10 @@ def test_first_view_every_tab_and_variant_without_an_error(page):
         start = page.locator(f"#{key}-start-btn")
         start.wait_for(state="visible")
         page.evaluate("() => window.scrollTo(0, 0)")
-        box = start.bounding_box()
+        box, status = start.bounding_box(), page.locator(f"#{key}-status").bounding_box()
         assert box and box["y"] + box["height"] <= 1000, f"{key}: Start at y={box}"
+        # and the status line under it, where a queued run shows its place and its wait
+        assert status and status["y"] + status["height"] <= 1000, f"{key}: the status line at y={status}"
         assert start.is_enabled() and "Device:" in page.locator(f"#{key}-status").locator(
             "xpath=ancestor::div[contains(@class,'column')][1]").inner_text()
         page.locator(f"#{key}-live-caption").get_by_text("Recorded while").wait_for(timeout=30_000)

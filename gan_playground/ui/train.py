@@ -58,11 +58,13 @@ class TrainPanel:
                                   elem_id=f"{key}-seed")
         with gr.Accordion(t("train.settings"), open=False, elem_id=f"{key}-settings"):
             self.settings = SettingControls.build(spec, preset)
-        with gr.Row():
-            self.start_btn = gr.Button(t("train.start"), variant="primary", elem_id=f"{key}-start-btn")
-            self.pause_btn = gr.Button(t("train.pause"), interactive=False, elem_id=f"{key}-pause-btn")
-            self.resume_btn = gr.Button(t("train.resume"), interactive=False, elem_id=f"{key}-resume-btn")
-            self.stop_btn = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id=f"{key}-stop-btn")
+        with gr.Row():  # narrow enough for one row in a laptop's column: the status line stays in view
+            self.start_btn = gr.Button(t("train.start"), variant="primary", min_width=90, elem_id=f"{key}-start-btn")
+            self.pause_btn = gr.Button(t("train.pause"), interactive=False, min_width=90, elem_id=f"{key}-pause-btn")
+            self.resume_btn = gr.Button(t("train.resume"), interactive=False, min_width=90,
+                                        elem_id=f"{key}-resume-btn")
+            self.stop_btn = gr.Button(t("train.stop"), variant="stop", interactive=False, min_width=90,
+                                      elem_id=f"{key}-stop-btn")
         self.status = gr.Markdown(t("status.idle"), elem_id=f"{key}-status")
         # below the buttons, so that Start stays in a laptop's first screen; filled in by i18n.i18n_for
         gr.Markdown(t("train.device"))

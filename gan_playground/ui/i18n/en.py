@@ -123,7 +123,7 @@ TEXT: dict[str, str] = {
     "train.variant": "Variant",
     "train.dataset": "Data set",
     "train.preset": "Preset",
-    "train.preset.info": "quick: recognisable digits within a minute on a CPU; paper: the published settings. Either fills the batch size and the model settings; change anything after",
+    "train.preset.info": "quick: digits within a minute on a CPU; paper: the published settings. Each fills the batch and settings; edit after",
     "preset.quick": "quick",
     "preset.paper": "paper",
     "train.steps": "Step budget",

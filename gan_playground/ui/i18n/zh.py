@@ -96,7 +96,7 @@ TEXT: dict[str, str] = {
     "train.variant": "变体",
     "train.dataset": "数据集",
     "train.preset": "预设",
-    "train.preset.info": "快速：在 CPU 上一分钟内画出可辨认的数字；论文：已发表的设置。两者都会填入批大小和模型设置，之后可任意修改",
+    "train.preset.info": "快速：CPU 上一分钟内画出数字；论文：已发表的设置。两者都填入批大小和设置，之后可改",
     "preset.quick": "快速",
     "preset.paper": "论文",
     "train.steps": "训练步数",
