@@ -201,3 +201,42 @@ def test_every_tab_has_its_preset_radio(server):
     for tab in TABS:
         props = component(server[0], f"{tab.key}-preset")
         assert [c[1] for c in props["choices"]] == list(PRESETS)
+
+
+class _Page:
+    session_hash = "form-test"
+
+
+def test_a_reloaded_page_shows_its_run_in_the_form_and_a_fresh_page_keeps_its_choice():
+    """Page load (`init`) on a page with a run: the variant, data set, step budget, batch, seed and
+    settings the run was started with, not the preset's. On a fresh page: nothing of the form is
+    sent, so a variant the visitor clicked while the page loaded is not put back."""
+    import gradio as gr
+
+    from gan_playground.config import RunConfig
+    from gan_playground.engine import TrainingJob
+    from gan_playground.run import prepare_run
+    from gan_playground.ui.context import AppContext
+    from gan_playground.ui.model_tab import build_tab
+
+    ctx = AppContext.create(max_jobs=1, load_shipped=False)
+    with gr.Blocks():
+        tab = build_tab(ctx, LAB)
+    train, outputs = tab.train, tab.init_outputs()
+    fresh = dict(zip(outputs, tab.init(request=_Page()), strict=True))
+    assert all(fresh[c] == gr.skip() for c in (train.variant, *train.form))
+
+    run = prepare_run(RunConfig(model="wgan", dataset="toy-8gaussians", steps=7, batch_size=24, seed=3,
+                                device="cpu"), {"toy_width": "16", "clip": "0.02"})
+    page = tab.page(_Page())
+    ctx.sessions.reserve(page, LAB.key)
+    ctx.sessions.start_in(page, LAB.key, TrainingJob(run, log_every=1)).job.start().join(60)
+    sent = dict(zip(outputs, tab.init(request=_Page()), strict=True))
+    assert sent[train.variant]["value"] == "wgan"
+    assert [sent[c] for c in (train.dataset, train.steps, train.batch, train.seed)] == ["toy-8gaussians", 7, 24, 3]
+    names = train.settings.names
+    shown = {n: sent[c]["value"] for n, c in zip(names, train.settings.controls, strict=True) if sent[c] != gr.skip()}
+    assert shown["clip"] == "0.02" and shown["toy_width"] == 16 and "lambda_gp" not in shown
+    # the variant's change that follows the page load keeps them (it would reset them to the defaults)
+    kept = dict(zip(names, train.on_variant("wgan", None, request=_Page()), strict=True))
+    assert kept["clip"]["value"] == "0.02" and kept["toy_width"]["value"] == 16

@@ -86,7 +86,9 @@ class ModelTab(Tab):
         (its status, plots and samples carry on from here)."""
         slot = self.slot(request)
         info = self.explore_info(request)
-        return [gr.update(value=self.variant(slot)), *self.checkpoints.choices_updates(slot),
+        # a page that chose nothing yet keeps what it shows: a variant clicked while it loaded stays
+        variant = gr.update(value=slot.variant) if slot.variant else gr.skip()
+        return [variant, *self.checkpoints.choices_updates(slot),
                 *(info if isinstance(info, list) else [info]), *self.train.controls(slot.job, lang=lang_of(request)),
                 *self.live.show(request), self.train.runs_update(request), *self.train.form_of(slot)]
 
