@@ -17,10 +17,8 @@ recon far above the floor too: the decoder itself draws blurry digits.
 
 from __future__ import annotations
 
-import argparse
-import json
-
 import torch
+from folder_reports import report_each
 
 from gan_playground.checkpoints import load_checkpoint
 from gan_playground.data import load_dataset, normalize
@@ -60,12 +58,5 @@ def blur_scores(folder: str, n: int = 10_000) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+")
-    for folder in parser.parse_args().folders:
-        print(json.dumps({"folder": folder, **blur_scores(folder)}), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    report_each(lambda folder: {"folder": folder, **blur_scores(folder)}, __doc__)

@@ -12,10 +12,8 @@ the class shares beside the test set's.
 
 from __future__ import annotations
 
-import argparse
-import json
-
 import torch
+from folder_reports import report_each, shares
 
 from gan_playground.checkpoints import load_checkpoint
 from gan_playground.data import load_dataset, normalize
@@ -26,11 +24,6 @@ def by_fifths(distance: torch.Tensor, confident: torch.Tensor) -> list[float]:
     """The share of confident samples in each fifth of `distance`, nearest first."""
     order = distance.argsort()
     return [round(chunk.float().mean().item(), 3) for chunk in confident[order].chunk(5)]
-
-
-def shares(named: torch.Tensor, k: int) -> list[float]:
-    """The share of each class among the names."""
-    return [round(v, 3) for v in (torch.bincount(named, minlength=k) / len(named)).tolist()]
 
 
 @torch.no_grad()
@@ -58,12 +51,5 @@ def borders(folder: str, n: int = 10_000, n_codes: int = 5_000) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+")
-    for folder in parser.parse_args().folders:
-        print(json.dumps(borders(folder)), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    report_each(borders, __doc__)

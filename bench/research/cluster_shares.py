@@ -13,10 +13,8 @@ and draws uniformly), and by the shares measured here (both stratified, as `eval
 
 from __future__ import annotations
 
-import argparse
-import json
-
 import torch
+from folder_reports import report_each, rounded, shares
 
 from gan_playground.checkpoints import load_checkpoint
 from gan_playground.data import load_dataset
@@ -33,17 +31,13 @@ from gan_playground.metrics import (
 from gan_playground.models.categorical_aae import predict, stratified_draw
 
 
-def rounded(values: torch.Tensor) -> list[float]:
-    return [round(v, 3) for v in values.tolist()]
-
-
 def drawn_by(model, clusters: torch.Tensor, classifier, reference) -> dict:
     """Scores of samples decoding the seed-0 latents (`eval`'s) with `clusters` (n,)."""
     images, _ = generate_samples(model, len(clusters), labels=clusters)
     feats, named, confidence = classifier_outputs(classifier, images)
     return {"fid": round(frechet_distance(*feature_statistics(feats), *reference), 2),
             "confident": round((confidence >= CONFIDENT).float().mean().item(), 4),
-            "digit_shares": rounded(torch.bincount(named.cpu(), minlength=10) / len(named))}
+            "digit_shares": shares(named, 10)}
 
 
 def report(folder: str, n: int = 10_000) -> dict:
@@ -63,16 +57,9 @@ def report(folder: str, n: int = 10_000) -> dict:
            "kept": drawn_by(model, model.random_conditions(n, draw), classifier, reference),
            "measured": drawn_by(model, stratified_draw(measured, n, generator=draw), classifier, reference)}
     _, named_real, _ = classifier_outputs(classifier, ds.test)  # the stored bytes, as `eval`'s reference
-    out["test_digit_shares"] = rounded(torch.bincount(named_real.cpu(), minlength=10) / len(named_real))
+    out["test_digit_shares"] = shares(named_real, 10)
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+")
-    for folder in parser.parse_args().folders:
-        print(json.dumps(report(folder)), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    report_each(report, __doc__)
