@@ -42,7 +42,9 @@ def blur_scores(folder: str, n: int = 10_000) -> dict[str, float]:
     gen = torch.Generator().manual_seed(0)
     prior = model.random_latents(n, gen)
     mean, cov = codes.mean(0), torch.cov(codes.T)
-    fitted = torch.distributions.MultivariateNormal(mean, cov + 1e-5 * torch.eye(len(mean))).sample((n,))
+    # drawn from `gen` too (MultivariateNormal.sample reads the global generator: another score each run)
+    spread = torch.linalg.cholesky(cov + 1e-5 * torch.eye(len(mean)))
+    fitted = mean + torch.randn(n, len(mean), generator=gen) @ spread.T
 
     def decode(z: torch.Tensor) -> torch.Tensor:
         return torch.cat([model.decode(zc, None if cond is None else cc)
