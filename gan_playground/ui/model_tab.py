@@ -90,7 +90,7 @@ class ModelTab(Tab):
         variant = gr.update(value=slot.variant) if slot.variant else gr.skip()
         return [variant, *self.checkpoints.choices_updates(slot),
                 *(info if isinstance(info, list) else [info]), *self.train.controls(slot.job, lang=lang_of(request)),
-                *self.live.show(request), self.train.runs_update(request), *self.train.form_of(slot)]
+                *self.live.show(request), self.train.runs_update(request), *self.train.restore_form(slot)]
 
     def init_outputs(self) -> list[Any]:
         c, t = self.checkpoints, self.train

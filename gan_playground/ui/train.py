@@ -165,11 +165,11 @@ class TrainPanel:
 
     def settings_for(self, model: str, slot, preset: Any = None) -> list[Any]:
         updates = self.settings.on_model(model, preset if preset in PRESETS else None)
-        linked_model, linked = slot.form_settings or ("", {})
-        if linked_model == model:
+        kept_model, kept = slot.form_settings or ("", {})  # a link's, or the restored run's
+        if kept_model == model:
             for i, name in enumerate(self.settings.names):
-                if name in linked:
-                    updates[i] = gr.update(visible=True, value=linked[name], info=updates[i].get("info"))
+                if name in kept:
+                    updates[i] = gr.update(visible=True, value=kept[name], info=updates[i].get("info"))
         return updates
 
     @property
@@ -177,16 +177,16 @@ class TrainPanel:
         """The form's fields that a restored run fills (the variant is set with Explore's choice)."""
         return [self.dataset, self.steps, self.batch, self.seed, *self.settings.controls]
 
-    def form_of(self, slot) -> list[Any]:
+    def restore_form(self, slot) -> list[Any]:
         """After a reload, the form as the page's run in this tab was started (its step budget, batch,
-        seed and settings), not the preset's: Start again means that run again. Nothing changes
-        without a run."""
+        seed and settings), not the preset's: Start again means that run again. Keeps the settings in
+        `slot.form_settings` for the variant's change that follows. Nothing changes without a run."""
         job = slot.job
         if job is None:
             return [gr.skip()] * len(self.form)
         run, model = job.run.config, job.model.name
         shown = self.settings.shown_values(model, job.model.config)
-        slot.form_settings = (model, shown)  # the variant's change, which follows, keeps them
+        slot.form_settings = (model, shown)
         return [run.dataset, job.steps, run.batch_size, run.seed,
                 *(gr.update(value=shown[n]) if n in shown else gr.skip() for n in self.settings.names)]
 
